@@ -1,0 +1,50 @@
+// Host-side tensor of the reference backend. Weights are widened to f32 once at upload (q8/q4 are
+// dequantised with quant_format.ts), so every reference op computes on exactly the values the GPU reads.
+import { KimiVLError } from '../errors.ts';
+import { widenToF32 } from './half.ts';
+import { dequantize } from './quant_format.ts';
+import type { DType, HostWeight, Tensor } from './types.ts';
+
+export class RefTensor implements Tensor {
+  constructor(
+    readonly shape: readonly number[],
+    readonly dtype: DType,
+    readonly data: Float32Array | Uint32Array,
+  ) {}
+  get f32(): Float32Array {
+    if (!(this.data instanceof Float32Array)) throw new KimiVLError('ShapeError', 'expected an f32 tensor');
+    return this.data;
+  }
+  get u32(): Uint32Array {
+    if (!(this.data instanceof Uint32Array)) throw new KimiVLError('ShapeError', 'expected a u32 tensor');
+    return this.data;
+  }
+}
+
+export function numel(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+export function asRef(t: Tensor): RefTensor {
+  if (!(t instanceof RefTensor))
+    throw new KimiVLError('ShapeError', 'a GPU tensor was passed to the reference backend');
+  return t;
+}
+
+/** Rows and columns of a tensor viewed as a matrix over its last dimension. */
+export function rowsCols(t: Tensor): [number, number] {
+  const cols = t.shape[t.shape.length - 1] ?? 1;
+  return [numel(t.shape) / cols, cols];
+}
+
+export function hostWeightToF32(w: HostWeight): Float32Array {
+  if (w.dtype === 'q8' || w.dtype === 'q4') return dequantize(w.dtype, w.bytes, w.shape);
+  const out = widenToF32(w.dtype, w.bytes);
+  if (out.length !== numel(w.shape)) {
+    throw new KimiVLError(
+      'ShapeError',
+      `weight bytes hold ${out.length} values, shape [${w.shape}] needs ${numel(w.shape)}`,
+    );
+  }
+  return out;
+}
