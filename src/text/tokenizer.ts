@@ -1,0 +1,189 @@
+// Kimi's tokenizer (tokenization_moonshot.py `TikTokenTokenizer`, spec 6): tiktoken byte-level BPE
+// over Kimi's pre-tokenisation, with every special-token string recognised in the input
+// (`allowed_special="all"`). Pure TypeScript with no Node APIs, so it runs in a Web Worker.
+import { KimiVLError } from '../errors.ts';
+import { bytePairEncode, type RankMap, utf8Binary } from './bpe.ts';
+import { kimiPretokenizeRegex, splitForEncode, toWellFormed } from './pretokenize.ts';
+import { parseTiktokenModel, specialTokensFromConfig } from './vocab.ts';
+
+export interface DecodeOptions {
+  /** Drop special ids before decoding (HF `skip_special_tokens=True`). */
+  skipSpecialTokens?: boolean;
+}
+
+// Pieces repeat a lot in natural text; caching them skips the BPE. Bounded so a long session
+// cannot grow it without limit, and long pieces (rarely repeated) are not cached.
+const PIECE_CACHE_LIMIT = 100_000;
+const PIECE_CACHE_MAX_LEN = 64;
+
+export class Tokenizer {
+  /** Ids below this are BPE tokens; ids from here on are special. */
+  readonly numBaseTokens: number;
+  /** numBaseTokens + number of special ids. */
+  readonly vocabSize: number;
+  /** Every special token (named and reserved) → id. */
+  readonly specialTokens: ReadonlyMap<string, number>;
+
+  private readonly ranks: RankMap;
+  private readonly tokenBytes: Uint8Array[];
+  private readonly specialNames: string[];
+  private readonly specialRegex: RegExp;
+  private readonly pretokenizeRegex = kimiPretokenizeRegex();
+  private readonly pieceCache = new Map<string, readonly number[]>();
+  private readonly utf8 = new TextEncoder();
+
+  private constructor(ranks: Map<string, number>, tokenBytes: Uint8Array[], specials: Map<string, number>) {
+    this.ranks = ranks;
+    this.tokenBytes = tokenBytes;
+    this.numBaseTokens = tokenBytes.length;
+    this.specialTokens = specials;
+    this.vocabSize = this.numBaseTokens + specials.size;
+    this.specialNames = [];
+    for (const [name, id] of specials) this.specialNames[id - this.numBaseTokens] = name;
+    // Longest first, so that a name that is a prefix of another never wins at the same position.
+    const alternatives = [...specials.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp);
+    this.specialRegex = new RegExp(alternatives.join('|'), 'g');
+  }
+
+  /** Builds a tokenizer from the text of `tiktoken.model` and `tokenizer_config.json`. */
+  static fromFiles(tiktokenModelText: string, tokenizerConfigJson: string): Tokenizer {
+    const { ranks, tokenBytes } = parseTiktokenModel(tiktokenModelText);
+    return new Tokenizer(ranks, tokenBytes, specialTokensFromConfig(tokenizerConfigJson, tokenBytes.length));
+  }
+
+  /** Text → ids. Special-token strings in the text become their ids, as HF's `encode` does. */
+  encode(text: string): number[] {
+    const ids: number[] = [];
+    for (const chunk of splitForEncode(toWellFormed(text))) {
+      const re = this.specialRegex;
+      re.lastIndex = 0;
+      let start = 0;
+      for (let m = re.exec(chunk); m !== null; m = re.exec(chunk)) {
+        this.encodeOrdinaryInto(chunk.slice(start, m.index), ids);
+        ids.push(this.specialTokens.get(m[0])!);
+        start = m.index + m[0].length;
+      }
+      this.encodeOrdinaryInto(chunk.slice(start), ids);
+    }
+    return ids;
+  }
+
+  /** Text → ids with special-token strings treated as plain text. */
+  encodeOrdinary(text: string): number[] {
+    const ids: number[] = [];
+    for (const chunk of splitForEncode(toWellFormed(text))) this.encodeOrdinaryInto(chunk, ids);
+    return ids;
+  }
+
+  private encodeOrdinaryInto(text: string, out: number[]): void {
+    if (text === '') return;
+    const re = this.pretokenizeRegex;
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      const piece = m[0];
+      const cached = this.pieceCache.get(piece);
+      if (cached) {
+        for (const id of cached) out.push(id);
+        continue;
+      }
+      const bin = utf8Binary(piece);
+      // tiktoken takes a piece that is itself a token as is, without running the merges.
+      const whole = this.ranks.get(bin);
+      const ids = whole !== undefined ? [whole] : bytePairEncode(bin, this.ranks);
+      if (piece.length <= PIECE_CACHE_MAX_LEN) {
+        if (this.pieceCache.size >= PIECE_CACHE_LIMIT) this.pieceCache.clear();
+        this.pieceCache.set(piece, ids);
+      }
+      for (const id of ids) out.push(id);
+    }
+  }
+
+  /** ids → the concatenation of their bytes (special tokens contribute their name's UTF-8). */
+  decodeBytes(ids: ArrayLike<number>, options: DecodeOptions = {}): Uint8Array {
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (options.skipSpecialTokens && this.isSpecial(id)) continue;
+      const bytes = this.tokenToBytes(id);
+      parts.push(bytes);
+      total += bytes.length;
+    }
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+
+  /**
+   * ids → text; invalid UTF-8 becomes U+FFFD (Python `errors="replace"`). A leading U+FEFF is
+   * kept (Python's 'utf-8' codec does not strip a BOM; TextDecoder does unless told not to).
+   */
+  decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
+    return new TextDecoder('utf-8', { ignoreBOM: true }).decode(this.decodeBytes(ids, options));
+  }
+
+  /** The bytes of one id; throws for ids outside the vocabulary. */
+  tokenToBytes(id: number): Uint8Array {
+    const base = this.tokenBytes[id];
+    if (base !== undefined) return base;
+    const name = this.specialNames[id - this.numBaseTokens];
+    if (name === undefined) {
+      throw new KimiVLError(
+        'TokenizerError',
+        `token id ${id} is outside the vocabulary (0..${this.vocabSize - 1})`,
+      );
+    }
+    return this.utf8.encode(name);
+  }
+
+  isSpecial(id: number): boolean {
+    return id >= this.numBaseTokens && id < this.vocabSize;
+  }
+
+  /** The id of a special token by name, e.g. `<|im_end|>`; throws if this vocabulary lacks it. */
+  specialTokenId(name: string): number {
+    const id = this.specialTokens.get(name);
+    if (id === undefined) {
+      throw new KimiVLError('TokenizerError', `the tokenizer has no special token "${name}"`);
+    }
+    return id;
+  }
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+}
+
+/** Fetches `tiktoken.model` and `tokenizer_config.json` from a folder URL and builds the tokenizer. */
+export async function loadTokenizerFromUrl(baseUrl: string | URL, init?: RequestInit): Promise<Tokenizer> {
+  const base = new URL(
+    String(baseUrl).endsWith('/') ? String(baseUrl) : `${baseUrl}/`,
+    globalThis.location?.href,
+  );
+  const fetchText = async (name: string): Promise<string> => {
+    const url = new URL(name, base);
+    let res: Response;
+    try {
+      res = await fetch(url, init);
+    } catch (e) {
+      throw new KimiVLError(
+        'DownloadError',
+        `could not fetch ${url}: check the tokenizer URL and the network`,
+        {
+          cause: e,
+        },
+      );
+    }
+    if (!res.ok) throw new KimiVLError('DownloadError', `fetching ${url} failed with HTTP ${res.status}`);
+    return res.text();
+  };
+  const [model, config] = await Promise.all([
+    fetchText('tiktoken.model'),
+    fetchText('tokenizer_config.json'),
+  ]);
+  return Tokenizer.fromFiles(model, config);
+}
