@@ -1,7 +1,8 @@
 // 2×2 patch merge (spec §8.1) with the projector's per-slot LayerNorm (§8.2) folded in: source patch
 // (r, c) of an image lands in merged token (r/2)·(w/2) + c/2, slot 2·(r%2) + c%2 (TL, TR, BL, BR).
-import type { Grid } from '../types.ts';
+
 import { layerNormRef } from '../core/norm.ref.ts';
+import type { Grid } from '../types.ts';
 import { patchOffsets } from './grids.ts';
 
 /** For each output row of the [Σhw/4 · 4, D] view (merged token · 4 + slot): the source patch row. */

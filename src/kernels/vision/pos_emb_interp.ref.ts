@@ -2,8 +2,9 @@
 // torch F.interpolate(mode="bicubic", align_corners=False) (spec §7.2): per axis
 // src = (in/out)·(dst + 0.5) − 0.5 (not clamped), taps floor(src)−1 … floor(src)+2 clamped to the
 // edge, Keys cubic weights with A = −0.75; x (width) first for each of the 4 source rows, then y.
-import { patchOffsets, totalPatches } from './grids.ts';
+
 import type { Grid } from '../types.ts';
+import { patchOffsets, totalPatches } from './grids.ts';
 
 const A = -0.75;
 

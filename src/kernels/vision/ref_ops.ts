@@ -1,5 +1,5 @@
 // VisionOps on the reference backend: shared shape checks, then the *.ref.ts loops.
-import { RefTensor, asRef } from '../ref_tensor.ts';
+import { asRef, RefTensor } from '../ref_tensor.ts';
 import type { VisionOps } from '../types.ts';
 import { patchMergeLayerNormRef } from './patch_merge_layer_norm.ref.ts';
 import { posEmbInterpRef } from './pos_emb_interp.ref.ts';

@@ -7,7 +7,8 @@ import { totalPatches } from './grids.ts';
 
 /** freq_i = 1/θ^(4i/d) for i < d/4, each step rounded to f32 as torch computes it. */
 export function rope2dFreqs(headDim: number, theta: number): Float32Array {
-  if (headDim % 4 !== 0) throw new KimiVLError('ShapeError', `rope2d: head_dim ${headDim} must be a multiple of 4`);
+  if (headDim % 4 !== 0)
+    throw new KimiVLError('ShapeError', `rope2d: head_dim ${headDim} must be a multiple of 4`);
   const f = Math.fround;
   const freqs = new Float32Array(headDim / 4);
   for (let i = 0; i < freqs.length; i++) freqs[i] = f(1 / f(f(theta) ** f((4 * i) / headDim)));

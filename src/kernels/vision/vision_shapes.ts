@@ -9,7 +9,10 @@ function fail(op: string, detail: string): never {
   throw new KimiVLError('ShapeError', `${op}: ${detail}`);
 }
 
-export function posEmbInterpShapes(table: Tensor, grids: readonly Grid[]): { h0: number; w0: number; d: number; L: number } {
+export function posEmbInterpShapes(
+  table: Tensor,
+  grids: readonly Grid[],
+): { h0: number; w0: number; d: number; L: number } {
   checkGrids(grids, 'posEmbInterp');
   if (table.shape.length !== 3) fail('posEmbInterp', `table must be [H0, W0, D], got [${table.shape}]`);
   const [h0, w0, d] = table.shape as [number, number, number];
@@ -43,8 +46,10 @@ export function patchMergeShapes(
 ): { L: number; d: number } {
   checkGrids(grids, 'patchMergeLayerNorm', { even: true });
   const L = totalPatches(grids);
-  if (x.shape.length !== 2 || x.shape[0] !== L) fail('patchMergeLayerNorm', `x [${x.shape}] must have ${L} rows`);
+  if (x.shape.length !== 2 || x.shape[0] !== L)
+    fail('patchMergeLayerNorm', `x [${x.shape}] must have ${L} rows`);
   const d = x.shape[1]!;
-  if (numel(w.shape) !== d || numel(b.shape) !== d) fail('patchMergeLayerNorm', `affine params for width ${d}`);
+  if (numel(w.shape) !== d || numel(b.shape) !== d)
+    fail('patchMergeLayerNorm', `affine params for width ${d}`);
   return { L, d };
 }

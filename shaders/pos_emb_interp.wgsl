@@ -1,0 +1,54 @@
+// Learned position table [H0, W0, D] resized to one image's grid [GH, GW] like torch
+// F.interpolate(mode="bicubic", align_corners=False), written at output rows ROW0 + r·GW + c.
+// Per axis: src = scale·(dst + 0.5) − 0.5 (f32, not clamped), taps floor(src)−1 … +2 clamped to the edge,
+// Keys cubic weights with A = −0.75; along x for each of the 4 source rows, then along y (spec §7.2).
+// Dispatch: (GW, GH) workgroups, one per output patch; the 64 threads stride over D.
+@group(0) @binding(1) var<storage, read> w: array<u32>;          // table [H0·W0, D] in the W_* storage form
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;  // [L, D]; this dispatch writes GH·GW rows
+
+#include "common/weights.wgsl"
+
+const A: f32 = -0.75;
+
+fn cubic_weights(t: f32) -> vec4<f32> {
+  let x1 = t + 1.0;
+  let x2 = 1.0 - t;
+  let x3 = 2.0 - t;
+  return vec4<f32>(
+    ((A * x1 - 5.0 * A) * x1 + 8.0 * A) * x1 - 4.0 * A,
+    ((A + 2.0) * t - (A + 3.0)) * t * t + 1.0,
+    ((A + 2.0) * x2 - (A + 3.0)) * x2 * x2 + 1.0,
+    ((A * x3 - 5.0 * A) * x3 + 8.0 * A) * x3 - 4.0 * A,
+  );
+}
+
+fn tap(i0: i32, o: i32, size: u32) -> u32 {
+  return u32(clamp(i0 + o, 0, i32(size) - 1));
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let c = wid.x;
+  let r = wid.y;
+  let sy = u.SCALE_H * (f32(r) + 0.5) - 0.5;
+  let sx = u.SCALE_W * (f32(c) + 0.5) - 0.5;
+  let fy = floor(sy);
+  let fx = floor(sx);
+  let wy = cubic_weights(sy - fy);
+  let wx = cubic_weights(sx - fx);
+  let y0 = i32(fy);
+  let x0 = i32(fx);
+  let o = (u.ROW0 + r * u.GW + c) * u.K;
+  for (var e = lid.x; e < u.K; e += 64u) {
+    var acc = 0.0;
+    for (var a = 0; a < 4; a++) {
+      let row = tap(y0, a - 1, u.H0) * u.W0;
+      var v = 0.0;
+      for (var b = 0; b < 4; b++) {
+        v += wx[b] * w_elem(row + tap(x0, b - 1, u.W0), e);
+      }
+      acc += wy[a] * v;
+    }
+    out[o + e] = acc;
+  }
+}

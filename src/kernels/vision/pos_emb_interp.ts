@@ -1,0 +1,65 @@
+// posEmbInterp on the GPU: one dispatch per image into one output [Σhw, D] (shaders/pos_emb_interp.wgsl).
+import source from '../../../shaders/pos_emb_interp.wgsl?raw';
+import { KimiVLError } from '../../errors.ts';
+import type { GpuRuntime } from '../../gpu/runtime.ts';
+import { type GpuTensor, storageBytes } from '../../gpu/tensor.ts';
+import { defineUniforms } from '../../gpu/uniforms.ts';
+import { WEIGHT_DEFINE } from '../core/matmul.ts';
+import type { Grid, WeightDType } from '../types.ts';
+import { patchOffsets } from './grids.ts';
+import { posEmbInterpShapes } from './vision_shapes.ts';
+
+const Params = defineUniforms('PosEmbParams', {
+  K: 'u32',
+  H0: 'u32',
+  W0: 'u32',
+  GH: 'u32',
+  GW: 'u32',
+  ROW0: 'u32',
+  SCALE_H: 'f32',
+  SCALE_W: 'f32',
+});
+
+export function posEmbInterp(rt: GpuRuntime, table: GpuTensor, grids: readonly Grid[]): GpuTensor {
+  // 1. shapes and dtypes
+  const { h0, w0, d, L } = posEmbInterpShapes(table, grids);
+  const dtype = table.dtype as WeightDType;
+  if (!['f32', 'f16', 'bf16'].includes(dtype)) {
+    throw new KimiVLError(
+      'ShapeError',
+      `posEmbInterp: table dtype ${dtype} unsupported (keep vision weights f16/bf16/f32)`,
+    );
+  }
+  // 2. variant
+  const defines = { [WEIGHT_DEFINE[dtype]]: true };
+  const out = rt.alloc([L, d]);
+  const offsets = patchOffsets(grids);
+  grids.forEach((g, i) => {
+    // 3. uniforms: torch computes the scale in float32 (input/output size).
+    const params = {
+      K: d,
+      H0: h0,
+      W0: w0,
+      GH: g.h,
+      GW: g.w,
+      ROW0: offsets[i]!,
+      SCALE_H: Math.fround(h0 / g.h),
+      SCALE_W: Math.fround(w0 / g.w),
+    };
+    // 4. dispatch size: one workgroup per output patch; 5. bindings
+    rt.dispatch({
+      op: 'pos_emb_interp',
+      source,
+      defines,
+      uniforms: Params,
+      params,
+      bindings: [
+        { tensor: table, access: 'read' },
+        { tensor: out, access: 'rw' },
+      ],
+      workgroups: [g.w, g.h],
+      weightBytes: storageBytes(table.shape, dtype),
+    });
+  });
+  return out;
+}

@@ -1,0 +1,69 @@
+// varlenAttention on the GPU (shaders/varlen_attention.wgsl): query tiles never straddle two images, and
+// each tile carries its image's key range, so attention stays block-diagonal with no mask and no L×L
+// score matrix.
+import source from '../../../shaders/varlen_attention.wgsl?raw';
+import { KimiVLError } from '../../errors.ts';
+import type { GpuRuntime } from '../../gpu/runtime.ts';
+import type { GpuTensor } from '../../gpu/tensor.ts';
+import { defineUniforms } from '../../gpu/uniforms.ts';
+import type { Grid } from '../types.ts';
+import type { GpuTableCache } from './gpu_table_cache.ts';
+import { gridsKey, patchOffsets } from './grids.ts';
+import { qkvShapes } from './vision_shapes.ts';
+
+const Params = defineUniforms('VarlenAttnParams', { HEADS: 'u32', SCALE: 'f32' });
+
+/** Queries per tile; must equal BQ (the workgroup size) in the shader. */
+export const QUERY_TILE = 64;
+const MAX_HEAD_DIM = 128;
+
+/** (qStart, qEnd, kStart, kEnd) per tile of ≤ QUERY_TILE queries of one image. */
+export function attentionTiles(grids: readonly Grid[]): Uint32Array {
+  const offsets = patchOffsets(grids);
+  const tiles: number[] = [];
+  for (let i = 0; i < grids.length; i++) {
+    const start = offsets[i]!;
+    const end = offsets[i + 1]!;
+    for (let q = start; q < end; q += QUERY_TILE) tiles.push(q, Math.min(q + QUERY_TILE, end), start, end);
+  }
+  return Uint32Array.from(tiles);
+}
+
+export function varlenAttention(
+  rt: GpuRuntime,
+  tables: GpuTableCache,
+  qkv: GpuTensor,
+  grids: readonly Grid[],
+  heads: number,
+  headDim: number,
+): GpuTensor {
+  // 1. shapes
+  const { L, dModel } = qkvShapes('varlenAttention', qkv, grids, heads, headDim);
+  if (headDim > MAX_HEAD_DIM) {
+    throw new KimiVLError(
+      'ShapeError',
+      `varlenAttention: head_dim ${headDim} > ${MAX_HEAD_DIM} is not supported`,
+    );
+  }
+  const tiles = tables.get(`attn-tiles|${gridsKey(grids)}`, () => {
+    const data = attentionTiles(grids);
+    return { data, shape: [data.length / 4, 4] };
+  });
+  // 2. variant: the head dim is a pipeline override (constant loop bounds)
+  // 3. uniforms, 4. dispatch size: (tiles, heads), 5. bindings
+  const out = rt.alloc([L, dModel]);
+  rt.dispatch({
+    op: 'varlen_attention',
+    source,
+    overrides: { HD: headDim },
+    uniforms: Params,
+    params: { HEADS: heads, SCALE: 1 / Math.sqrt(headDim) },
+    bindings: [
+      { tensor: qkv, access: 'read' },
+      { tensor: tiles, access: 'read' },
+      { tensor: out, access: 'rw' },
+    ],
+    workgroups: [tiles.shape[0]!, heads],
+  });
+  return out;
+}
