@@ -19,7 +19,8 @@ export async function inflateZlib(
       `${what}: this environment has no DecompressionStream; use a browser, a worker or Node ≥ 20`,
     );
   }
-  const out = new Uint8Array(expectedBytes);
+  // Grown as data arrives, so a header that claims a huge image costs memory only if the data is there.
+  let out = new Uint8Array(Math.min(expectedBytes, 1 << 16));
   const stream = new DecompressionStream('deflate');
   const writer = stream.writable.getWriter();
   // Errors of the writable side also error the readable side, where they are reported.
@@ -32,6 +33,11 @@ export async function inflateZlib(
       const { done, value } = await reader.read();
       if (done) break;
       const take = Math.min(value.length, expectedBytes - filled);
+      if (filled + take > out.length) {
+        const grown = new Uint8Array(Math.min(expectedBytes, Math.max(out.length * 2, filled + take)));
+        grown.set(out.subarray(0, filled));
+        out = grown;
+      }
       out.set(take === value.length ? value : value.subarray(0, take), filled);
       filled += take;
     }
