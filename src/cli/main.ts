@@ -11,6 +11,7 @@ export interface CliCommand {
 
 const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   doctor: () => import('./doctor.ts'),
+  inspect: () => import('./inspect.ts'),
 };
 
 /** Registers a command module; later issues add theirs in COMMANDS above. */
@@ -19,7 +20,9 @@ export function commandNames(): string[] {
 }
 
 function help(): string {
-  return ['usage: kimi-vl <command> [options]', '', 'commands:', ...commandNames().map((n) => `  ${n}`)].join('\n');
+  return ['usage: kimi-vl <command> [options]', '', 'commands:', ...commandNames().map((n) => `  ${n}`)].join(
+    '\n',
+  );
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -234,6 +234,14 @@ async function openHf(files: CheckpointFiles, checks: string[]) {
     checks.push(`${shards.size} shard header(s) parsed and bounded`);
     checkIndexAgainstShards(index, shards);
     checks.push(`${INDEX_FILE}: every tensor found in its shard`);
+    // Informational only: exporters disagree on what total_size counts, so a mismatch is not fatal.
+    const stored = [...shards.values()].reduce((a, s) => a + s.fileSize - s.dataStart, 0);
+    if (index.totalSize !== null)
+      checks.push(
+        index.totalSize === stored
+          ? `${INDEX_FILE}: total_size ${stored} equals the shards' data bytes`
+          : `${INDEX_FILE}: total_size ${index.totalSize} differs from the shards' ${stored} data bytes (not fatal)`,
+      );
   } else if (await files.exists(SINGLE_FILE)) {
     shards = await openShards(files, [SINGLE_FILE]);
     checks.push(`${SINGLE_FILE} header parsed and bounded`);
