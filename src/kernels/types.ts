@@ -38,6 +38,10 @@ export interface CoreOps {
 
   /** f32 activations or u32 ids from the host. */
   upload(data: Float32Array | Uint32Array, shape: readonly number[]): Tensor;
+  /**
+   * Rank ≥ 2 weights keep their storage form (matmul/embedding operands). Rank-1 weights (norm scales,
+   * biases, router bias) are widened to f32, which is how every kernel reads them.
+   */
   uploadWeight(w: HostWeight): Tensor;
   /** Zero-filled f32 tensor (e.g. a KV cache). */
   zeros(shape: readonly number[]): Tensor;

@@ -24,6 +24,6 @@ export function spliceRowsRef(
   src: Float32Array,
 ): Float32Array {
   const y = new Float32Array(x);
-  rows.forEach((row, i) => y.set(src.subarray(i * d, i * d + d), row * d));
+  for (let i = 0; i < rows.length; i++) y.set(src.subarray(i * d, i * d + d), rows[i]! * d);
   return y;
 }

@@ -1,0 +1,40 @@
+// CoreOps on the GPU backend: each method forwards to its op module.
+import type { GpuRuntime } from '../../gpu/runtime.ts';
+import { asGpu } from '../../gpu/tensor.ts';
+import { widenToF32 } from '../half.ts';
+import type { CoreOps, HostWeight } from '../types.ts';
+import { add, gelu, siluMul } from './elementwise.ts';
+import { embedding, sliceCols, sliceRows, spliceRows } from './gather.ts';
+import { matmul } from './matmul.ts';
+import { layerNorm, rmsNorm, softmax } from './norm.ts';
+
+/** Rank-1 weights (norm scales, biases, router bias) are widened to f32 once: kernels read them as f32. */
+function widenVector(w: HostWeight): HostWeight {
+  if (w.shape.length !== 1 || (w.dtype !== 'bf16' && w.dtype !== 'f16')) return w;
+  const f = widenToF32(w.dtype, w.bytes);
+  return { dtype: 'f32', shape: w.shape, bytes: new Uint8Array(f.buffer, f.byteOffset, f.byteLength) };
+}
+
+export function createGpuCoreOps(rt: GpuRuntime): CoreOps {
+  return {
+    backend: 'gpu',
+    upload: (data, shape) => rt.upload(data, shape),
+    uploadWeight: (w) => rt.uploadWeight(widenVector(w)),
+    zeros: (shape) => rt.zeros(shape),
+    read: (t) => rt.read(asGpu(t)),
+    readU32: (t) => rt.readU32(asGpu(t)),
+    release: (...ts) => rt.free(...ts.map(asGpu)),
+    flush: () => rt.flush(),
+    matmul: (x, w, bias) => matmul(rt, asGpu(x), asGpu(w), bias && asGpu(bias)),
+    add: (a, b) => add(rt, asGpu(a), asGpu(b)),
+    rmsNorm: (x, w, eps) => rmsNorm(rt, asGpu(x), asGpu(w), eps),
+    layerNorm: (x, w, b, eps) => layerNorm(rt, asGpu(x), asGpu(w), asGpu(b), eps),
+    softmax: (x) => softmax(rt, asGpu(x)),
+    siluMul: (g, u) => siluMul(rt, asGpu(g), asGpu(u)),
+    gelu: (x, form) => gelu(rt, asGpu(x), form),
+    embedding: (ids, table) => embedding(rt, asGpu(ids), asGpu(table)),
+    sliceCols: (x, start, width) => sliceCols(rt, asGpu(x), start, width),
+    sliceRows: (x, start, count) => sliceRows(rt, asGpu(x), start, count),
+    spliceRows: (x, rows, src) => spliceRows(rt, asGpu(x), rows, asGpu(src)),
+  };
+}
