@@ -1,0 +1,45 @@
+// Routed SwiGLU experts: y_t = Σ_a w[t,a] · down_e(silu(gate_e x_t) ⊙ up_e x_t), e = ids[t,a].
+// gate, up [E,I,D]; down [E,D,I]; f64 accumulation, hidden rounded to f32 like every activation.
+export function moeExpertsRef(
+  x: Float32Array,
+  ids: Uint32Array,
+  weights: Float32Array,
+  gate: Float32Array,
+  up: Float32Array,
+  down: Float32Array,
+  rows: number,
+  topK: number,
+  d: number,
+  inter: number,
+): Float32Array {
+  const y = new Float32Array(rows * d);
+  const h = new Float32Array(inter);
+  const acc = new Float64Array(d);
+  for (let t = 0; t < rows; t++) {
+    acc.fill(0);
+    const xo = t * d;
+    for (let a = 0; a < topK; a++) {
+      const e = ids[t * topK + a]!;
+      const w = weights[t * topK + a]!;
+      for (let j = 0; j < inter; j++) {
+        const ro = (e * inter + j) * d;
+        let g = 0;
+        let u = 0;
+        for (let i = 0; i < d; i++) {
+          g += x[xo + i]! * gate[ro + i]!;
+          u += x[xo + i]! * up[ro + i]!;
+        }
+        const gf = Math.fround(g);
+        h[j] = (gf / (1 + Math.exp(-gf))) * Math.fround(u);
+      }
+      for (let i = 0; i < d; i++) {
+        const ro = (e * d + i) * inter;
+        let o = 0;
+        for (let j = 0; j < inter; j++) o += h[j]! * down[ro + j]!;
+        acc[i]! += w * Math.fround(o);
+      }
+    }
+    for (let i = 0; i < d; i++) y[xo + i] = acc[i]!;
+  }
+  return y;
+}

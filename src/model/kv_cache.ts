@@ -1,0 +1,71 @@
+// Latent MLA KV cache (spec §9.4): per layer one f32 tensor [ctx, kvRank + rope] of c_norm | roped k_pe.
+// `pos` is how many rows hold valid positions; `tokens` remembers the ids behind them so a follow-up turn
+// prefills only what is new (prefix reuse).
+import { KimiVLError } from '../errors.ts';
+import type { Kernels, Tensor } from '../kernels/types.ts';
+import type { TextConfig } from '../weights/config.ts';
+
+export type CacheKernels = Pick<Kernels, 'zeros' | 'release'>;
+
+export class KvCache {
+  /** Number of positions filled (the next token sits at `pos`). */
+  pos = 0;
+  /** Token ids at positions 0..pos−1 when known (null entries: rows that came from image features). */
+  readonly tokens: (number | null)[] = [];
+
+  private constructor(
+    readonly layers: Tensor[],
+    readonly capacity: number,
+  ) {}
+
+  /** Allocates a zeroed cache for `contextBudget` positions (≤ max_position_embeddings). */
+  static create(k: CacheKernels, cfg: TextConfig, contextBudget: number): KvCache {
+    if (!Number.isInteger(contextBudget) || contextBudget < 1)
+      throw new KimiVLError('ConfigError', `context budget must be a positive integer, got ${contextBudget}`);
+    const ctx = Math.min(contextBudget, cfg.maxPositionEmbeddings);
+    const width = cfg.kvLoraRank + cfg.qkRopeHeadDim;
+    const layers = Array.from({ length: cfg.numLayers }, () => k.zeros([ctx, width])); // [ctx, R+P]
+    return new KvCache(layers, ctx);
+  }
+
+  /** Throws ContextOverflowError unless positions pos0..pos0+count−1 fit (and pos0 does not skip rows). */
+  checkFits(pos0: number, count: number): void {
+    if (pos0 < 0 || pos0 > this.pos)
+      throw new KimiVLError('EngineStateError', `cannot write at position ${pos0}: the cache holds ${this.pos} positions`);
+    if (pos0 + count > this.capacity)
+      throw new KimiVLError(
+        'ContextOverflowError',
+        `the conversation needs ${pos0 + count} positions but the context budget is ${this.capacity}; ` +
+          'start a new conversation, shorten the prompt or raise the context budget',
+      );
+  }
+
+  /** Records that positions pos0.. now hold `ids` (rows beyond are forgotten). */
+  commit(pos0: number, ids: readonly (number | null)[]): void {
+    this.tokens.length = pos0;
+    this.tokens.push(...ids);
+    this.pos = pos0 + ids.length;
+  }
+
+  /**
+   * How many leading positions of `ids` the cache already holds. At least one token is always left to
+   * prefill (its logits are needed). Image rows (null) never match, so a new image is always recomputed.
+   */
+  reusablePrefix(ids: readonly (number | null)[]): number {
+    const n = Math.min(this.pos, ids.length - 1);
+    let i = 0;
+    while (i < n && ids[i] !== null && this.tokens[i] === ids[i]) i++;
+    return i;
+  }
+
+  reset(): void {
+    this.pos = 0;
+    this.tokens.length = 0;
+  }
+
+  release(k: CacheKernels): void {
+    k.release(...this.layers);
+    this.layers.length = 0;
+    this.reset();
+  }
+}
