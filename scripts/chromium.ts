@@ -15,7 +15,8 @@ export function chromiumArgs(opts: { hardware?: boolean } = {}): string[] {
     '--no-first-run',
     '--disable-dev-shm-usage',
   ];
-  if (opts.hardware) return [...common, '--enable-features=Vulkan', '--use-angle=vulkan', '--ignore-gpu-blocklist'];
+  if (opts.hardware)
+    return [...common, '--enable-features=Vulkan', '--use-angle=vulkan', '--ignore-gpu-blocklist'];
   return [
     ...common,
     '--enable-features=Vulkan',

@@ -40,6 +40,7 @@ export function flagNumber(p: ParsedArgs, key: string, fallback: number): number
   const v = flag(p, key);
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new KimiVLError('ConfigError', `option --${key} expects a number, got "${v}"`);
+  if (!Number.isFinite(n))
+    throw new KimiVLError('ConfigError', `option --${key} expects a number, got "${v}"`);
   return n;
 }
