@@ -12,6 +12,7 @@ export interface CliCommand {
 const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   doctor: () => import('./doctor.ts'),
   inspect: () => import('./inspect.ts'),
+  convert: () => import('./convert.ts'),
 };
 
 /** Registers a command module; later issues add theirs in COMMANDS above. */
