@@ -1,0 +1,131 @@
+// Preprocessing in real Chromium (needs no GPU): golden PNGs fetched from the Vite server → our PNG
+// decoder and, separately, Chromium's decoder (createImageBitmap + canvas) → preprocess → compare with
+// pixel_values.bin. Also uses Chromium's decoder as an independent oracle for png.ts on generated PNGs.
+// Golden root: ../shared/golden next to the repo root, served through Vite's /@fs/ (fs.allow ['..']).
+import { describe, expect, it } from 'vitest';
+import { server } from 'vitest/browser';
+import { decodeImage, decodeWithBrowser } from './decode.ts';
+import { checkGoldenPixels, joinPath, PIXEL_VALUES_TOLERANCE } from './golden_pixels.ts';
+import { decodePng } from './png.ts';
+import { encodePng, type PngEncodeOptions } from './png_encode.ts';
+
+const goldenRoot = `/@fs${joinPath(server.config.root, '../shared/golden')}`;
+
+async function read(path: string): Promise<Uint8Array> {
+  const res = await fetch(path);
+  if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+const viaBrowser = (bytes: Uint8Array) =>
+  decodeWithBrowser(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'image/png' }));
+
+/** Bytes that differ between two RGBA buffers, alpha included. */
+function differingBytes(a: Uint8ClampedArray, b: Uint8ClampedArray): number {
+  let n = Math.abs(a.length - b.length);
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) n++;
+  return n;
+}
+
+describe('golden pixel_values in the browser', async () => {
+  const suite = JSON.parse(new TextDecoder().decode(await read(`${goldenRoot}/suite.json`))) as {
+    cases: { case: string }[];
+  };
+  const cases = suite.cases.map((c) => c.case);
+
+  it('finds the golden suite', () => {
+    expect(cases.length).toBeGreaterThan(0);
+  });
+
+  it.each(cases)('%s: our PNG decoder', async (name) => {
+    const report = await checkGoldenPixels(`${goldenRoot}/cases/${name}`, read);
+    if (report === null) return;
+    console.log(`${name} [png.ts]: max |Δ| = ${report.maxAbsDiff}`);
+    expect(report.problems).toEqual([]);
+    expect(report.maxAbsDiff).toBeLessThanOrEqual(PIXEL_VALUES_TOLERANCE);
+  });
+
+  it.each(cases)('%s: Chromium decoder (createImageBitmap, no color conversion)', async (name) => {
+    const report = await checkGoldenPixels(`${goldenRoot}/cases/${name}`, read, viaBrowser);
+    if (report === null) return;
+    console.log(
+      `${name} [createImageBitmap]: max |Δ| = ${report.maxAbsDiff}, mismatches ${report.mismatches}`,
+    );
+    expect(report.problems).toEqual([]);
+    expect(report.maxAbsDiff).toBeLessThanOrEqual(PIXEL_VALUES_TOLERANCE);
+  });
+
+  it('decodeImage from a URL string, a Blob and a canvas all give the PNG bytes', async () => {
+    const url = `${goldenRoot}/images/img5_130x61.png`;
+    const ours = await decodePng(await read(url));
+    const fromUrl = await decodeImage(url);
+    expect(differingBytes(fromUrl.data, ours.data)).toBe(0);
+    expect(fromUrl.pilMode).toBe('RGB');
+    const canvas = new OffscreenCanvas(ours.width, ours.height);
+    canvas
+      .getContext('2d')!
+      .putImageData(new ImageData(ours.data as Uint8ClampedArray<ArrayBuffer>, ours.width), 0, 0);
+    expect(differingBytes((await decodeImage(canvas)).data, ours.data)).toBe(0);
+    const bitmap = await createImageBitmap(canvas);
+    expect(differingBytes((await decodeImage(bitmap)).data, ours.data)).toBe(0);
+  });
+});
+
+function randomSamples(n: number, max: number, seed: number): number[] {
+  let s = seed;
+  return Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return Math.floor(((s >>> 8) / 2 ** 24) * (max + 1));
+  });
+}
+
+describe('png.ts against Chromium on generated opaque PNGs', () => {
+  const cases: [string, Omit<PngEncodeOptions, 'samples' | 'width' | 'height'>, number][] = [
+    ['RGB 8-bit, Paeth/cycle filters', { colorType: 2, bitDepth: 8, filter: 'cycle' }, 255],
+    ['RGB 8-bit, Adam7', { colorType: 2, bitDepth: 8, interlace: true, filter: 'cycle' }, 255],
+    ['gray 1-bit, Adam7', { colorType: 0, bitDepth: 1, interlace: true, filter: 'cycle' }, 1],
+    ['gray 2-bit', { colorType: 0, bitDepth: 2, filter: 'cycle' }, 3],
+    ['gray 4-bit', { colorType: 0, bitDepth: 4, filter: 'cycle' }, 15],
+    ['gray 8-bit', { colorType: 0, bitDepth: 8, filter: 'cycle' }, 255],
+    ['palette 4-bit, Adam7', { colorType: 3, bitDepth: 4, interlace: true, filter: 'cycle' }, 15],
+  ];
+  it.each(cases)('%s: identical bytes', async (_, opts, max) => {
+    const [width, height] = [37, 23];
+    const ch = opts.colorType === 2 ? 3 : 1;
+    const o: PngEncodeOptions = {
+      ...opts,
+      width,
+      height,
+      samples: randomSamples(width * height * ch, max, 9),
+    };
+    if (opts.colorType === 3) o.palette = new Uint8Array(randomSamples(48, 255, 11));
+    const png = await encodePng(o);
+    expect(differingBytes((await decodePng(png)).data, (await viaBrowser(png)).data)).toBe(0);
+  });
+
+  it('16-bit and alpha images: report how far Chromium is from Pillow-style decoding', async () => {
+    const [width, height] = [31, 17];
+    for (const [name, colorType, ch] of [
+      ['RGB 16-bit', 2, 3],
+      ['gray 16-bit', 0, 1],
+      ['RGBA 8-bit', 6, 4],
+      ['gray+alpha 8-bit', 4, 2],
+    ] as const) {
+      const bitDepth = name.includes('16') ? 16 : 8;
+      const o: PngEncodeOptions = {
+        width,
+        height,
+        colorType,
+        bitDepth,
+        samples: randomSamples(width * height * ch, 2 ** bitDepth - 1, 5),
+      };
+      const png = await encodePng(o);
+      const a = (await decodePng(png)).data;
+      const b = (await viaBrowser(png)).data;
+      let maxDiff = 0;
+      for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+      console.log(`${name}: ${differingBytes(a, b)} of ${a.length} bytes differ, max |Δ| ${maxDiff}`);
+      expect(a.length).toBe(b.length);
+    }
+  });
+});
