@@ -13,6 +13,8 @@ const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   doctor: () => import('./doctor.ts'),
   inspect: () => import('./inspect.ts'),
   convert: () => import('./convert.ts'),
+  plan: () => import('./plan.ts'),
+  tokenize: () => import('./tokenize.ts'),
 };
 
 /** Registers a command module; later issues add theirs in COMMANDS above. */
