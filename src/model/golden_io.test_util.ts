@@ -15,7 +15,12 @@ export interface GoldenCase {
   dir: string;
   modelDir: string;
   inputIds: number[];
-  expected: { logits: TensorEntry; step_logits: TensorEntry; new_tokens: number[]; image_features?: TensorEntry };
+  expected: {
+    logits: TensorEntry;
+    step_logits: TensorEntry;
+    new_tokens: number[];
+    image_features?: TensorEntry;
+  };
   debug?: { routing_prompt?: { moe_layers: number[]; experts: number[][][] } };
 }
 
@@ -28,7 +33,14 @@ export function listCases(root = GOLDEN_DIR): GoldenCase[] {
     .map((name) => {
       const dir = join(casesDir, name);
       const j = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8'));
-      return { name, dir, modelDir: resolve(dir, j.model), inputIds: j.input_ids, expected: j.expected, debug: j.debug };
+      return {
+        name,
+        dir,
+        modelDir: resolve(dir, j.model),
+        inputIds: j.input_ids,
+        expected: j.expected,
+        debug: j.debug,
+      };
     });
 }
 

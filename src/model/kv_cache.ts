@@ -31,7 +31,10 @@ export class KvCache {
   /** Throws ContextOverflowError unless positions pos0..pos0+count−1 fit (and pos0 does not skip rows). */
   checkFits(pos0: number, count: number): void {
     if (pos0 < 0 || pos0 > this.pos)
-      throw new KimiVLError('EngineStateError', `cannot write at position ${pos0}: the cache holds ${this.pos} positions`);
+      throw new KimiVLError(
+        'EngineStateError',
+        `cannot write at position ${pos0}: the cache holds ${this.pos} positions`,
+      );
     if (pos0 + count > this.capacity)
       throw new KimiVLError(
         'ContextOverflowError',

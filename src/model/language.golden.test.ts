@@ -75,7 +75,9 @@ describe('language model vs golden cases (REF backend)', () => {
       const r = await runCase(c);
       const errLogits = maxRelError(r.logits, readF32(c, c.expected.logits));
       const errSteps = maxRelError(r.steps, readF32(c, c.expected.step_logits));
-      console.log(`${c.name}: logits ${errLogits.toExponential(2)} step_logits ${errSteps.toExponential(2)} tokens ${r.tokens.join(',')}`);
+      console.log(
+        `${c.name}: logits ${errLogits.toExponential(2)} step_logits ${errSteps.toExponential(2)} tokens ${r.tokens.join(',')}`,
+      );
       expect(r.tokens).toEqual(c.expected.new_tokens);
       expect(errLogits).toBeLessThanOrEqual(TOL);
       expect(errSteps).toBeLessThanOrEqual(TOL);

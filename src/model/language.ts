@@ -8,7 +8,7 @@ import type { HostWeight, Kernels, RouterConfig, Tensor } from '../kernels/types
 import type { KimiVLConfig, TextConfig } from '../weights/config.ts';
 import type { KvCache } from './kv_cache.ts';
 import { type MlaSettings, type MlaWeights, mlaForward } from './mla.ts';
-import { type MoeWeights, type SwiGluWeights, moeForward, swiGlu } from './moe.ts';
+import { type MoeWeights, moeForward, type SwiGluWeights, swiGlu } from './moe.ts';
 
 export interface LayerWeights {
   attnNorm: Tensor;
@@ -30,7 +30,11 @@ export interface LanguageWeights {
 type WeightKernels = Pick<Kernels, 'uploadWeight'>;
 
 /** Uploads the `lm.*` engine-named weights (weights contract) for cfg. */
-export function loadLanguageWeights(k: WeightKernels, host: ReadonlyMap<string, HostWeight>, cfg: KimiVLConfig): LanguageWeights {
+export function loadLanguageWeights(
+  k: WeightKernels,
+  host: ReadonlyMap<string, HostWeight>,
+  cfg: KimiVLConfig,
+): LanguageWeights {
   const get = (name: string): Tensor => {
     const w = host.get(name);
     if (!w) throw new KimiVLError('CheckpointError', `weight ${name} is missing from the checkpoint`);
@@ -42,7 +46,13 @@ export function loadLanguageWeights(k: WeightKernels, host: ReadonlyMap<string, 
     const p = `lm.layers.${i}.`;
     const attn: MlaWeights =
       t.qLoraRank === null
-        ? { q: get(`${p}attn.q`), kvA: get(`${p}attn.kv_a`), kvANorm: get(`${p}attn.kv_a_norm`), kvB: get(`${p}attn.kv_b`), o: get(`${p}attn.o`) }
+        ? {
+            q: get(`${p}attn.q`),
+            kvA: get(`${p}attn.kv_a`),
+            kvANorm: get(`${p}attn.kv_a_norm`),
+            kvB: get(`${p}attn.kv_b`),
+            o: get(`${p}attn.o`),
+          }
         : {
             qA: get(`${p}attn.q_a`),
             qANorm: get(`${p}attn.q_a_norm`),
@@ -60,7 +70,11 @@ export function loadLanguageWeights(k: WeightKernels, host: ReadonlyMap<string, 
         expertsGate: get(`${p}moe.experts_gate`),
         expertsUp: get(`${p}moe.experts_up`),
         expertsDown: get(`${p}moe.experts_down`),
-        shared: { gate: get(`${p}moe.shared_gate`), up: get(`${p}moe.shared_up`), down: get(`${p}moe.shared_down`) },
+        shared: {
+          gate: get(`${p}moe.shared_gate`),
+          up: get(`${p}moe.shared_up`),
+          down: get(`${p}moe.shared_down`),
+        },
       };
     } else {
       layer.mlp = { gate: get(`${p}mlp.gate`), up: get(`${p}mlp.up`), down: get(`${p}mlp.down`) };
@@ -131,7 +145,10 @@ export class LanguageModel {
     });
     const have = imageFeatures ? imageFeatures.shape[0]! : 0;
     if (rows.length !== have)
-      throw new KimiVLError('ShapeError', `the prompt has ${rows.length} media placeholders but ${have} image feature rows`);
+      throw new KimiVLError(
+        'ShapeError',
+        `the prompt has ${rows.length} media placeholders but ${have} image feature rows`,
+      );
     if (!imageFeatures || rows.length === 0) return x;
     const y = k.spliceRows(x, rows, imageFeatures); // [T, D]
     k.release(x);

@@ -40,7 +40,14 @@ function project(k: Kernels, w: MlaWeights, h: Tensor): Tensor {
 }
 
 /** Attention of normed hidden h [T, D] at positions pos0.., writing the layer's cache rows. Returns [T, D]. */
-export function mlaForward(k: Kernels, w: MlaWeights, s: MlaSettings, h: Tensor, cache: Tensor, pos0: number): Tensor {
+export function mlaForward(
+  k: Kernels,
+  w: MlaWeights,
+  s: MlaSettings,
+  h: Tensor,
+  cache: Tensor,
+  pos0: number,
+): Tensor {
   const { heads, qkNope: N, qkRope: P, kvRank: R } = s.dims;
   const rk = k as RopeKernels;
   const rope = { ropeDim: P, theta: s.theta, pos0, ...(s.yarn ? { yarn: s.yarn } : {}) };

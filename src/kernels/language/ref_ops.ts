@@ -1,6 +1,6 @@
 // LanguageOps + SamplingOps on the reference backend: shape checks, then the *.ref.ts loops.
 import { checkShape } from '../core/ref_core_ops.ts';
-import { RefTensor, asRef, numel, rowsCols } from '../ref_tensor.ts';
+import { asRef, numel, RefTensor, rowsCols } from '../ref_tensor.ts';
 import type { LanguageOps, SamplingOps, Tensor } from '../types.ts';
 import { kvCacheWriteRef } from './kv_cache_write.ref.ts';
 import { mlaAttentionRef } from './mla_attention.ref.ts';
@@ -32,14 +32,26 @@ export function createRefLanguageOps(): LanguageOpsExt & SamplingOps {
       const [ctx, w] = rowsCols(cache);
       const [rows, rank] = rowsCols(cNorm);
       const [rows2, rope] = rowsCols(kPe);
-      checkShape(rows === rows2 && rank + rope === w, 'kvCacheWrite', `c [${cNorm.shape}] + k_pe [${kPe.shape}] vs cache [${cache.shape}]`);
-      checkShape(pos0 >= 0 && pos0 + rows <= ctx, 'kvCacheWrite', `rows ${pos0}..${pos0 + rows} outside cache of ${ctx}`);
+      checkShape(
+        rows === rows2 && rank + rope === w,
+        'kvCacheWrite',
+        `c [${cNorm.shape}] + k_pe [${kPe.shape}] vs cache [${cache.shape}]`,
+      );
+      checkShape(
+        pos0 >= 0 && pos0 + rows <= ctx,
+        'kvCacheWrite',
+        `rows ${pos0}..${pos0 + rows} outside cache of ${ctx}`,
+      );
       kvCacheWriteRef(asRef(cache).f32, asRef(cNorm).f32, asRef(kPe).f32, rows, rank, rope, pos0);
     },
     mlaAttention(q, kvB, cache, pos0, d) {
       const [rows, qw] = rowsCols(q);
       const [ctx, cw] = rowsCols(cache);
-      checkShape(qw === d.heads * (d.qkNope + d.qkRope), 'mlaAttention', `q [${q.shape}] for ${d.heads} heads`);
+      checkShape(
+        qw === d.heads * (d.qkNope + d.qkRope),
+        'mlaAttention',
+        `q [${q.shape}] for ${d.heads} heads`,
+      );
       checkShape(cw === d.kvRank + d.qkRope, 'mlaAttention', `cache [${cache.shape}] width`);
       checkShape(
         kvB.shape.join() === [d.heads * (d.qkNope + d.v), d.kvRank].join(),
@@ -54,7 +66,11 @@ export function createRefLanguageOps(): LanguageOpsExt & SamplingOps {
       const [rows, d] = rowsCols(x);
       const E = numel(bias.shape);
       checkShape(gate.shape.join() === [E, d].join(), 'moeRoute', `gate [${gate.shape}] vs [${E}, ${d}]`);
-      checkShape(E % cfg.nGroup === 0 && cfg.topK <= E, 'moeRoute', `${E} experts, ${cfg.nGroup} groups, top ${cfg.topK}`);
+      checkShape(
+        E % cfg.nGroup === 0 && cfg.topK <= E,
+        'moeRoute',
+        `${E} experts, ${cfg.nGroup} groups, top ${cfg.topK}`,
+      );
       const r = moeRouteRef(asRef(x).f32, asRef(gate).f32, asRef(bias).f32, rows, d, cfg);
       return {
         ids: new RefTensor([rows, cfg.topK], 'u32', r.ids),
@@ -65,12 +81,35 @@ export function createRefLanguageOps(): LanguageOpsExt & SamplingOps {
       const [rows, d] = rowsCols(x);
       const [rows2, topK] = rowsCols(ids);
       const [E, inter] = gate.shape as [number, number, number];
-      checkShape(rows2 === rows && weights.shape.join() === ids.shape.join(), 'moeExperts', 'ids/weights shape');
-      checkShape(gate.shape.join() === [E, inter, d].join() && up.shape.join() === gate.shape.join(), 'moeExperts', 'gate/up shape');
+      checkShape(
+        rows2 === rows && weights.shape.join() === ids.shape.join(),
+        'moeExperts',
+        'ids/weights shape',
+      );
+      checkShape(
+        gate.shape.join() === [E, inter, d].join() && up.shape.join() === gate.shape.join(),
+        'moeExperts',
+        'gate/up shape',
+      );
       checkShape(down.shape.join() === [E, d, inter].join(), 'moeExperts', `down [${down.shape}]`);
       const idv = asRef(ids).u32;
-      checkShape(idv.every((e) => e < E), 'moeExperts', 'expert id out of range');
-      const y = moeExpertsRef(asRef(x).f32, idv, asRef(weights).f32, asRef(gate).f32, asRef(up).f32, asRef(down).f32, rows, topK, d, inter);
+      checkShape(
+        idv.every((e) => e < E),
+        'moeExperts',
+        'expert id out of range',
+      );
+      const y = moeExpertsRef(
+        asRef(x).f32,
+        idv,
+        asRef(weights).f32,
+        asRef(gate).f32,
+        asRef(up).f32,
+        asRef(down).f32,
+        rows,
+        topK,
+        d,
+        inter,
+      );
       return f32([rows, d], y);
     },
     sample(logits, history, params, step) {

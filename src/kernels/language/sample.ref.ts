@@ -10,7 +10,11 @@
 import type { SamplingParams } from '../types.ts';
 import { uniformForStep } from './rng.ts';
 
-export function applyRepetitionPenalty(logits: Float32Array, history: ArrayLike<number>, penalty: number): Float32Array {
+export function applyRepetitionPenalty(
+  logits: Float32Array,
+  history: ArrayLike<number>,
+  penalty: number,
+): Float32Array {
   const l = new Float32Array(logits);
   if (penalty === 1) return l;
   const seen = new Set<number>();
@@ -60,7 +64,12 @@ export function nucleusMask(e: Float64Array, topK: number, topP: number): Uint8A
   return keep;
 }
 
-export function sampleRef(logits: Float32Array, history: ArrayLike<number> | null, p: SamplingParams, step: number): number {
+export function sampleRef(
+  logits: Float32Array,
+  history: ArrayLike<number> | null,
+  p: SamplingParams,
+  step: number,
+): number {
   const l = applyRepetitionPenalty(logits, history ?? [], p.repetitionPenalty);
   if (p.temperature <= 0 || p.topK === 1) return argmaxRef(l);
   const V = l.length;
