@@ -1,0 +1,41 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, [join(ROOT, 'bin/kimi-vl.mjs'), 'plan', ...args], {
+    encoding: 'utf8',
+    cwd: ROOT,
+  });
+
+describe('kimi-vl plan', () => {
+  it('prints the table for the real config, folding identical MoE layers', () => {
+    const r = run(
+      '--config',
+      'configs/Kimi-VL-A3B-Instruct.config.json',
+      '--quant',
+      'q4',
+      '--context',
+      '8192',
+    );
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^layers 1-26 experts\s+3\s+553\.65 M\s+297\.0 MiB\s+×26 = 7\.54 GiB$/m);
+    expect(r.stdout).toMatch(/language 15\.96 B/);
+    expect(r.stdout).toMatch(/KV cache\s+486\.0 MiB \(62208 B\/token/);
+    expect(r.stdout).toMatch(/lm\.embed \(180\.0 MiB\) > 128\.0 MiB: split into 2 parts/);
+  });
+
+  it('exits 1 when the KV cache of one layer exceeds the binding limit, and refuses bad options', () => {
+    const r = run('--config', 'configs/Kimi-VL-A3B-Instruct.config.json', '--context', '131072');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/lower the context/);
+    const bad = run('--config', 'configs/Kimi-VL-A3B-Instruct.config.json', '--quant', 'q2');
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('ConfigError: --quant must be');
+    const missing = run('--config', '/nonexistent.json');
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('ConfigError: cannot read /nonexistent.json');
+  });
+});
