@@ -10,15 +10,15 @@
 
 const A: f32 = -0.75;
 
+// The same polynomials as ATen's cubic helpers, factored so f32 evaluation does not cancel:
+// outer taps A·(x−1)(x−2)² with x = 1+t or 2−t, inner taps 1 − s²((A+3) − (A+2)s) with s = t or 1−t.
 fn cubic_weights(t: f32) -> vec4<f32> {
-  let x1 = t + 1.0;
-  let x2 = 1.0 - t;
-  let x3 = 2.0 - t;
+  let s = 1.0 - t;
   return vec4<f32>(
-    ((A * x1 - 5.0 * A) * x1 + 8.0 * A) * x1 - 4.0 * A,
-    ((A + 2.0) * t - (A + 3.0)) * t * t + 1.0,
-    ((A + 2.0) * x2 - (A + 3.0)) * x2 * x2 + 1.0,
-    ((A * x3 - 5.0 * A) * x3 + 8.0 * A) * x3 - 4.0 * A,
+    A * t * s * s,
+    1.0 - t * t * ((A + 3.0) - (A + 2.0) * t),
+    1.0 - s * s * ((A + 3.0) - (A + 2.0) * s),
+    A * s * t * t,
   );
 }
 

@@ -8,7 +8,6 @@ const BQ: u32 = 64u;
 const BK: u32 = 16u;
 const HD_MAX: u32 = 128u;
 
-override HD: u32 = 72u;  // head dim; an override so the d-loops have a constant trip count
 
 @group(0) @binding(1) var<storage, read> qkv: array<f32>;           // [L, 3·H·d]: q | k | v
 @group(0) @binding(2) var<storage, read> tiles: array<vec4<u32>>;   // [tiles] (qStart, qEnd, kStart, kEnd)
@@ -21,14 +20,15 @@ var<workgroup> vs: array<f32, 2048>;  // [BK, HD_MAX] values of the current chun
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let tile = tiles[wid.x];
   let head = wid.y;
+  let HD = u.HD;
   let dModel = u.HEADS * HD;
   let width = 3u * dModel;
   let qi = tile.x + lid.x;
-  let active = qi < tile.y;
+  let live = qi < tile.y;
 
   var q: array<f32, HD_MAX>;
   var o: array<f32, HD_MAX>;
-  if (active) {
+  if (live) {
     for (var e = 0u; e < HD; e++) {
       q[e] = qkv[qi * width + head * HD + e] * u.SCALE;
     }
@@ -46,7 +46,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       vs[j * HD_MAX + e] = qkv[row + 2u * dModel];
     }
     workgroupBarrier();
-    if (active) {
+    if (live) {
       var s: array<f32, BK>;
       var smax = m;
       for (var j = 0u; j < nk; j++) {
@@ -73,7 +73,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
     workgroupBarrier();
   }
-  if (active) {
+  if (live) {
     let inv = 1.0 / l;
     for (var e = 0u; e < HD; e++) {
       out[qi * dModel + head * HD + e] = o[e] * inv;

@@ -32,6 +32,8 @@ export function patchMergeLayerNormRef(
 ): Float32Array {
   const src = mergeSourceRows(grids);
   const gathered = new Float32Array(src.length * d);
-  src.forEach((s, i) => gathered.set(x.subarray(s * d, (s + 1) * d), i * d));
+  src.forEach((s, i) => {
+    gathered.set(x.subarray(s * d, (s + 1) * d), i * d);
+  });
   return layerNormRef(gathered, w, b, src.length, d, eps);
 }

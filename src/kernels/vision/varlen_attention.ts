@@ -11,7 +11,7 @@ import type { GpuTableCache } from './gpu_table_cache.ts';
 import { gridsKey, patchOffsets } from './grids.ts';
 import { qkvShapes } from './vision_shapes.ts';
 
-const Params = defineUniforms('VarlenAttnParams', { HEADS: 'u32', SCALE: 'f32' });
+const Params = defineUniforms('VarlenAttnParams', { HEADS: 'u32', HD: 'u32', SCALE: 'f32' });
 
 /** Queries per tile; must equal BQ (the workgroup size) in the shader. */
 export const QUERY_TILE = 64;
@@ -49,15 +49,13 @@ export function varlenAttention(
     const data = attentionTiles(grids);
     return { data, shape: [data.length / 4, 4] };
   });
-  // 2. variant: the head dim is a pipeline override (constant loop bounds)
   // 3. uniforms, 4. dispatch size: (tiles, heads), 5. bindings
   const out = rt.alloc([L, dModel]);
   rt.dispatch({
     op: 'varlen_attention',
     source,
-    overrides: { HD: headDim },
     uniforms: Params,
-    params: { HEADS: heads, SCALE: 1 / Math.sqrt(headDim) },
+    params: { HEADS: heads, HD: headDim, SCALE: 1 / Math.sqrt(headDim) },
     bindings: [
       { tensor: qkv, access: 'read' },
       { tensor: tiles, access: 'read' },

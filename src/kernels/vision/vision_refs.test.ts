@@ -33,7 +33,9 @@ describe('posEmbInterp reference', () => {
     // dst 0: src = 8/6·0.5 − 0.5 = 1/6 → floor 0, taps −1..2 → clamped 0,0,1,2.
     const { idx, wt } = cubicTaps(8, 6, 0);
     expect(idx).toEqual([0, 0, 1, 2]);
-    cubicWeights(1 / 6).forEach((v, i) => expect(wt[i]).toBeCloseTo(v, 12));
+    cubicWeights(1 / 6).forEach((v, i) => {
+      expect(wt[i]).toBeCloseTo(v, 12);
+    });
     // dst 0 of a 2× upsample: src = −0.25 → floor −1, taps −2..1 → 0,0,0,1.
     expect(cubicTaps(4, 8, 0).idx).toEqual([0, 0, 0, 1]);
   });
