@@ -4,6 +4,7 @@
 // switched off, because `PIL.Image.open` applies none of them (spec §4.5, "Browser decoding caveats").
 // Every browser API is feature-checked, so this module loads in Node (where only PNG/bytes/ImageData work).
 import { KimiVLError } from '../errors.ts';
+import { neutralizeExifOrientation } from './exif.ts';
 import { checkImageSize, type RgbaImage, rgbaImage } from './image.ts';
 import { decodePng, isPng } from './png.ts';
 
@@ -95,8 +96,8 @@ function decodeBytes(bytes: Uint8Array): Promise<RgbaImage> {
 }
 
 /**
- * The browser's own decoder (JPEG, WebP, GIF, AVIF, … and PNG when asked): no EXIF rotation, no color
- * conversion, no premultiplication. Opaque images come out byte-exact with the file's samples; alpha < 255
+ * The browser's own decoder (JPEG, WebP, GIF, AVIF, … and PNG when asked): no EXIF rotation (JPEG/WebP;
+ * AVIF/HEIF irot boxes are not undone), no color conversion, no premultiplication. Opaque images come out byte-exact with the file's samples; alpha < 255
  * goes through a premultiplied canvas and may be off by rounding.
  */
 export async function decodeWithBrowser(blob: Blob): Promise<RgbaImage> {
@@ -106,9 +107,12 @@ export async function decodeWithBrowser(blob: Blob): Promise<RgbaImage> {
       `cannot decode ${blob.type || 'this image format'} here (no createImageBitmap); convert it to PNG first`,
     );
   }
+  // Chromium rotates by EXIF orientation even with imageOrientation 'none'; PIL never does (exif.ts).
+  const unrotated = neutralizeExifOrientation(new Uint8Array(await blob.arrayBuffer()));
+  const source = unrotated ? new Blob([unrotated as Uint8Array<ArrayBuffer>], { type: blob.type }) : blob;
   let bitmap: ImageBitmap;
   try {
-    bitmap = await createImageBitmap(blob, {
+    bitmap = await createImageBitmap(source, {
       imageOrientation: 'none',
       colorSpaceConversion: 'none',
       premultiplyAlpha: 'none',

@@ -27,12 +27,13 @@ function differingBytes(a: Uint8ClampedArray, b: Uint8ClampedArray): number {
   return n;
 }
 
-describe('golden pixel_values in the browser', async () => {
-  const suite = JSON.parse(new TextDecoder().decode(await read(`${goldenRoot}/suite.json`))) as {
-    cases: { case: string }[];
-  };
-  const cases = suite.cases.map((c) => c.case);
+// Case names come from suite.json (a browser cannot list the cases folder).
+const suite = JSON.parse(new TextDecoder().decode(await read(`${goldenRoot}/suite.json`))) as {
+  cases: { case: string }[];
+};
+const cases = suite.cases.map((c) => c.case);
 
+describe('golden pixel_values in the browser', () => {
   it('finds the golden suite', () => {
     expect(cases.length).toBeGreaterThan(0);
   });
@@ -127,5 +128,82 @@ describe('png.ts against Chromium on generated opaque PNGs', () => {
       console.log(`${name}: ${differingBytes(a, b)} of ${a.length} bytes differ, max |Δ| ${maxDiff}`);
       expect(a.length).toBe(b.length);
     }
+  });
+});
+
+/** Inserts an APP1 Exif segment with Orientation = `orientation` right after the JPEG SOI marker. */
+function withExifOrientation(jpeg: Uint8Array, orientation: number): Uint8Array {
+  // "Exif\0\0", big-endian TIFF header, one IFD entry: tag 0x0112 SHORT ×1 = orientation, next IFD 0.
+  const tiff = [
+    0x4d,
+    0x4d,
+    0,
+    42,
+    0,
+    0,
+    0,
+    8,
+    0,
+    1,
+    0x01,
+    0x12,
+    0,
+    3,
+    0,
+    0,
+    0,
+    1,
+    0,
+    orientation,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+  ];
+  const body = [0x45, 0x78, 0x69, 0x66, 0, 0, ...tiff];
+  const app1 = [0xff, 0xe1, (body.length + 2) >> 8, (body.length + 2) & 255, ...body];
+  const out = new Uint8Array(jpeg.length + app1.length);
+  out.set(jpeg.subarray(0, 2));
+  out.set(app1, 2);
+  out.set(jpeg.subarray(2), 2 + app1.length);
+  return out;
+}
+
+describe('non-PNG inputs through the browser decoder', () => {
+  it('JPEG decodes at its stored size; EXIF orientation is ignored like PIL.Image.open', async () => {
+    const canvas = new OffscreenCanvas(40, 20);
+    const ctx = canvas.getContext('2d')!;
+    ctx.fillStyle = '#c83214';
+    ctx.fillRect(0, 0, 40, 20);
+    const jpeg = new Uint8Array(
+      await (await canvas.convertToBlob({ type: 'image/jpeg', quality: 1 })).arrayBuffer(),
+    );
+    const plain = await decodeImage(new Blob([jpeg], { type: 'image/jpeg' }));
+    expect([plain.width, plain.height]).toEqual([40, 20]);
+    expect(Math.abs(plain.data[0] - 0xc8)).toBeLessThanOrEqual(2);
+    const rotatedFile = withExifOrientation(jpeg, 6); // "rotate 90° CW to display"
+    const fromImage = await createImageBitmap(
+      new Blob([rotatedFile as Uint8Array<ArrayBuffer>], { type: 'image/jpeg' }),
+    );
+    console.log(`EXIF orientation 6: default createImageBitmap gives ${fromImage.width}×${fromImage.height}`);
+    const decoded = await decodeImage(
+      new Blob([rotatedFile as Uint8Array<ArrayBuffer>], { type: 'image/jpeg' }),
+    );
+    console.log(
+      `EXIF orientation 6: decodeImage (tag rewritten to 1) gives ${decoded.width}×${decoded.height}`,
+    );
+    expect([decoded.width, decoded.height]).toEqual([40, 20]);
+  });
+
+  it('undecodable bytes become ImageError', async () => {
+    const err = await decodeImage(
+      new Blob([new Uint8Array([0xff, 0xd8, 1, 2, 3])], { type: 'image/jpeg' }),
+    ).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect((err as Error).name).toBe('ImageError');
   });
 });
