@@ -7,6 +7,7 @@ import { KimiVLError } from '../errors.ts';
 import { neutralizeExifOrientation } from './exif.ts';
 import { checkImageSize, type RgbaImage, rgbaImage } from './image.ts';
 import { decodePng, isPng } from './png.ts';
+import { readStraightRgba } from './straight_pixels.ts';
 
 export type ImageInput =
   | Blob
@@ -127,7 +128,11 @@ export async function decodeWithBrowser(blob: Blob): Promise<RgbaImage> {
     );
   }
   try {
-    return drawToRgba(bitmap, bitmap.width, bitmap.height);
+    const image = drawToRgba(bitmap, bitmap.width, bitmap.height);
+    if (image.data.every((v, i) => (i & 3) !== 3 || v === 255)) return image;
+    // Translucent pixels: the canvas premultiplied them; re-read exact straight values through WebGL.
+    const straight = readStraightRgba(bitmap);
+    return straight ? rgbaImage(image.width, image.height, straight) : image;
   } finally {
     bitmap.close();
   }
