@@ -11,6 +11,7 @@ export interface CliCommand {
 
 const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   doctor: () => import('./doctor.ts'),
+  golden: () => import('./golden.ts'),
   inspect: () => import('./inspect.ts'),
   convert: () => import('./convert.ts'),
   plan: () => import('./plan.ts'),

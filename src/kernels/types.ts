@@ -125,7 +125,16 @@ export interface LanguageOps {
    */
   rope(
     x: Tensor,
-    o: { heads: number; headStride: number; offset: number; ropeDim: number; theta: number; pos0: number },
+    o: {
+      heads: number;
+      headStride: number;
+      offset: number;
+      ropeDim: number;
+      theta: number;
+      pos0: number;
+      /** DeepSeek YaRN frequency blend (only when config.json sets rope_scaling). */
+      yarn?: { factor: number; low: number; high: number; attnFactor: number };
+    },
   ): Tensor;
   /** Writes c_norm [T,R] and roped k_pe [T,P] into the latent cache [ctx, R+P] at rows pos0..pos0+T−1. */
   kvCacheWrite(cache: Tensor, cNorm: Tensor, kPe: Tensor, pos0: number): void;

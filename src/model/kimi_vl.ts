@@ -5,13 +5,19 @@ import type { Grid, HostWeight, Kernels, Tensor } from '../kernels/types.ts';
 import type { KimiVLConfig } from '../weights/config.ts';
 import { KvCache } from './kv_cache.ts';
 import { LanguageModel, loadLanguageWeights } from './language.ts';
-import { type ProjectorWeights, loadProjectorWeights, project, releaseProjectorWeights } from './projector.ts';
 import {
-  PosEmbCache,
-  type VisionWeights,
+  loadProjectorWeights,
+  type ProjectorWeights,
+  project,
+  releaseProjectorWeights,
+} from './projector.ts';
+import { releaseTree } from './release.ts';
+import {
   encodeImages,
   loadVisionWeights,
+  PosEmbCache,
   releaseVisionWeights,
+  type VisionWeights,
 } from './vision.ts';
 
 export interface EncodedImages {
@@ -54,7 +60,13 @@ export class KimiVLModel {
    * Runs `ids` (image placeholders already expanded) at positions cache.pos.. and returns logits:
    * [T, V] for every position, or [1, V] for the last when `lastOnly`.
    */
-  prefill(k: Kernels, ids: readonly number[], features: Tensor | null, cache: KvCache, lastOnly: boolean): Tensor {
+  prefill(
+    k: Kernels,
+    ids: readonly number[],
+    features: Tensor | null,
+    cache: KvCache,
+    lastOnly: boolean,
+  ): Tensor {
     const x = this.language.embedWithImages(k, ids, features); // [T, D]
     const placeholder = this.cfg.mediaPlaceholderTokenId;
     const tokens = ids.map((id) => (id === placeholder ? null : id));
@@ -72,6 +84,6 @@ export class KimiVLModel {
     this.posCache.clear(k);
     releaseVisionWeights(k, this.vision);
     releaseProjectorWeights(k, this.projector);
-    this.language.release?.(k);
+    releaseTree(k, this.language.weights);
   }
 }

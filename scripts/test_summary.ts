@@ -1,0 +1,60 @@
+// Sums the tiers' JSON reports into one table and the closing line "N passed, M failed".
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+interface Counts {
+  passed: number;
+  failed: number;
+  skipped: number;
+}
+
+function vitest(file: string): Counts | null {
+  if (!existsSync(file)) return null;
+  const j = JSON.parse(readFileSync(file, 'utf8'));
+  return {
+    passed: j.numPassedTests ?? 0,
+    failed: (j.numFailedTests ?? 0) + ((j.numFailedTestSuites ?? 0) ? 0 : 0),
+    skipped: (j.numPendingTests ?? 0) + (j.numTodoTests ?? 0),
+  };
+}
+
+function playwright(file: string): Counts | null {
+  if (!existsSync(file)) return null;
+  const s = JSON.parse(readFileSync(file, 'utf8')).stats ?? {};
+  return { passed: s.expected ?? 0, failed: (s.unexpected ?? 0) + (s.flaky ?? 0), skipped: s.skipped ?? 0 };
+}
+
+function plain(file: string): Counts | null {
+  if (!existsSync(file)) return null;
+  const j = JSON.parse(readFileSync(file, 'utf8'));
+  return { passed: j.passed ?? 0, failed: j.failed ?? 0, skipped: j.skipped ?? 0 };
+}
+
+const dir = process.argv[2] ?? '.cache/test-results';
+const tiers: Array<[string, Counts | null]> = [
+  ['static', plain(join(dir, 'static.json'))],
+  ['unit', vitest(join(dir, 'unit.json'))],
+  ['gpu', vitest(join(dir, 'gpu.json'))],
+  ['e2e', playwright(join(dir, 'e2e.json'))],
+  ['golden', plain(join(dir, 'golden.json'))],
+];
+const total: Counts = { passed: 0, failed: 0, skipped: 0 };
+let missing = 0;
+for (const [name, c] of tiers) {
+  if (!c) {
+    console.log(`${name.padEnd(8)} no report (the tier did not run to completion)`);
+    missing++;
+    continue;
+  }
+  console.log(
+    `${name.padEnd(8)} ${c.passed} passed, ${c.failed} failed${c.skipped ? `, ${c.skipped} skipped` : ''}`,
+  );
+  total.passed += c.passed;
+  total.failed += c.failed;
+  total.skipped += c.skipped;
+}
+total.failed += missing;
+console.log(
+  `${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`,
+);
+process.exitCode = total.failed ? 1 : 0;

@@ -1,0 +1,84 @@
+// `kimi-vl golden [dir]`: every case of a golden-format directory through the engine, checked against
+// the README's tolerances. One line per case, then "N passed, M failed"; non-zero exit on any failure.
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { discoverCases } from '../golden/node_io.ts';
+import type { CaseReport } from '../golden/run_case.ts';
+import { flag, parseArgs } from './args.ts';
+import { REPO_ROOT, withBrowser } from './browser.ts';
+import { runHarnessTask } from './harness_client.ts';
+import type { CliCommand } from './main.ts';
+
+type Quant = 'none' | 'q8' | 'q4';
+
+function line(r: CaseReport): string {
+  const worst = r.checks.map(
+    (c) => `${c.name}=${c.tolerance === 0 ? (c.pass ? 'ok' : 'MISMATCH') : c.error.toExponential(1)}`,
+  );
+  return `${r.pass ? 'PASS' : 'FAIL'} ${r.name.padEnd(24)} ${worst.join(' ')} (${r.seconds.toFixed(1)} s)`;
+}
+
+export const command: CliCommand = {
+  summary:
+    'Run every golden case (default ../shared/golden) through the engine and compare with the expected tensors.',
+  usage:
+    'kimi-vl golden [dir] [--quant q8|q4] [--backend gpu|ref] [--hardware] [--json-out FILE] [--report-only]\n' +
+    '  --backend ref runs the TypeScript reference in Node; gpu (default) runs WebGPU in headless Chromium.\n' +
+    '  --quant quantises the language model on load; with --report-only the errors are reported, not judged.',
+  async run(args) {
+    const p = parseArgs(args, ['hardware', 'report-only', 'verbose']);
+    const root = resolve(p.positional[0] ?? resolve(REPO_ROOT, '../shared/golden'));
+    const quant = (flag(p, 'quant') ?? 'none') as Quant;
+    if (!['none', 'q8', 'q4'].includes(quant)) throw new Error(`--quant must be q8 or q4, got ${quant}`);
+    const cases = discoverCases(root);
+    if (!cases.length) {
+      console.error(`kimi-vl golden: no cases (case.json) found under ${root}`);
+      return 2;
+    }
+    const backend = flag(p, 'backend') ?? 'gpu';
+    console.log(
+      `golden: ${cases.length} cases from ${root} · backend ${backend} · weights ${quant === 'none' ? 'as stored (bf16)' : quant}`,
+    );
+    const reports: CaseReport[] = [];
+    const runAll = async (runOne: (dir: string) => Promise<CaseReport>) => {
+      for (const dir of cases) {
+        let r: CaseReport;
+        try {
+          r = await runOne(dir);
+        } catch (e) {
+          const err = e as Error;
+          r = {
+            name: dir.split('/').pop()!,
+            pass: false,
+            checks: [{ name: err.name, error: 1, tolerance: 0, pass: false, detail: err.message }],
+            newTokens: [],
+            seconds: 0,
+          };
+          console.log(`FAIL ${r.name.padEnd(24)} ${err.name}: ${err.message.split('\n')[0]}`);
+          reports.push(r);
+          continue;
+        }
+        console.log(line(r));
+        for (const c of r.checks) if (!c.pass && c.detail) console.log(`       ${c.name}: ${c.detail}`);
+        reports.push(r);
+      }
+    };
+    if (backend === 'ref') {
+      const { GoldenRunner } = await import('../golden/run_case.ts');
+      const { nodeGoldenIO } = await import('../golden/node_io.ts');
+      const { createRefKernels } = await import('../kernels/ref_kernels.ts');
+      const runner = new GoldenRunner(createRefKernels(), nodeGoldenIO, quant);
+      await runAll((dir) => runner.run(dir));
+    } else {
+      await withBrowser({ hardware: p.flags.has('hardware'), verbose: p.flags.has('verbose') }, (s) =>
+        runAll((dir) => runHarnessTask<CaseReport>(s, 'golden', { caseDir: dir, quant })),
+      );
+    }
+    const passed = reports.filter((r) => r.pass).length;
+    const failed = reports.length - passed;
+    const out = flag(p, 'json-out');
+    if (out) writeFileSync(out, JSON.stringify({ passed, failed, quant, backend, reports }, null, 2));
+    console.log(`${passed} passed, ${failed} failed`);
+    return failed && !p.flags.has('report-only') ? 1 : 0;
+  },
+};
