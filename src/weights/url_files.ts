@@ -40,11 +40,12 @@ export function urlFiles(baseUrl: string, fetchFn: typeof fetch = fetch): Checkp
     const r = await get(file, 'bytes=0-0');
     await r.body?.cancel();
     if (r.status === 404 || r.status === 410) return null;
-    if (!r.ok) throw downloadError(`${urlOf(file)}: HTTP ${r.status}`);
-    const total =
-      r.status === 206
-        ? totalFromContentRange(r.headers.get('content-range'))
-        : Number(r.headers.get('content-length'));
+    // 416 for "bytes=0-0" means an empty file (Content-Range: bytes */0).
+    const ranged = r.status === 206 || r.status === 416;
+    if (!r.ok && r.status !== 416) throw downloadError(`${urlOf(file)}: HTTP ${r.status}`);
+    const total = ranged
+      ? totalFromContentRange(r.headers.get('content-range'))
+      : Number(r.headers.get('content-length'));
     if (total === null || !Number.isSafeInteger(total))
       throw downloadError(
         `${urlOf(file)}: the server did not report the file size (no Content-Range/Content-Length)`,
