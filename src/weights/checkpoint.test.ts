@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { checkTensorsAgainstConfig, type TensorInfo, type TensorSource } from './checkpoint.ts';
 import { parseConfig } from './config.ts';
 import { weightTable } from './names.ts';
 import { loadHostWeights, openCheckpointDir } from './node_source.ts';
@@ -122,5 +123,52 @@ describe.each(['tiny-a', 'tiny-b'])('loadHostWeights(%s)', (model) => {
     expect(ck.preprocessor?.inTokenLimit).toBeGreaterThan(0);
     expect(ck.shards.length).toBe(2);
     expect(ck.checks.length).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe('checkTensorsAgainstConfig', () => {
+  const dir = `${GOLDEN}/tiny-a`;
+  /** The tiny-a source with one tensor dropped, renamed, reshaped or re-typed. */
+  async function tweaked(edit: (m: Map<string, TensorInfo>) => void): Promise<TensorSource> {
+    const ck = await openCheckpointDir(dir);
+    const infos = new Map(ck.source.list().map((n) => [n, ck.source.info(n)]));
+    edit(infos);
+    return {
+      naming: 'hf',
+      list: () => [...infos.keys()],
+      has: (n) => infos.has(n),
+      info: (n) => infos.get(n)!,
+      read: () => Promise.reject(new Error('not read')),
+    };
+  }
+  const config = () => parseConfig(JSON.parse(readFileSync(`${dir}/config.json`, 'utf8')));
+  const E = 'language_model.model.layers.1.mlp.experts.5.up_proj.weight';
+
+  it('refuses a missing expert', async () => {
+    const s = await tweaked((m) => m.delete(E));
+    expect(() => checkTensorsAgainstConfig(config(), s)).toThrow(
+      `missing tensor "${E}" (engine weight lm.layers.1.moe.experts_up)`,
+    );
+  });
+  it('refuses an unexpected tensor', async () => {
+    const s = await tweaked((m) => m.set('language_model.model.layers.0.mlp.extra.weight', m.get(E)!));
+    expect(() => checkTensorsAgainstConfig(config(), s)).toThrow(
+      /unexpected tensor "language_model.model.layers.0.mlp.extra.weight"/,
+    );
+  });
+  it('refuses a transposed weight', async () => {
+    const s = await tweaked((m) => {
+      const i = m.get(E)!;
+      m.set(E, { ...i, shape: [i.shape[1]!, i.shape[0]!] });
+    });
+    expect(() => checkTensorsAgainstConfig(config(), s)).toThrow(
+      /has shape \[64,32\] but config.json implies \[32,64\]/,
+    );
+  });
+  it('refuses a quantised dtype in a Hugging Face checkpoint', async () => {
+    const s = await tweaked((m) => m.set(E, { ...m.get(E)!, dtype: 'KVQ8' }));
+    expect(() => checkTensorsAgainstConfig(config(), s)).toThrow(
+      /only LM linear weights may be quantised|is KVQ8/,
+    );
   });
 });
