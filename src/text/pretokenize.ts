@@ -98,7 +98,7 @@ export function splitForEncode(
   maxChars = MAX_ENCODE_CHARS,
   maxRun = MAX_CONSECUTIVE_SLICE_LEN,
 ): string[] {
-  if (text.length <= maxRun) return [text];
+  if (text.length <= Math.min(maxRun, maxChars)) return [text];
   const codePoints = Array.from(text);
   const out: string[] = [];
   for (let i = 0; i < codePoints.length; i += maxChars) {
