@@ -4,9 +4,11 @@ import { KimiVLError } from '../errors.ts';
 /**
  * How Pillow would hold the decoded image (`Image.open(...).mode`). The official preprocessing runs
  * `resize` and `pad` in the image's own mode before `convert("RGB")` (spec §4.2), so the mode decides
- * whether a resize premultiplies alpha ("RGBA"/"LA") or falls back to nearest ("P"/"1").
+ * whether a resize premultiplies alpha ("RGBA"/"LA") or falls back to nearest ("P"/"1"). 16-bit gray PNGs
+ * are "I;16": pixels hold min(v, 255) as Pillow's convert("RGB") does; their resize is approximated with
+ * the 8-bit path (Pillow resamples the 16-bit values, then clips — a known gap).
  */
-export type PilMode = 'RGB' | 'RGBA' | 'L' | 'LA' | 'P' | '1';
+export type PilMode = 'RGB' | 'RGBA' | 'L' | 'LA' | 'P' | '1' | 'I;16';
 
 /** Straight (not premultiplied) 8-bit RGBA, row-major, 4 bytes per pixel; structurally an ImageData. */
 export interface RgbaImage {

@@ -34,7 +34,9 @@ function expectedRgba(o: PngEncodeOptions): Uint8Array {
     } else if (o.colorType === 0 || o.colorType === 4) {
       const key = o.trns ? (o.trns[0] << 8) | o.trns[1] : -1;
       const a = o.colorType === 4 ? to8(s[1]) : s[0] === key ? 0 : 255;
-      rgba = [to8(s[0]), to8(s[0]), to8(s[0]), a];
+      // 16-bit gray is Pillow's "I;16": convert("RGB") clips to 255 (Convert.c I16_RGB).
+      const g = o.colorType === 0 && o.bitDepth === 16 ? Math.min(s[0], 255) : to8(s[0]);
+      rgba = [g, g, g, a];
     } else {
       const t = o.trns;
       const isKey =
@@ -109,7 +111,13 @@ describe('decodePng round trips', () => {
             const where = `${w}×${h} interlace=${interlace} filter=${filter}`;
             expect([img.width, img.height], where).toEqual([w, h]);
             expect(Array.from(img.data), where).toEqual(Array.from(expectedRgba(o)));
-            expect(img.pilMode).toBe(colorType === 0 && bitDepth === 1 ? '1' : MODES[colorType]);
+            const mode =
+              colorType === 0 && bitDepth === 1
+                ? '1'
+                : colorType === 0 && bitDepth === 16
+                  ? 'I;16'
+                  : MODES[colorType];
+            expect(img.pilMode).toBe(mode);
           }
         }
       }
@@ -121,6 +129,15 @@ describe('decodePng round trips', () => {
     const o = randomImage(3, 8, 4, 4, 1);
     expect(pal.padRgb).toEqual([o.palette![0], o.palette![1], o.palette![2]]);
     expect((await decodePng(await encodePng(randomImage(2, 8, 4, 4, 1)))).padRgb).toBeUndefined();
+  });
+
+  it('16-bit gray clips like Pillow I;16 → RGB instead of keeping the high byte', async () => {
+    const samples = [0, 1, 255, 256, 65535];
+    const img = await decodePng(
+      await encodePng({ width: 5, height: 1, colorType: 0, bitDepth: 16, samples }),
+    );
+    expect(Array.from(img.data).filter((_, i) => i % 4 === 0)).toEqual([0, 1, 255, 255, 255]);
+    expect(img.pilMode).toBe('I;16');
   });
 
   it('recognises the signature', async () => {

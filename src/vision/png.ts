@@ -88,9 +88,15 @@ export async function decodePng(bytes: Uint8Array): Promise<RgbaImage> {
       pos += 1 + rowBytes;
     }
   }
-  const image: RgbaImage = { width, height, data: out, pilMode: mode === 'L' && bitDepth === 1 ? '1' : mode };
+  const image: RgbaImage = { width, height, data: out, pilMode: pilModeOf(mode, bitDepth) };
   if (colorType === 3 && palette) image.padRgb = [palette[0], palette[1], palette[2]];
   return image;
+}
+
+function pilModeOf(mode: PilMode, bitDepth: number): PilMode {
+  if (mode === 'L' && bitDepth === 1) return '1';
+  if (mode === 'L' && bitDepth === 16) return 'I;16';
+  return mode;
 }
 
 function passSize(size: number, start: number, step: number): number {
@@ -236,9 +242,12 @@ function pixelWriter(
     return (row[bit >> 3] >> (8 - bitDepth - (bit & 7))) & ((1 << bitDepth) - 1);
   };
   // Gray scaled to 8 bits the way Pillow's L;1/L;2/L;4 unpackers do; 16-bit keeps the high byte
-  // (Pillow's RGB;16B and RGBA;16B unpackers; 16-bit gray opens as "I;16" there, a known gap).
+  // (Pillow's RGB;16B, RGBA;16B and LA;16B unpackers).
   const to8 = (v: number): number =>
     bitDepth === 16 ? v >> 8 : bitDepth === 8 ? v : (v * 255) / ((1 << bitDepth) - 1);
+  // 16-bit gray without alpha opens as "I;16" in Pillow, and convert("RGB") clips (Convert.c I16_RGB:
+  // v > 255 → 255), so we do the same; browsers keep the high byte instead.
+  const gray8 = colorType === 0 && bitDepth === 16 ? (v: number) => Math.min(v, 255) : to8;
   return (row, y, x0, dx, count) => {
     for (let i = 0; i < count; i++) {
       const o = (y * width + x0 + i * dx) * 4;
@@ -249,7 +258,7 @@ function pixelWriter(
         else out.set([0, 0, 0, 255], o);
       } else if (colorType === 0 || colorType === 4) {
         const g = sample(row, i, 0);
-        out[o] = out[o + 1] = out[o + 2] = to8(g);
+        out[o] = out[o + 1] = out[o + 2] = gray8(g);
         out[o + 3] = colorType === 4 ? to8(sample(row, i, 1)) : key && g === key[0] ? 0 : 255;
       } else {
         const r = sample(row, i, 0);
