@@ -1,5 +1,5 @@
-// Counter-based RNG for sampling: one uniform per (seed, step), no state, so the WGSL sampler
-// (shaders/sample.wgsl, same hash) draws exactly the same number. PCG-RXS-M-XS 32-bit hash
+// Counter-based RNG for sampling: one uniform per (seed, step), no state. Both samplers (reference and
+// GPU, whose wrapper passes the value as a uniform) use this exact number. PCG-RXS-M-XS 32-bit hash
 // (Jarzynski & Olano, "Hash Functions for GPU Rendering", JCGT 2020).
 export function pcgHash(v: number): number {
   const state = (Math.imul(v >>> 0, 747796405) + 2891336453) >>> 0;

@@ -1,0 +1,60 @@
+// MLA step 2 (spec §9.4): attention of qcat[t,h] = [q_lat | q_pe] over the latent cache rows 0..pos0+t
+// (causal), with online softmax (flash-decoding style) so any context length fits in one pass:
+//   s_j = SCALE · qcat·cache[j];  o_lat = Σ_j softmax(s)_j · c_j  (the first R columns of the rows).
+// Dispatch: one workgroup per (t, h) (x + y·ROWS_X). Each round scores WG keys (one per thread), then
+// every thread rescales and accumulates the R-columns it owns (r ≡ tid mod WG), reading rows coalesced.
+override WG: u32 = 64;
+const MAX_W: u32 = 1152u;   // R + P ≤ MAX_W, checked by the wrapper
+const MAX_R: u32 = 1088u;
+
+@group(0) @binding(1) var<storage, read> qcat: array<f32>;          // [T, H, R+P]
+@group(0) @binding(2) var<storage, read> cache: array<f32>;         // [ctx, R+P]
+@group(0) @binding(3) var<storage, read_write> olat: array<f32>;    // [T, H, R]
+
+var<workgroup> qs: array<f32, MAX_W>;
+var<workgroup> oacc: array<f32, MAX_R>;
+var<workgroup> ps: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let th = wid.y * u.ROWS_X + wid.x;   // t·H + h; the grid is exact, so uniform and in range
+  let t = th / u.H;
+  let W = u.R + u.P;
+  for (var r = tid; r < W; r += WG) { qs[r] = qcat[th * W + r]; }
+  for (var r = tid; r < u.R; r += WG) { oacc[r] = 0.0; }
+  workgroupBarrier();
+  let n = u.pos0 + t + 1u;   // visible keys
+  var m = -3.0e38;           // running max (identical in every thread)
+  var l = 0.0;               // running denominator
+  for (var j0 = 0u; j0 < n; j0 += WG) {
+    let j = j0 + tid;
+    var s = -3.0e38;
+    if (j < n) {
+      var acc = 0.0;
+      let ro = j * W;
+      for (var r = 0u; r < W; r++) { acc += qs[r] * cache[ro + r]; }
+      s = acc * u.SCALE;
+    }
+    ps[tid] = s;
+    workgroupBarrier();
+    var cm = -3.0e38;
+    let cnt = min(WG, n - j0);
+    for (var i = 0u; i < cnt; i++) { cm = max(cm, ps[i]); }
+    let mNew = max(m, cm);
+    let corr = exp(m - mNew);
+    workgroupBarrier();
+    if (tid < cnt) { ps[tid] = exp(s - mNew); }
+    workgroupBarrier();
+    var sum = 0.0;
+    for (var i = 0u; i < cnt; i++) { sum += ps[i]; }
+    l = l * corr + sum;
+    m = mNew;
+    for (var r = tid; r < u.R; r += WG) {
+      var a = oacc[r] * corr;
+      for (var i = 0u; i < cnt; i++) { a += ps[i] * cache[(j0 + i) * W + r]; }
+      oacc[r] = a;
+    }
+    workgroupBarrier();
+  }
+  for (var r = tid; r < u.R; r += WG) { olat[th * u.R + r] = oacc[r] / l; }
+}

@@ -1,0 +1,22 @@
+// LanguageOps + SamplingOps on the GPU backend: each method forwards to its op module.
+import type { GpuRuntime } from '../../gpu/runtime.ts';
+import { asGpu } from '../../gpu/tensor.ts';
+import type { SamplingOps } from '../types.ts';
+import { kvCacheWrite } from './kv_cache_write.ts';
+import { mlaAttention } from './mla_attention.ts';
+import { moeExperts } from './moe_experts.ts';
+import { moeRoute } from './moe_route.ts';
+import type { LanguageOpsExt } from './ref_ops.ts';
+import { rope } from './rope.ts';
+import { sample } from './sample.ts';
+
+export function createGpuLanguageOps(rt: GpuRuntime): LanguageOpsExt & SamplingOps {
+  return {
+    rope: (x, o) => rope(rt, asGpu(x), o),
+    kvCacheWrite: (cache, c, kPe, pos0) => kvCacheWrite(rt, asGpu(cache), asGpu(c), asGpu(kPe), pos0),
+    mlaAttention: (q, kvB, cache, pos0, d) => mlaAttention(rt, asGpu(q), asGpu(kvB), asGpu(cache), pos0, d),
+    moeRoute: (x, gate, bias, cfg) => moeRoute(rt, asGpu(x), asGpu(gate), asGpu(bias), cfg),
+    moeExperts: (x, ids, w, g, u, d) => moeExperts(rt, asGpu(x), asGpu(ids), asGpu(w), asGpu(g), asGpu(u), asGpu(d)),
+    sample: (logits, history, p, step) => sample(rt, asGpu(logits), history && asGpu(history), p, step),
+  };
+}

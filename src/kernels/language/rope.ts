@@ -1,0 +1,81 @@
+// rope on the GPU: interleaved pairs rotated with a host-built cos/sin table indexed by absolute position.
+// The table (f64-accurate like the reference, YaRN-scaled when configured) is kept per runtime and grown
+// by doubling, so a decode step reuses it and never uploads.
+import source from '../../../shaders/rope.wgsl?raw';
+import type { GpuRuntime } from '../../gpu/runtime.ts';
+import type { GpuTensor } from '../../gpu/tensor.ts';
+import { defineUniforms } from '../../gpu/uniforms.ts';
+import { grid2d } from '../core/matmul.ts';
+import { checkShape } from '../core/ref_core_ops.ts';
+import { type RopeOptionsExt, ropeInvFreq } from './rope.ref.ts';
+
+const Params = defineUniforms('RopeParams', {
+  n: 'u32',
+  C: 'u32',
+  HEADS: 'u32',
+  STRIDE: 'u32',
+  OFFSET: 'u32',
+  ROPE: 'u32',
+  pos0: 'u32',
+  ROWS_X: 'u32',
+});
+const WG = 256;
+
+interface Table {
+  key: string;
+  positions: number;
+  tensor: GpuTensor;
+}
+const tables = new WeakMap<GpuRuntime, Map<string, Table>>();
+
+/** cos/sin table [positions, ropeDim/2, 2] covering at least `needed` positions. */
+export function ropeTable(rt: GpuRuntime, o: RopeOptionsExt, needed: number): GpuTensor {
+  const key = `${o.ropeDim}|${o.theta}|${JSON.stringify(o.yarn ?? null)}`;
+  let byKey = tables.get(rt);
+  if (!byKey) tables.set(rt, (byKey = new Map()));
+  const hit = byKey.get(key);
+  if (hit && hit.positions >= needed) return hit.tensor;
+  const positions = Math.max(256, 2 ** Math.ceil(Math.log2(needed)), (hit?.positions ?? 0) * 2);
+  const half = o.ropeDim / 2;
+  const mul = o.yarn ? o.yarn.attnFactor : 1;
+  const inv = Array.from({ length: half }, (_, i) => ropeInvFreq(i, o.ropeDim, o.theta, o.yarn));
+  const data = new Float32Array(positions * half * 2);
+  for (let p = 0; p < positions; p++)
+    for (let i = 0; i < half; i++) {
+      const a = p * inv[i]!;
+      data[(p * half + i) * 2] = Math.cos(a) * mul;
+      data[(p * half + i) * 2 + 1] = Math.sin(a) * mul;
+    }
+  const tensor = rt.upload(data, [positions, half, 2]);
+  if (hit) rt.free(hit.tensor); // the upload flushed every dispatch that read it
+  byKey.set(key, { key, positions, tensor });
+  return tensor;
+}
+
+export function rope(rt: GpuRuntime, x: GpuTensor, o: RopeOptionsExt): GpuTensor {
+  const C = x.shape[x.shape.length - 1]!;
+  const T = x.numel / C;
+  checkShape(x.dtype === 'f32' && o.ropeDim % 2 === 0, 'rope', `f32 input and even ropeDim (${o.ropeDim})`);
+  checkShape(
+    (o.heads - 1) * o.headStride + o.offset + o.ropeDim <= C && o.offset + o.ropeDim <= o.headStride,
+    'rope',
+    `${o.heads} heads × stride ${o.headStride} + offset ${o.offset} + ${o.ropeDim} vs width ${C}`,
+  );
+  const table = ropeTable(rt, o, o.pos0 + T);
+  const y = rt.alloc(x.shape);
+  const g = grid2d(rt, Math.max(1, Math.ceil(x.numel / WG)));
+  rt.dispatch({
+    op: 'rope',
+    source,
+    overrides: { WG },
+    uniforms: Params,
+    params: { n: x.numel, C, HEADS: o.heads, STRIDE: o.headStride, OFFSET: o.offset, ROPE: o.ropeDim, pos0: o.pos0, ROWS_X: g.x },
+    bindings: [
+      { tensor: x, access: 'read' },
+      { tensor: table, access: 'read' },
+      { tensor: y, access: 'rw' },
+    ],
+    workgroups: [g.x, g.y],
+  });
+  return y;
+}
