@@ -43,7 +43,8 @@ export interface RuntimeStats {
 }
 
 const ARENA_BYTES = 4 << 20;
-const STORAGE_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+// A function, not a constant: this module is imported by Node-side test helpers, where GPUBufferUsage is absent.
+const storageUsage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 export class GpuRuntime {
   readonly pipelines: PipelineCache;
@@ -75,7 +76,7 @@ export class GpuRuntime {
     readonly info: AcquiredDevice['info'],
   ) {
     this.pipelines = new PipelineCache(device);
-    this.pool = new BufferPool(device, STORAGE_USAGE);
+    this.pool = new BufferPool(device, storageUsage());
     this.arenaAlign = device.limits.minUniformBufferOffsetAlignment;
     this.arena = device.createBuffer({
       size: ARENA_BYTES,
@@ -149,7 +150,7 @@ export class GpuRuntime {
     }
     const buffer = this.device.createBuffer({
       size: Math.max(bytes, 4),
-      usage: STORAGE_USAGE,
+      usage: storageUsage(),
       mappedAtCreation: true,
       label,
     });
@@ -162,7 +163,7 @@ export class GpuRuntime {
   zeros(shape: readonly number[], label = 'zeros'): GpuTensor {
     this.ensureAlive();
     const bytes = storageBytes(shape, 'f32');
-    const buffer = this.device.createBuffer({ size: Math.max(bytes, 4), usage: STORAGE_USAGE, label });
+    const buffer = this.device.createBuffer({ size: Math.max(bytes, 4), usage: storageUsage(), label });
     return new GpuTensor(shape, 'f32', buffer, bytes, false);
   }
 

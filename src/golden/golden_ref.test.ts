@@ -1,0 +1,25 @@
+// Every golden case through the whole model on the TypeScript reference backend (the oracle the GPU
+// kernels are tested against must itself match the official model).
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { createRefKernels } from '../kernels/ref_kernels.ts';
+import { discoverCases, nodeGoldenIO } from './node_io.ts';
+import { GoldenRunner } from './run_case.ts';
+
+const ROOT = resolve(process.env.KIMI_VL_GOLDEN ?? resolve(import.meta.dirname, '../../../shared/golden'));
+
+describe.skipIf(!existsSync(ROOT))(`golden cases on the reference backend (${ROOT})`, () => {
+  const runner = new GoldenRunner(createRefKernels(), nodeGoldenIO);
+  const cases = discoverCases(ROOT);
+  test('the suite has cases', () => expect(cases.length).toBeGreaterThan(0));
+  for (const dir of cases) {
+    test(dir.split('/').pop()!, async () => {
+      const r = await runner.run(dir);
+      const failed = r.checks
+        .filter((c) => !c.pass)
+        .map((c) => `${c.name} ${c.error} > ${c.tolerance} ${c.detail ?? ''}`);
+      expect(failed).toEqual([]);
+    });
+  }
+});
