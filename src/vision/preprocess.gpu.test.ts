@@ -56,7 +56,7 @@ describe('golden pixel_values in the browser', () => {
     expect(report.maxAbsDiff).toBeLessThanOrEqual(PIXEL_VALUES_TOLERANCE);
   });
 
-  it('decodeImage from a URL string, a Blob and a canvas all give the PNG bytes', async () => {
+  it('decodeImage from a URL, OffscreenCanvas, ImageBitmap, <canvas> and <img> all give the PNG bytes', async () => {
     const url = `${goldenRoot}/images/img5_130x61.png`;
     const ours = await decodePng(await read(url));
     const fromUrl = await decodeImage(url);
@@ -69,6 +69,15 @@ describe('golden pixel_values in the browser', () => {
     expect(differingBytes((await decodeImage(canvas)).data, ours.data)).toBe(0);
     const bitmap = await createImageBitmap(canvas);
     expect(differingBytes((await decodeImage(bitmap)).data, ours.data)).toBe(0);
+    const element = document.createElement('canvas');
+    [element.width, element.height] = [ours.width, ours.height];
+    element.getContext('2d')!.drawImage(canvas, 0, 0);
+    expect(differingBytes((await decodeImage(element)).data, ours.data)).toBe(0);
+    const img = new Image();
+    img.src = url; // not awaited: decodeImage waits for the load
+    const fromImg = await decodeImage(img);
+    expect([fromImg.width, fromImg.height]).toEqual([130, 61]);
+    expect(differingBytes(fromImg.data, ours.data)).toBe(0);
   });
 });
 
