@@ -18,13 +18,15 @@ function pseudoRandomBytes(n: number, seed: number): Uint8Array {
 
 describe('Sha256', () => {
   it('matches the FIPS 180-4 examples', () => {
-    expect(sha256Hex(new Uint8Array(0))).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    expect(sha256Hex(new Uint8Array(0))).toBe(
+      'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    );
     expect(sha256Hex(new TextEncoder().encode('abc'))).toBe(
       'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
     );
-    expect(sha256Hex(new TextEncoder().encode('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq'))).toBe(
-      '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1',
-    );
+    expect(
+      sha256Hex(new TextEncoder().encode('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq')),
+    ).toBe('248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1');
   });
 
   it('agrees with node:crypto for lengths around block and padding boundaries', () => {
@@ -43,6 +45,12 @@ describe('Sha256', () => {
       expect(h.length).toBe(data.length);
       expect(h.hex(), `chunk ${chunk}`).toBe(expected);
     }
+  });
+
+  it('starts over after reset', () => {
+    const h = new Sha256().update(new TextEncoder().encode('partial bytes from another version'));
+    h.reset().update(new TextEncoder().encode('abc'));
+    expect(h.hex()).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   });
 
   it('refuses updates after the digest', () => {

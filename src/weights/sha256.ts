@@ -13,10 +13,10 @@ const K = new Uint32Array([
   0xc67178f2,
 ]);
 
+const H0 = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+
 export class Sha256 {
-  private readonly h = new Uint32Array([
-    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-  ]);
+  private readonly h = new Uint32Array(H0);
   private readonly w = new Uint32Array(64);
   private readonly block = new Uint8Array(64);
   private blockLen = 0;
@@ -26,6 +26,15 @@ export class Sha256 {
   /** Bytes hashed so far. */
   get length(): number {
     return this.totalBytes;
+  }
+
+  /** Back to the empty message (a download that restarts from byte 0). */
+  reset(): this {
+    this.h.set(H0);
+    this.blockLen = 0;
+    this.totalBytes = 0;
+    this.finished = false;
+    return this;
   }
 
   update(data: Uint8Array): this {

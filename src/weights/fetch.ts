@@ -1,0 +1,354 @@
+// HTTP transport for model files: HEAD for sizes, and a streamed GET straight into the OPFS cache that
+// resumes with a Range request, hashes as it writes, times out when the server stalls and honours an
+// AbortSignal. Every failure becomes a typed KimiVLError ('DownloadError' / 'AbortError'), and any
+// bytes already on disk stay there as a resumable partial (see cache.ts for the trust rule).
+import { isKimiVLError, KimiVLError } from '../errors.ts';
+import { type ModelCacheEntry, quotaOrCacheError } from './cache.ts';
+import { Sha256 } from './sha256.ts';
+
+export interface TransportOptions {
+  signal?: AbortSignal;
+  /** A download that receives no byte for this long fails with DownloadError (then is retried). */
+  stallTimeoutMs: number;
+  /** Attempts per file for transient failures (dropped connection, stall, 5xx); resumes each time. */
+  maxAttempts: number;
+  fetchImpl: typeof fetch;
+}
+
+export interface RemoteFileInfo {
+  size: number | null;
+  /** sha256 the server vouches for (the Hub's X-Linked-Etag of LFS files), if any. */
+  sha256: string | null;
+}
+
+/** DownloadError for a missing file; callers that probe optional files check for it with isNotFound. */
+export function notFoundError(url: string, status: number): KimiVLError {
+  return new KimiVLError('DownloadError', `HTTP ${status}: ${url} does not exist on the server.`, {
+    cause: { status },
+  });
+}
+
+export function isNotFound(e: unknown): boolean {
+  const status = (e as { cause?: { status?: number } })?.cause?.status;
+  return isKimiVLError(e, 'DownloadError') && (status === 404 || status === 410);
+}
+
+export function abortError(signal?: AbortSignal): KimiVLError {
+  return new KimiVLError(
+    'AbortError',
+    'Model loading was cancelled; loading again resumes where it stopped.',
+    {
+      cause: signal?.reason,
+    },
+  );
+}
+
+function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw abortError(signal);
+}
+
+/** A transient failure worth another attempt (the connection, not the content, was the problem). */
+class RetryableError extends KimiVLError {}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }
+    function onAbort() {
+      clearTimeout(t);
+      reject(abortError(signal));
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** One attempt's controller: aborted by the caller's signal or by the stall watchdog. */
+class AttemptControl {
+  readonly controller = new AbortController();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  stalled = false;
+  private readonly onOuterAbort = () => this.controller.abort();
+
+  constructor(
+    private readonly outer: AbortSignal | undefined,
+    private readonly stallMs: number,
+  ) {
+    outer?.addEventListener('abort', this.onOuterAbort, { once: true });
+    this.kick();
+  }
+
+  /** Restarts the stall watchdog (called on every received chunk). */
+  kick(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.stalled = true;
+      this.controller.abort();
+    }, this.stallMs);
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.outer?.removeEventListener('abort', this.onOuterAbort);
+  }
+
+  /** Maps whatever an aborted or failed fetch/read threw to our typed errors. */
+  translate(e: unknown, url: string): KimiVLError {
+    if (this.outer?.aborted) return abortError(this.outer);
+    if (this.stalled)
+      return new RetryableError(
+        'DownloadError',
+        `${url}: no data received for ${this.stallMs / 1000} s (stalled).`,
+      );
+    if (e instanceof KimiVLError) return e;
+    return new RetryableError('DownloadError', `${url}: network error (${(e as Error)?.message ?? e}).`, {
+      cause: e,
+    });
+  }
+}
+
+async function fetchChecked(url: string, init: RequestInit, ctl: AttemptControl, fetchImpl: typeof fetch) {
+  let res: Response;
+  try {
+    res = await fetchImpl(url, { ...init, signal: ctl.controller.signal, cache: 'no-store' });
+  } catch (e) {
+    throw ctl.translate(e, url);
+  }
+  if (res.status === 404 || res.status === 410) throw notFoundError(url, res.status);
+  if (res.status >= 500 || res.status === 429 || res.status === 408)
+    throw new RetryableError('DownloadError', `${url}: server answered HTTP ${res.status}.`);
+  if (res.status >= 400)
+    throw new KimiVLError(
+      'DownloadError',
+      `${url}: server answered HTTP ${res.status}${res.status === 401 || res.status === 403 ? ' (gated or private repository?)' : ''}.`,
+    );
+  return res;
+}
+
+/** Size (and sha256 when the server vouches for one) without downloading the body. */
+export async function headFile(url: string, opts: TransportOptions): Promise<RemoteFileInfo> {
+  throwIfAborted(opts.signal);
+  const ctl = new AttemptControl(opts.signal, opts.stallTimeoutMs);
+  try {
+    const res = await fetchChecked(url, { method: 'HEAD' }, ctl, opts.fetchImpl);
+    const len = res.headers.get('x-linked-size') ?? res.headers.get('content-length');
+    const etag = (res.headers.get('x-linked-etag') ?? '').replace(/^W\//, '').replace(/"/g, '');
+    return {
+      size: len !== null && /^\d+$/.test(len) ? Number(len) : null,
+      sha256: /^[0-9a-f]{64}$/.test(etag) ? etag : null,
+    };
+  } finally {
+    ctl.dispose();
+  }
+}
+
+/** `bytes a-b/total` → its parts, or null if malformed. */
+export function parseContentRange(
+  v: string | null,
+): { start: number; end: number; total: number | null } | null {
+  const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(v?.trim() ?? '');
+  if (!m) return null;
+  return { start: Number(m[1]), end: Number(m[2]), total: m[3] === '*' ? null : Number(m[3]) };
+}
+
+/** The response's validator, usable as If-Range (strong ETag or Last-Modified only). */
+function validatorOf(res: Response): string | null {
+  const etag = res.headers.get('etag');
+  if (etag && !etag.startsWith('W/')) return etag;
+  return res.headers.get('last-modified');
+}
+
+export interface DownloadTarget {
+  entry: ModelCacheEntry;
+  name: string;
+  url: string;
+  size: number | null;
+  expectedSha256: string | null;
+}
+
+/**
+ * Downloads `target` into its cache entry, resuming from the bytes on disk, retrying transient
+ * failures, reporting progress through `events`. On return
+ * the file is complete, verified and marked so in the record.
+ */
+export interface DownloadEvents {
+  /** `bytesOnDisk` of the file are done; `networkDelta` of them just arrived over the network. */
+  onBytes(bytesOnDisk: number, networkDelta: number): void;
+  /** The file's size once a response tells it. */
+  onSize?(size: number): void;
+}
+
+export async function downloadToCache(
+  target: DownloadTarget,
+  opts: TransportOptions,
+  events: DownloadEvents,
+): Promise<void> {
+  let lastError: KimiVLError | null = null;
+  for (let attempt = 0; attempt < opts.maxAttempts; attempt++) {
+    throwIfAborted(opts.signal);
+    if (attempt > 0) await sleep(Math.min(200 * 2 ** attempt, 3000), opts.signal);
+    try {
+      await downloadAttempt(target, opts, events);
+      return;
+    } catch (e) {
+      if (!(e instanceof RetryableError)) throw e;
+      lastError = e;
+    }
+  }
+  throw new KimiVLError(
+    'DownloadError',
+    `${lastError?.message} Gave up after ${opts.maxAttempts} attempts; loading again resumes from the bytes already cached.`,
+  );
+}
+
+async function downloadAttempt(t: DownloadTarget, opts: TransportOptions, events: DownloadEvents) {
+  const { entry, name, url } = t;
+  const known = entry.record.files[name];
+  let size = known?.size ?? t.size;
+  if (t.size !== null && size !== t.size) size = t.size; // the source changed: the old partial is stale
+  let offset = await entry.bytesOnDisk(name);
+  if (known?.complete || (size !== null && offset > size) || (offset > 0 && known?.size !== size)) {
+    await entry.dropFile(name);
+    offset = 0;
+  }
+  const hasher = new Sha256();
+  if (offset > 0) await feedHasher((await entry.fileHandle(name))!, offset, hasher, opts.signal);
+  events.onBytes(offset, 0);
+  let counted = offset;
+
+  const ctl = new AttemptControl(opts.signal, opts.stallTimeoutMs);
+  let writer: FileSystemWritableFileStream | null = null;
+  try {
+    const headers: Record<string, string> = {};
+    if (offset > 0) {
+      headers.Range = `bytes=${offset}-`;
+      if (known?.validator) headers['If-Range'] = known.validator;
+    }
+    const res = await fetchChecked(url, { headers }, ctl, opts.fetchImpl);
+    if (res.status === 416 && offset > 0) {
+      // Nothing after `offset`: either the partial is already whole, or it is from another version.
+      if (size === offset) return await finish(t, entry, hasher, offset);
+      throw new RetryableError(
+        'DownloadError',
+        `${url}: server refused the resume range (HTTP 416); restarting.`,
+      );
+    }
+    const range = res.status === 206 ? parseContentRange(res.headers.get('content-range')) : null;
+    if (offset > 0 && (res.status !== 206 || range?.start !== offset)) {
+      // The server ignored Range (200) or answered another range: the bytes on disk cannot be
+      // continued, so this response restarts the file from byte 0 (or, if not 200, we retry).
+      if (res.status !== 200) {
+        await res.body?.cancel();
+        await entry.dropFile(name);
+        events.onBytes(0, 0);
+        throw new RetryableError(
+          'DownloadError',
+          `${url}: server answered a Range request with HTTP ${res.status}.`,
+        );
+      }
+      events.onBytes(0, 0);
+      counted = 0;
+      offset = 0;
+      hasher.reset();
+    }
+    const lengthHeader = res.headers.get('content-length');
+    const total = range?.total ?? (lengthHeader !== null ? offset + Number(lengthHeader) : null);
+    if (total !== null && size !== null && total !== size) {
+      if (t.size !== null) {
+        await res.body?.cancel();
+        throw new KimiVLError(
+          'DownloadError',
+          `${url}: server has ${total} bytes but ${size} were expected.`,
+        );
+      }
+    }
+    size = total ?? size;
+    if (size !== null) events.onSize?.(size);
+    if (!res.body) throw new RetryableError('DownloadError', `${url}: response has no body.`);
+    entry.record.files[name] = {
+      size: size ?? -1,
+      sha256: null,
+      expectedSha256: t.expectedSha256,
+      validator: validatorOf(res),
+      complete: false,
+    };
+    await entry.saveRecord();
+
+    const handle = (await entry.fileHandle(name, true))!;
+    writer = await handle.createWritable({ keepExistingData: offset > 0 });
+    if (offset > 0) await writer.seek(offset);
+    else await writer.truncate(0);
+    const reader = res.body.getReader();
+    for (;;) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (e) {
+        throw ctl.translate(e, url);
+      }
+      if (chunk.done) break;
+      ctl.kick();
+      hasher.update(chunk.value);
+      try {
+        await writer.write(chunk.value as Uint8Array<ArrayBuffer>);
+      } catch (e) {
+        await writer.abort().catch(() => {}); // abort drops only this session's unflushed writes
+        writer = null;
+        throw quotaOrCacheError(e, `caching ${name}`);
+      }
+      counted += chunk.value.byteLength;
+      events.onBytes(counted, chunk.value.byteLength);
+    }
+    if (size !== null && counted !== size)
+      throw new RetryableError(
+        'DownloadError',
+        `${url}: connection closed after ${counted} of ${size} bytes.`,
+      );
+    await writer.close();
+    writer = null;
+    entry.record.files[name]!.size = counted;
+    await finish(t, entry, hasher, counted);
+  } catch (e) {
+    throw e instanceof KimiVLError ? e : ctl.translate(e, url);
+  } finally {
+    ctl.dispose();
+    // Commit the bytes received so far: they are a resumable partial, not a trusted file.
+    if (writer) await writer.close().catch(() => {});
+  }
+}
+
+async function finish(t: DownloadTarget, entry: ModelCacheEntry, hasher: Sha256, size: number) {
+  const sha = hasher.hex();
+  const onDisk = await entry.bytesOnDisk(t.name);
+  if (onDisk !== size) {
+    await entry.dropFile(t.name);
+    throw new RetryableError(
+      'DownloadError',
+      `${t.name}: ${onDisk} bytes on disk after writing ${size}; restarting.`,
+    );
+  }
+  if (t.expectedSha256 && sha !== t.expectedSha256) {
+    await entry.dropFile(t.name);
+    throw new RetryableError(
+      'DownloadError',
+      `${t.url}: downloaded bytes have sha256 ${sha}, expected ${t.expectedSha256}.`,
+    );
+  }
+  const e = entry.record.files[t.name]!;
+  e.size = size;
+  e.sha256 = sha;
+  e.complete = true;
+  await entry.saveRecord();
+}
+
+async function feedHasher(handle: FileSystemFileHandle, upTo: number, hasher: Sha256, signal?: AbortSignal) {
+  const reader = (await handle.getFile()).slice(0, upTo).stream().getReader();
+  for (;;) {
+    throwIfAborted(signal);
+    const { done, value } = await reader.read();
+    if (done) return;
+    hasher.update(value);
+  }
+}

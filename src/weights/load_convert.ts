@@ -1,0 +1,216 @@
+// On-the-fly conversion cache: when an original bf16 Hugging Face checkpoint is loaded with quant q8/q4
+// (or f16), the assembled engine weights are written into the cache as a converted kimi-vl-web model
+// (shards + kimi-vl-manifest.json, manifest.ts format) under the id "<source id>#<form>", so the next
+// load reads the small form and never re-quantises. The converted entry is marked complete only after
+// every shard is written, hashed, re-read and validated by openCheckpoint (the same check as Node).
+import { KimiVLError } from '../errors.ts';
+import { type AssembleOptions, assembleOne, planAssembly } from './assemble.ts';
+import { ensureQuota, ModelCacheEntry, quotaOrCacheError } from './cache.ts';
+import { cacheEntryFiles } from './cache_files.ts';
+import { CONFIG_FILE, type OpenedCheckpoint, openCheckpoint, PREPROCESSOR_FILE } from './checkpoint.ts';
+import type { ProgressTracker } from './load_progress.ts';
+import {
+  type ConvertQuant,
+  MANIFEST_FILE,
+  MANIFEST_FORMAT,
+  MANIFEST_VERSION,
+  type Manifest,
+  type ManifestTensor,
+} from './manifest.ts';
+import {
+  encodeSafetensorsHeader,
+  type SafetensorsEntry,
+  tensorByteSize,
+  WEIGHT_TO_SAFETENSORS,
+} from './safetensors.ts';
+import { Sha256 } from './sha256.ts';
+
+/** Converted shards are cut at about this size so no single OPFS file or read grows unwieldy. */
+export const CONVERTED_SHARD_BYTES = 1 << 30;
+
+export function convertedForm(opts: AssembleOptions): ConvertQuant | null {
+  if (opts.quant !== 'none') return opts.quant;
+  return opts.f16 === 'all' || opts.f16 === 'vision' ? 'f16' : null;
+}
+
+/** Cache id of the converted copy ("<id>#q8", "<id>#q4+f16vision", ...). */
+export function convertedId(sourceId: string, opts: AssembleOptions): string {
+  const f16 = opts.f16 && opts.f16 !== 'none' ? `+f16${opts.f16}` : '';
+  return `${sourceId}#${opts.quant === 'none' ? 'bf16' : opts.quant}${f16}`;
+}
+
+interface PlannedShard {
+  file: string;
+  entries: SafetensorsEntry[];
+  plan: ReturnType<typeof planAssembly>;
+}
+
+function planShards(plan: ReturnType<typeof planAssembly>, maxBytes: number): PlannedShard[] {
+  const groups: PlannedShard[] = [];
+  let cur: PlannedShard | null = null;
+  let curBytes = 0;
+  for (const p of plan) {
+    const bytes = tensorByteSize(WEIGHT_TO_SAFETENSORS[p.dtype], p.spec.shape);
+    if (!cur || (curBytes > 0 && curBytes + bytes > maxBytes)) {
+      cur = { file: '', entries: [], plan: [] };
+      groups.push(cur);
+      curBytes = 0;
+    }
+    cur.entries.push({
+      name: p.spec.name,
+      dtype: WEIGHT_TO_SAFETENSORS[p.dtype],
+      shape: p.spec.shape,
+      bytes,
+    });
+    cur.plan.push(p);
+    curBytes += bytes;
+  }
+  const n = String(groups.length).padStart(5, '0');
+  groups.forEach((g, i) => {
+    g.file = `model-${String(i + 1).padStart(5, '0')}-of-${n}.safetensors`;
+  });
+  return groups;
+}
+
+export interface ConvertArgs {
+  original: OpenedCheckpoint;
+  /** The complete cache entry of the original (side files are copied from it). */
+  originalEntry: ModelCacheEntry;
+  assemble: AssembleOptions;
+  progress: ProgressTracker;
+  signal?: AbortSignal;
+  shardBytes?: number;
+}
+
+/** Writes the converted model into the cache and returns its (complete) entry. */
+export async function convertIntoCache(a: ConvertArgs): Promise<ModelCacheEntry> {
+  const form = convertedForm(a.assemble);
+  if (!form) throw new Error('kimi-vl-web internal error: nothing to convert');
+  const id = convertedId(a.originalEntry.record.id, a.assemble);
+  await (await ModelCacheEntry.find(id))?.remove();
+  const plan = planAssembly(a.original.config, a.original.source, a.assemble);
+  const shards = planShards(plan, a.shardBytes ?? CONVERTED_SHARD_BYTES);
+  const headers = shards.map((s) => encodeSafetensorsHeader(s.entries, { format: MANIFEST_FORMAT }));
+  const total = headers.reduce((n, h) => n + h.fileSize, 0);
+  await ensureQuota(total, `Caching the ${form} form of ${a.originalEntry.record.id}`);
+
+  const entry = await ModelCacheEntry.open(id, { source: a.originalEntry.record.source, format: 'manifest' });
+  try {
+    a.progress.startPhase(
+      'convert',
+      shards.map((s, i) => ({ name: s.file, size: headers[i]!.fileSize })),
+    );
+    const tensors: ManifestTensor[] = [];
+    const manifestShards: Manifest['shards'] = [];
+    for (const [i, shard] of shards.entries()) {
+      const { header, offsets, fileSize } = headers[i]!;
+      const sha = await writeShard(entry, shard, header, fileSize, a);
+      manifestShards.push({ file: shard.file, bytes: fileSize, sha256: sha });
+      for (const [j, e] of shard.entries.entries()) {
+        const dtype = shard.plan[j]!.dtype;
+        tensors.push({
+          name: e.name,
+          dtype,
+          shape: e.shape,
+          shard: shard.file,
+          offset: offsets[j]!,
+          bytes: e.bytes,
+        });
+      }
+    }
+    const side = await copySideFiles(a.originalEntry, entry);
+    const rawConfig = JSON.parse(await (await a.originalEntry.completeFile(CONFIG_FILE)).text());
+    const rawPre = a.originalEntry.record.files[PREPROCESSOR_FILE]?.complete
+      ? JSON.parse(await (await a.originalEntry.completeFile(PREPROCESSOR_FILE)).text())
+      : null;
+    const manifest: Manifest = {
+      format: MANIFEST_FORMAT,
+      version: MANIFEST_VERSION,
+      quant: form,
+      quantFormat: 'kvq1',
+      config: rawConfig,
+      preprocessor: rawPre,
+      files: side,
+      tensors,
+      shards: manifestShards,
+    };
+    await entry.putFile(MANIFEST_FILE, new TextEncoder().encode(JSON.stringify(manifest)));
+    // The converted copy must pass the same validation as any downloaded one before it is trusted.
+    await openCheckpoint(cacheEntryFiles(entry));
+    entry.record.complete = true;
+    await entry.saveRecord();
+    return entry;
+  } catch (e) {
+    // A half-converted copy is never trusted: drop it whole (the original stays cached).
+    await entry.remove().catch(() => {});
+    if (e instanceof KimiVLError) throw e;
+    throw new KimiVLError(
+      'CacheError',
+      `Converting ${a.originalEntry.record.id} to ${form} failed: ${(e as Error).message}`,
+      {
+        cause: e,
+      },
+    );
+  }
+}
+
+async function writeShard(
+  entry: ModelCacheEntry,
+  shard: PlannedShard,
+  header: Uint8Array,
+  fileSize: number,
+  a: ConvertArgs,
+): Promise<string> {
+  entry.record.files[shard.file] = { size: fileSize, sha256: null, complete: false };
+  const handle = (await entry.fileHandle(shard.file, true))!;
+  const writer = await handle.createWritable({ keepExistingData: false });
+  const hasher = new Sha256();
+  let written = 0;
+  const put = async (bytes: Uint8Array) => {
+    hasher.update(bytes);
+    try {
+      await writer.write(bytes as Uint8Array<ArrayBuffer>);
+    } catch (e) {
+      throw quotaOrCacheError(e, `writing converted shard ${shard.file}`);
+    }
+    written += bytes.byteLength;
+    a.progress.add(shard.file, bytes.byteLength);
+  };
+  try {
+    await put(header);
+    for (const [j, p] of shard.plan.entries()) {
+      if (a.signal?.aborted)
+        throw new KimiVLError('AbortError', 'Model loading was cancelled during conversion.');
+      const w = await assembleOne(p, a.original.source);
+      if (w.bytes.byteLength !== shard.entries[j]!.bytes)
+        throw new Error(
+          `${p.spec.name}: assembled ${w.bytes.byteLength} bytes, planned ${shard.entries[j]!.bytes}`,
+        );
+      await put(w.bytes);
+    }
+    await writer.close();
+  } catch (e) {
+    await writer.abort().catch(() => {});
+    throw e;
+  }
+  if (written !== fileSize) throw new Error(`${shard.file}: wrote ${written} bytes, planned ${fileSize}`);
+  const sha = hasher.hex();
+  const e = entry.record.files[shard.file]!;
+  e.sha256 = sha;
+  e.complete = true;
+  await entry.saveRecord();
+  a.progress.finishFile(shard.file);
+  return sha;
+}
+
+/** config, preprocessor and tokenizer files travel with the converted copy so it stands alone. */
+async function copySideFiles(from: ModelCacheEntry, to: ModelCacheEntry): Promise<string[]> {
+  const out: string[] = [];
+  for (const [name, f] of Object.entries(from.record.files)) {
+    if (!f.complete || name.endsWith('.safetensors') || name.endsWith('.index.json')) continue;
+    const bytes = new Uint8Array(await (await from.completeFile(name)).arrayBuffer());
+    await to.putFile(name, bytes, f.sha256);
+    out.push(name);
+  }
+  return out;
+}
