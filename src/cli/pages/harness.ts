@@ -7,7 +7,10 @@ async function doctor() {
   return { userAgent: navigator.userAgent, adapter: describeAdapter(adapter) };
 }
 
-const tasks: Record<string, (arg: never) => Promise<unknown>> = { doctor };
+const tasks: Record<string, (arg: never) => Promise<unknown>> = {
+  doctor,
+  golden: async (arg) => (await import('./golden_task.ts')).runGoldenTask(arg),
+};
 
 /** Registers a task lazily imported by the CLI (keeps doctor free of the model code). */
 export function registerTask(name: string, fn: (arg: never) => Promise<unknown>): void {
