@@ -47,7 +47,7 @@ describe('quantizeStacked', () => {
         bytes: bf16Weights(5 * 45, e + 1),
       }));
       const all = new Uint8Array(parts.reduce((a, p) => a + p.bytes.byteLength, 0));
-      parts.forEach((p, e) => all.set(p.bytes, e * p.bytes.byteLength));
+      for (const [e, p] of parts.entries()) all.set(p.bytes, e * p.bytes.byteLength);
       const expected = quantize(q, widenToF32('bf16', all), [E, ...per]);
       expect(Buffer.from(quantizeStacked(q, parts, per)).equals(Buffer.from(expected))).toBe(true);
     });
