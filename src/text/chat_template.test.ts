@@ -8,6 +8,7 @@ import {
   expandImagePlaceholders,
   type ImageGrid,
   renderChatTemplate,
+  stopTokenIds,
 } from './chat_template.ts';
 import { loadTokenizer, REPO_ROOT, TEST_VOCAB_DIR, tinyTokenizerDir } from './fixtures/node_helpers.ts';
 
@@ -106,6 +107,10 @@ describe('renderChatTemplate (official chat_template.jinja)', () => {
 describe('placeholder expansion and prompt ids', () => {
   const tok = loadTokenizer(TEST_VOCAB_DIR);
   const id = (name: string) => tok.specialTokenId(name);
+
+  it('stop ids are <|im_end|> and [EOS] (real layout: base + 2, base + 1)', () => {
+    expect(stopTokenIds(tok)).toEqual([tok.numBaseTokens + 2, tok.numBaseTokens + 1]);
+  });
 
   it('expands the k-th pad to h·w/4 copies, images in order', () => {
     const P = 9;

@@ -132,3 +132,11 @@ export function buildPromptIds(
   const ids = tokenizer.encode(renderChatTemplate(messages, options));
   return expandImagePlaceholders(ids, tokenizer.specialTokenId(MEDIA_PAD), grids);
 }
+
+/**
+ * Ids that end the assistant's turn: `<|im_end|>` (what the template closes turns with) and `[EOS]`
+ * (config eos_token_id), as recommended in spec 11.
+ */
+export function stopTokenIds(tokenizer: Pick<PromptTokenizer, 'specialTokenId'>): number[] {
+  return [tokenizer.specialTokenId('<|im_end|>'), tokenizer.specialTokenId('[EOS]')];
+}

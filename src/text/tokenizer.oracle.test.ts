@@ -95,6 +95,7 @@ describe('tokenizer vs tiktoken on the test vocabulary (3000 merges, real specia
   it('rejects ids outside the vocabulary', () => {
     expect(() => tok.decode([tok.vocabSize])).toThrow(/outside the vocabulary/);
     expect(() => tok.decode([-1])).toThrow(/outside the vocabulary/);
+    expect(() => tok.decode([1.5])).toThrow(/outside the vocabulary/);
   });
 });
 

@@ -4,7 +4,7 @@
 import { KimiVLError } from '../errors.ts';
 import { bytePairEncode, type RankMap, utf8Binary } from './bpe.ts';
 import { kimiPretokenizeRegex, splitForEncode, toWellFormed } from './pretokenize.ts';
-import { parseTiktokenModel, specialTokensFromConfig } from './vocab.ts';
+import { type BaseVocab, parseTiktokenModel, specialTokensFromConfig } from './vocab.ts';
 
 export interface DecodeOptions {
   /** Drop special ids before decoding (HF `skip_special_tokens=True`). */
@@ -25,17 +25,19 @@ export class Tokenizer {
   readonly specialTokens: ReadonlyMap<string, number>;
 
   private readonly ranks: RankMap;
-  private readonly tokenBytes: Uint8Array[];
+  private readonly baseBytes: Uint8Array;
+  private readonly baseOffsets: Uint32Array;
   private readonly specialNames: string[];
   private readonly specialRegex: RegExp;
   private readonly pretokenizeRegex = kimiPretokenizeRegex();
   private readonly pieceCache = new Map<string, readonly number[]>();
   private readonly utf8 = new TextEncoder();
 
-  private constructor(ranks: Map<string, number>, tokenBytes: Uint8Array[], specials: Map<string, number>) {
-    this.ranks = ranks;
-    this.tokenBytes = tokenBytes;
-    this.numBaseTokens = tokenBytes.length;
+  private constructor(vocab: BaseVocab, specials: Map<string, number>) {
+    this.ranks = vocab.ranks;
+    this.baseBytes = vocab.bytes;
+    this.baseOffsets = vocab.offsets;
+    this.numBaseTokens = vocab.size;
     this.specialTokens = specials;
     this.vocabSize = this.numBaseTokens + specials.size;
     this.specialNames = [];
@@ -47,8 +49,8 @@ export class Tokenizer {
 
   /** Builds a tokenizer from the text of `tiktoken.model` and `tokenizer_config.json`. */
   static fromFiles(tiktokenModelText: string, tokenizerConfigJson: string): Tokenizer {
-    const { ranks, tokenBytes } = parseTiktokenModel(tiktokenModelText);
-    return new Tokenizer(ranks, tokenBytes, specialTokensFromConfig(tokenizerConfigJson, tokenBytes.length));
+    const vocab = parseTiktokenModel(tiktokenModelText);
+    return new Tokenizer(vocab, specialTokensFromConfig(tokenizerConfigJson, vocab.size));
   }
 
   /** Text → ids. Special-token strings in the text become their ids, as HF's `encode` does. */
@@ -126,11 +128,12 @@ export class Tokenizer {
     return new TextDecoder('utf-8', { ignoreBOM: true }).decode(this.decodeBytes(ids, options));
   }
 
-  /** The bytes of one id; throws for ids outside the vocabulary. */
+  /** The bytes of one id (a view: do not modify); throws for ids outside the vocabulary. */
   tokenToBytes(id: number): Uint8Array {
-    const base = this.tokenBytes[id];
-    if (base !== undefined) return base;
-    const name = this.specialNames[id - this.numBaseTokens];
+    if (Number.isInteger(id) && id >= 0 && id < this.numBaseTokens) {
+      return this.baseBytes.subarray(this.baseOffsets[id], this.baseOffsets[id + 1]);
+    }
+    const name = Number.isInteger(id) ? this.specialNames[id - this.numBaseTokens] : undefined;
     if (name === undefined) {
       throw new KimiVLError(
         'TokenizerError',

@@ -4,53 +4,65 @@
 // Special ids are num_base .. num_base + num_reserved + 2 - 1 (tokenization_moonshot.py, note the +2);
 // unnamed ones are called <|reserved_token_{id}|>.
 import { KimiVLError } from '../errors.ts';
-import { bytesToBinary } from './bpe.ts';
 
 /** tokenization_moonshot.py `num_reserved_special_tokens`; tiny tokenizers override it in their config. */
 export const DEFAULT_NUM_RESERVED_SPECIAL_TOKENS = 256;
 
 export interface BaseVocab {
-  /** binary string of the token's bytes → rank (= id) */
+  /** binary string of the token's bytes (one char per byte) → rank (= id) */
   ranks: Map<string, number>;
-  /** id → bytes; dense for 0..size-1 */
-  tokenBytes: Uint8Array[];
+  /** Every token's bytes back to back, in rank order; token i is bytes[offsets[i]..offsets[i+1]). */
+  bytes: Uint8Array;
+  offsets: Uint32Array;
+  size: number;
 }
 
+/**
+ * Parses tiktoken.model. The real file has 163,584 lines, so this avoids per-line allocations beyond
+ * the key string: base64 is decoded straight into a binary string (atob is slow in Node).
+ */
 export function parseTiktokenModel(text: string): BaseVocab {
   const ranks = new Map<string, number>();
-  const tokenBytes: Uint8Array[] = [];
+  const keys: string[] = [];
   let lineNo = 0;
-  for (const raw of text.split('\n')) {
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
     lineNo++;
-    const line = raw.trim();
-    if (line === '') continue;
-    const space = line.indexOf(' ');
-    const rank = Number(line.slice(space + 1));
-    if (space <= 0 || !Number.isInteger(rank) || rank < 0) {
-      throw new KimiVLError(
-        'TokenizerError',
-        `tiktoken.model line ${lineNo} is not "<base64> <rank>": "${line.slice(0, 60)}"`,
-      );
+    let stop = end;
+    while (stop > start && (text.charCodeAt(stop - 1) === 13 || text.charCodeAt(stop - 1) === 32)) stop--;
+    if (stop > start) {
+      const space = text.indexOf(' ', start);
+      const rank = space > start && space < stop ? parseRank(text, space + 1, stop) : -1;
+      if (rank < 0) {
+        throw new KimiVLError(
+          'TokenizerError',
+          `tiktoken.model line ${lineNo} is not "<base64> <rank>": "${text.slice(start, Math.min(stop, start + 60))}"`,
+        );
+      }
+      const key = base64ToBinary(text, start, space, lineNo);
+      if (ranks.has(key) || keys[rank] !== undefined) {
+        throw new KimiVLError(
+          'TokenizerError',
+          `tiktoken.model line ${lineNo}: duplicate token or rank ${rank}`,
+        );
+      }
+      ranks.set(key, rank);
+      keys[rank] = key;
     }
-    const bytes = base64ToBytes(line.slice(0, space), lineNo);
-    const key = bytesToBinary(bytes);
-    if (ranks.has(key) || tokenBytes[rank] !== undefined) {
-      throw new KimiVLError(
-        'TokenizerError',
-        `tiktoken.model line ${lineNo}: duplicate token or rank ${rank}`,
-      );
-    }
-    ranks.set(key, rank);
-    tokenBytes[rank] = bytes;
+    start = end + 1;
   }
   // HF numbers the specials from len(mergeable_ranks), so ranks must be exactly 0..n-1.
-  for (let id = 0; id < tokenBytes.length; id++) {
-    if (tokenBytes[id] === undefined) {
+  const offsets = new Uint32Array(keys.length + 1);
+  for (let id = 0; id < keys.length; id++) {
+    const key = keys[id];
+    if (key === undefined) {
       throw new KimiVLError(
         'TokenizerError',
         `tiktoken.model has no token with rank ${id}; ranks must be 0..N-1`,
       );
     }
+    offsets[id + 1] = offsets[id]! + key.length;
   }
   for (let b = 0; b < 256; b++) {
     if (!ranks.has(String.fromCharCode(b))) {
@@ -60,20 +72,54 @@ export function parseTiktokenModel(text: string): BaseVocab {
       );
     }
   }
-  return { ranks, tokenBytes };
+  const bytes = new Uint8Array(offsets[keys.length]!);
+  for (let id = 0; id < keys.length; id++) {
+    const key = keys[id]!;
+    for (let i = 0, at = offsets[id]!; i < key.length; i++) bytes[at + i] = key.charCodeAt(i);
+  }
+  return { ranks, bytes, offsets, size: keys.length };
 }
 
-function base64ToBytes(b64: string, lineNo: number): Uint8Array {
-  let bin: string;
-  try {
-    bin = atob(b64);
-  } catch (e) {
-    throw new KimiVLError('TokenizerError', `tiktoken.model line ${lineNo}: invalid base64 "${b64}"`, {
-      cause: e,
-    });
+/** Decimal digits text[start..end) → number, or -1 if not all digits. */
+function parseRank(text: string, start: number, end: number): number {
+  let v = 0;
+  for (let i = start; i < end; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
   }
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return end > start ? v : -1;
+}
+
+const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const BASE64_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++) BASE64_VALUE[BASE64_ALPHABET.charCodeAt(i)] = i;
+
+/** Standard base64 in text[start..end) → binary string (one char per byte). */
+function base64ToBinary(text: string, start: number, end: number, lineNo: number): string {
+  let out = '';
+  let acc = 0;
+  let bits = 0;
+  let i = start;
+  for (; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 61) break; // '=' padding ends the data
+    const v = c < 128 ? BASE64_VALUE[c]! : -1;
+    if (v < 0) break;
+    acc = ((acc << 6) | v) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += String.fromCharCode((acc >> bits) & 0xff);
+    }
+  }
+  while (i < end && text.charCodeAt(i) === 61) i++;
+  if (i !== end || out.length === 0 || (end - start) % 4 !== 0) {
+    throw new KimiVLError(
+      'TokenizerError',
+      `tiktoken.model line ${lineNo}: invalid base64 "${text.slice(start, end)}"`,
+    );
+  }
   return out;
 }
 
