@@ -160,4 +160,18 @@ describe('speed (logged, not asserted: the machine is shared)', () => {
     console.log(`encode 100 KB: ${ms.toFixed(0)} ms, ${ids.length} tokens (cold piece cache)`);
     expect(tok.decode(ids)).toBe(text);
   });
+
+  it('has no catastrophic regex or merge cases on 100k-character adversarial inputs', () => {
+    const tok = loadTokenizer(TEST_VOCAB_DIR);
+    const units = [' ', 'A', '\u0301', ' \r', "a'", '1', '中', '!', 'ab', '\t\n', 'ǅ', "'s"];
+    for (const u of units) {
+      const text = u.repeat(Math.ceil(100_000 / u.length));
+      const t0 = performance.now();
+      const ids = tok.encode(text);
+      console.log(
+        `encode ${JSON.stringify(u)} x ${text.length / u.length}: ${(performance.now() - t0).toFixed(0)} ms`,
+      );
+      expect(tok.decode(ids)).toBe(text);
+    }
+  });
 });
