@@ -63,7 +63,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let kEnd = min(TK, u.K - k0);
       for (var kk = 0u; kk < kEnd; kk++) {
         let wv = w_elem(row, k0 + kk);
-        for (var m = 0u; m < TM; m++) { acc[m] += xs[m][kk] * wv; }
+        for (var m = 0u; m < count; m++) { acc[m] += xs[m][kk] * wv; }  // decode: count = 1
       }
     }
     workgroupBarrier();

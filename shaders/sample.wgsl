@@ -114,7 +114,7 @@ fn main(@builtin(local_invocation_index) tid: u32) {
     }
     keepFrom = lo;
   }
-  // inverse CDF in id order: contiguous chunks per thread, chunk sums, thread 0 walks to the target
+  // inverse CDF in id order: contiguous chunks per thread, chunk sums, thread 0 walks to the goal
   let chunk = (u.V + WG - 1u) / WG;
   let c0 = tid * chunk;
   let c1 = min(u.V, c0 + chunk);
@@ -129,12 +129,12 @@ fn main(@builtin(local_invocation_index) tid: u32) {
   if (tid == 0u) {
     var kept = 0.0;
     for (var k = 0u; k < WG; k++) { kept += rv[k]; }
-    let target = u.U * kept;
+    let goal = u.U * kept;
     var run = 0.0;
     var last = ri[0];
     var found = false;
     for (var k = 0u; k < WG && !found; k++) {
-      if (run + rv[k] <= target && k + 1u < WG) { run += rv[k]; continue; }
+      if (run + rv[k] <= goal && k + 1u < WG) { run += rv[k]; continue; }
       let a = k * chunk;
       let b = min(u.V, a + chunk);
       for (var i = a; i < b; i++) {
@@ -142,7 +142,7 @@ fn main(@builtin(local_invocation_index) tid: u32) {
         if (bitcast<u32>(e) < keepFrom) { continue; }
         run += e;
         last = i;
-        if (run > target) { found = true; break; }
+        if (run > goal) { found = true; break; }
       }
     }
     outId[0] = last;

@@ -1,0 +1,41 @@
+// sample on the GPU vs sampleRef: greedy (ties → lowest id), repetition penalty, temperature, top-k, top-p,
+// on small and real vocabularies, many (seed, step) draws. The same uniform U is used by both.
+import { describe, expect, test } from 'vitest';
+import { randn, testRuntime } from '../testing.ts';
+import type { SamplingParams } from '../types.ts';
+import { sampleRef } from './sample.ref.ts';
+import { sample } from './sample.ts';
+
+const BASE: SamplingParams = { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, seed: 11 };
+const CASES: Array<[string, number, Partial<SamplingParams>]> = [
+  ['greedy V=1', 1, {}],
+  ['greedy V=1000', 1000, {}],
+  ['greedy + penalty', 257, { repetitionPenalty: 1.3 }],
+  ['temperature', 1000, { temperature: 0.8 }],
+  ['top-k 5', 1000, { temperature: 1, topK: 5 }],
+  ['top-p 0.9', 1000, { temperature: 0.7, topP: 0.9 }],
+  ['top-k 40 + top-p 0.5 + penalty', 4099, { temperature: 1.2, topK: 40, topP: 0.5, repetitionPenalty: 1.1 }],
+  ['real vocab top-p 0.95', 163840, { temperature: 0.6, topP: 0.95 }],
+];
+
+describe('sample on the GPU vs sampleRef', () => {
+  for (const [name, V, over] of CASES) {
+    test(`${name} (V=${V})`, async () => {
+      const rt = await testRuntime();
+      const p = { ...BASE, ...over };
+      const steps = V > 10000 ? 3 : 12;
+      for (let step = 0; step < steps; step++) {
+        const seed = V * 31 + step;
+        const lv = randn(V, seed, 3);
+        if (V > 2 && step % 3 === 0) lv[V - 1] = lv[1] = Math.max(...lv.slice(0, 64)) + 1; // an exact tie for the max
+        const hv = Uint32Array.from({ length: 9 }, (_, i) => (i * 37 + step) % V);
+        const logits = rt.upload(lv, [1, V]);
+        const hist = rt.upload(hv, [hv.length]);
+        const id = sample(rt, logits, hist, p, step);
+        const got = (await rt.readU32(id))[0];
+        expect(got, `seed ${seed} step ${step}`).toBe(sampleRef(lv, hv, p, step));
+        rt.free(logits, hist, id);
+      }
+    });
+  }
+});
