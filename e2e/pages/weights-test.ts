@@ -22,6 +22,9 @@ export interface LoadRequest {
   verify?: LoadOptions['verify'];
   /** Abort the load once this many bytes of the download phase are done. */
   abortAfterBytes?: number;
+  /** Abort the load this long after the download phase starts (progress events are throttled, and a
+   *  stalled transfer sends none, so a byte trigger alone can miss). */
+  abortAfterMs?: number;
   /** Read every engine weight and report its dtype, shape and sha256. */
   readWeights?: boolean;
   /** Load from File objects fetched from these URLs (name → URL) instead of the network source. */
@@ -71,6 +74,7 @@ async function localSource(map: Record<string, string>): Promise<ModelSource> {
 async function load(req: LoadRequest): Promise<LoadReport> {
   const events: LoadProgress[] = [];
   const controller = new AbortController();
+  let timerStarted = false;
   const opts: LoadOptions = {
     quant: req.quant,
     f16: req.f16,
@@ -82,6 +86,10 @@ async function load(req: LoadRequest): Promise<LoadReport> {
     signal: controller.signal,
     onProgress: (p) => {
       events.push(p);
+      if (req.abortAfterMs !== undefined && p.phase === 'download' && !timerStarted) {
+        timerStarted = true;
+        setTimeout(() => controller.abort(new Error('test abort')), req.abortAfterMs);
+      }
       if (req.abortAfterBytes !== undefined && p.phase === 'download' && p.bytesDone >= req.abortAfterBytes)
         controller.abort(new Error('test abort'));
     },

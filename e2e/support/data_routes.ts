@@ -135,19 +135,20 @@ export async function handleData(
   const file = root ? resolve(root, normalize(decodeURIComponent(rest))) : '';
   const fault = log.method === 'GET' ? takeFault(s, log.path) : null;
   const headers: Record<string, string | number> = { 'cache-control': 'no-store', 'accept-ranges': 'bytes' };
-  const fail = (status: number) => {
+  const fail = (status: number): true => {
     log.status = status;
     res.writeHead(status, headers);
     res.end();
+    return true;
   };
-  if (!root || !(file === root || file.startsWith(root + sep))) return (fail(404), true);
-  if (fault?.status) return (fail(fault.status), true);
+  if (!root || !(file === root || file.startsWith(root + sep))) return fail(404);
+  if (fault?.status) return fail(fault.status);
   let st: Awaited<ReturnType<typeof stat>>;
   try {
     st = await stat(file);
-    if (!st.isFile()) return (fail(404), true);
+    if (!st.isFile()) return fail(404);
   } catch {
-    return (fail(404), true);
+    return fail(404);
   }
   const size = st.size;
   const etag = `"${size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
@@ -159,7 +160,7 @@ export async function handleData(
     fault?.ignoreRange || (ifRange && ifRange !== etag) ? null : parseRange(req.headers.range, size);
   if (range === 'bad') {
     headers['content-range'] = `bytes */${size}`;
-    return (fail(416), true);
+    return fail(416);
   }
   range ??= null;
   const start = range?.start ?? 0;
@@ -212,7 +213,8 @@ function streamBody(
       log.bytes += part.byteLength;
       stream.destroy();
       if (fault?.cutAfterBytes !== undefined) {
-        // Flush what the fault allows, then drop the connection mid-body.
+        // Flush what the fault allows, then drop the connection mid-body. The pause lets the client
+        // read those bytes first: an errored fetch body discards chunks still queued in the browser.
         res.write(part, () => setTimeout(() => res.socket?.destroy(), 500));
       } else {
         res.write(part); // stall: the client sees no more bytes and no end
