@@ -128,6 +128,10 @@ describe('loadTokenizerFromUrl', () => {
     expect(b.vocabSize).toBe(a.vocabSize);
   });
 
+  it('refuses a relative URL where there is no page location (Node)', async () => {
+    await expect(loadTokenizerFromUrl('tokenizers/tiny-512')).rejects.toMatchObject({ name: 'ConfigError' });
+  });
+
   it('turns an HTTP error into a DownloadError', async () => {
     vi.stubGlobal('fetch', async () => new Response('missing', { status: 404 }));
     await expect(loadTokenizerFromUrl('https://example.test/none/')).rejects.toMatchObject({

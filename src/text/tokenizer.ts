@@ -163,10 +163,16 @@ function escapeRegExp(s: string): string {
 
 /** Fetches `tiktoken.model` and `tokenizer_config.json` from a folder URL and builds the tokenizer. */
 export async function loadTokenizerFromUrl(baseUrl: string | URL, init?: RequestInit): Promise<Tokenizer> {
-  const base = new URL(
-    String(baseUrl).endsWith('/') ? String(baseUrl) : `${baseUrl}/`,
-    globalThis.location?.href,
-  );
+  const folder = String(baseUrl).endsWith('/') ? String(baseUrl) : `${baseUrl}/`;
+  let base: URL;
+  try {
+    // Relative URLs resolve against the page (or the worker's script) location.
+    base = new URL(folder, globalThis.location?.href);
+  } catch (e) {
+    throw new KimiVLError('ConfigError', `tokenizer URL "${folder}" is not a valid absolute URL here`, {
+      cause: e,
+    });
+  }
   const fetchText = async (name: string): Promise<string> => {
     const url = new URL(name, base);
     let res: Response;
