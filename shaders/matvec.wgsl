@@ -1,7 +1,8 @@
 // y[n] = Σ_k x[k] · w[n, k] (+ bias[n]) for one activation row (decode). Bandwidth-bound: every weight
-// byte is read exactly once.
+// byte is read exactly once, as whole u32 words, with consecutive threads on consecutive words of a row
+// (coalesced). Packed forms: bf16/f16 2 per word, q8 4 per word, q4 8 per word (kvq1 blocks of 32).
 // Dispatch: one workgroup per output row n, rows laid out 2-D as (x = n % ROWS_X, y = n / ROWS_X) to
-// stay under maxComputeWorkgroupsPerDimension; WG threads stride over K and reduce in workgroup memory.
+// stay under maxComputeWorkgroupsPerDimension; WG threads stride over the row and reduce in workgroup memory.
 override WG: u32 = 128;
 
 @group(0) @binding(1) var<storage, read> x: array<f32>;        // [K]
@@ -15,15 +16,63 @@ override WG: u32 = 128;
 
 var<workgroup> partial: array<f32, WG>;
 
+/// x[k], or 0 past the end (padding of the last kvq1 block; x's pooled buffer may hold stale values there).
+fn xk(k: u32) -> f32 {
+  return select(0.0, x[min(k, u.K - 1u)], k < u.K);
+}
+
+fn row_dot(n: u32, tid: u32) -> f32 {
+  var acc = 0.0;
+#if PACKED16
+  // K is even: the row starts on a word boundary.
+  let half_k = u.K / 2u;
+  let base = n * half_k;
+  for (var i = tid; i < half_k; i += WG) {
+    let word = w[base + i];
+#if W_F16
+    let v = unpack2x16float(word);
+#else
+    let v = vec2<f32>(bitcast<f32>(word << 16u), bitcast<f32>(word & 0xffff0000u));
+#endif
+    acc += x[2u * i] * v.x + x[2u * i + 1u] * v.y;
+  }
+#endif
+#if W_Q8
+  let words = u.NB * 8u;
+  for (var i = tid; i < words; i += WG) {
+    let block = n * u.NB + i / 8u;
+    let word = w[block * 8u + i % 8u];
+    let k0 = (i / 8u) * 32u + (i % 8u) * 4u;
+    let q = vec4<i32>(bitcast<i32>(word << 24u), bitcast<i32>(word << 16u), bitcast<i32>(word << 8u), bitcast<i32>(word)) >> vec4<u32>(24u);
+    let xv = vec4<f32>(xk(k0), xk(k0 + 1u), xk(k0 + 2u), xk(k0 + 3u));
+    acc += dot(vec4<f32>(q), xv) * w_scale(block);
+  }
+#endif
+#if W_Q4
+  let words = u.NB * 4u;
+  for (var i = tid; i < words; i += WG) {
+    let block = n * u.NB + i / 4u;
+    let word = w[block * 4u + i % 4u];
+    let k0 = (i / 4u) * 32u + (i % 4u) * 8u;
+    let lo = vec4<f32>(vec4<u32>(word, word >> 4u, word >> 8u, word >> 12u) & vec4<u32>(15u)) - vec4<f32>(8.0);
+    let hi = vec4<f32>(vec4<u32>(word >> 16u, word >> 20u, word >> 24u, word >> 28u) & vec4<u32>(15u)) - vec4<f32>(8.0);
+    let x0 = vec4<f32>(xk(k0), xk(k0 + 1u), xk(k0 + 2u), xk(k0 + 3u));
+    let x1 = vec4<f32>(xk(k0 + 4u), xk(k0 + 5u), xk(k0 + 6u), xk(k0 + 7u));
+    acc += (dot(lo, x0) + dot(hi, x1)) * w_scale(block);
+  }
+#endif
+#if ELEMENTWISE
+  // f32 weights, or f16/bf16 rows that do not start on a word boundary (odd K).
+  for (var k = tid; k < u.K; k += WG) { acc += x[k] * w_elem(n, k); }
+#endif
+  return acc;
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
   let n = wid.y * u.ROWS_X + wid.x;
   var acc = 0.0;
-  if (n < u.N) {
-    for (var k = tid; k < u.K; k += WG) {
-      acc += x[k] * w_elem(n, k);
-    }
-  }
+  if (n < u.N) { acc = row_dot(n, tid); }
   partial[tid] = acc;
   workgroupBarrier();
   for (var s = WG / 2u; s > 0u; s >>= 1u) {

@@ -60,7 +60,14 @@ export function matmul(rt: GpuRuntime, x: GpuTensor, w: GpuTensor, bias?: GpuTen
   // 2. variant
   const access = weightAccess(w);
   const matvec = M === 1;
-  const defines = { [access.define]: true, HAS_BIAS: !!bias };
+  const packed16 = (w.dtype === 'bf16' || w.dtype === 'f16') && K % 2 === 0;
+  const defines = {
+    [access.define]: true,
+    HAS_BIAS: !!bias,
+    // matvec reads whole words; f32 weights and odd-K 16-bit rows take the per-element path.
+    PACKED16: matvec && packed16,
+    ELEMENTWISE: matvec && (w.dtype === 'f32' || ((w.dtype === 'bf16' || w.dtype === 'f16') && !packed16)),
+  };
   // 3. uniforms and 4. dispatch size
   const rows = grid2d(rt, N);
   const params = { M, K, N, NB: access.NB, SCALE_OFF: access.SCALE_OFF, ROWS_X: rows.x };
