@@ -16,7 +16,8 @@ export function createGpuLanguageOps(rt: GpuRuntime): LanguageOpsExt & SamplingO
     kvCacheWrite: (cache, c, kPe, pos0) => kvCacheWrite(rt, asGpu(cache), asGpu(c), asGpu(kPe), pos0),
     mlaAttention: (q, kvB, cache, pos0, d) => mlaAttention(rt, asGpu(q), asGpu(kvB), asGpu(cache), pos0, d),
     moeRoute: (x, gate, bias, cfg) => moeRoute(rt, asGpu(x), asGpu(gate), asGpu(bias), cfg),
-    moeExperts: (x, ids, w, g, u, d) => moeExperts(rt, asGpu(x), asGpu(ids), asGpu(w), asGpu(g), asGpu(u), asGpu(d)),
+    moeExperts: (x, ids, w, g, u, d) =>
+      moeExperts(rt, asGpu(x), asGpu(ids), asGpu(w), asGpu(g), asGpu(u), asGpu(d)),
     sample: (logits, history, p, step) => sample(rt, asGpu(logits), history && asGpu(history), p, step),
   };
 }

@@ -27,7 +27,11 @@ describe('mlaAttention on the GPU vs mlaAttentionRef', () => {
       const rt = await testRuntime();
       const d: MlaDims = { heads, qkNope: nope, qkRope: rope, v, kvRank: rank, scale: (nope + rope) ** -0.5 };
       const qv = randn(T * heads * (nope + rope), seed);
-      const host = encodeWeight(randn(heads * (nope + v) * rank, seed + 1, 0.1), [heads * (nope + v), rank], dtype);
+      const host = encodeWeight(
+        randn(heads * (nope + v) * rank, seed + 1, 0.1),
+        [heads * (nope + v), rank],
+        dtype,
+      );
       const cv = randn(ctx * (rank + rope), seed + 2);
       const q = rt.upload(qv, [T, heads * (nope + rope)]);
       const w = rt.uploadWeight(host);

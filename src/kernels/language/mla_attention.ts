@@ -24,21 +24,56 @@ const AbsorbParams = defineUniforms('MlaAbsorbParams', {
   SCALE_OFF: 'u32',
   ROWS_X: 'u32',
 });
-const AttendParams = defineUniforms('MlaAttendParams', { H: 'u32', R: 'u32', P: 'u32', pos0: 'u32', SCALE: 'f32', ROWS_X: 'u32' });
-const OutParams = defineUniforms('MlaOutParams', { T: 'u32', H: 'u32', N: 'u32', V: 'u32', K: 'u32', NB: 'u32', SCALE_OFF: 'u32', ROWS_X: 'u32' });
+const AttendParams = defineUniforms('MlaAttendParams', {
+  H: 'u32',
+  R: 'u32',
+  P: 'u32',
+  pos0: 'u32',
+  SCALE: 'f32',
+  ROWS_X: 'u32',
+});
+const OutParams = defineUniforms('MlaOutParams', {
+  T: 'u32',
+  H: 'u32',
+  N: 'u32',
+  V: 'u32',
+  K: 'u32',
+  NB: 'u32',
+  SCALE_OFF: 'u32',
+  ROWS_X: 'u32',
+});
 /** Workgroup-memory bounds of mla_attend/mla_out (MAX_W, MAX_R there). */
 const MAX_W = 1152;
 const MAX_R = 1088;
 
-export function mlaAttention(rt: GpuRuntime, q: GpuTensor, kvB: GpuTensor, cache: GpuTensor, pos0: number, d: MlaDims): GpuTensor {
+export function mlaAttention(
+  rt: GpuRuntime,
+  q: GpuTensor,
+  kvB: GpuTensor,
+  cache: GpuTensor,
+  pos0: number,
+  d: MlaDims,
+): GpuTensor {
   const { heads: H, qkNope: N, qkRope: P, v: V, kvRank: R } = d;
   const T = q.numel / (H * (N + P));
   const [ctx, W] = cache.shape as [number, number];
-  checkShape(Number.isInteger(T) && q.shape[q.shape.length - 1] === H * (N + P), 'mlaAttention', `q [${q.shape}] for ${H} heads`);
+  checkShape(
+    Number.isInteger(T) && q.shape[q.shape.length - 1] === H * (N + P),
+    'mlaAttention',
+    `q [${q.shape}] for ${H} heads`,
+  );
   checkShape(W === R + P, 'mlaAttention', `cache [${cache.shape}] width vs R+P = ${R + P}`);
-  checkShape(kvB.shape.join() === [H * (N + V), R].join(), 'mlaAttention', `kv_b [${kvB.shape}] vs [${H * (N + V)}, ${R}]`);
+  checkShape(
+    kvB.shape.join() === [H * (N + V), R].join(),
+    'mlaAttention',
+    `kv_b [${kvB.shape}] vs [${H * (N + V)}, ${R}]`,
+  );
   checkShape(pos0 + T <= ctx, 'mlaAttention', `positions up to ${pos0 + T} exceed cache ${ctx}`);
-  checkShape(W <= MAX_W && R <= MAX_R, 'mlaAttention', `kv_lora_rank ${R} + rope ${P} exceeds the kernel's ${MAX_W}`);
+  checkShape(
+    W <= MAX_W && R <= MAX_R,
+    'mlaAttention',
+    `kv_lora_rank ${R} + rope ${P} exceeds the kernel's ${MAX_W}`,
+  );
   const a = weightAccess(kvB);
   const wdef = { [a.define]: true };
   const wBytes = storageBytes(kvB.shape, kvB.dtype);

@@ -5,8 +5,8 @@ import { hostWeightToF32 } from '../ref_tensor.ts';
 import { encodeWeight, expectGuardsIntact, nmse, randn, testRuntime } from '../testing.ts';
 import type { RouterConfig, WeightDType } from '../types.ts';
 import { moeExpertsRef } from './moe_experts.ref.ts';
-import { moeRouteRef } from './moe_route.ref.ts';
 import { moeExperts } from './moe_experts.ts';
+import { moeRouteRef } from './moe_route.ref.ts';
 import { moeRoute } from './moe_route.ts';
 
 // [T, D, E, cfg, gate dtype]
@@ -16,7 +16,13 @@ const ROUTES: Array<[number, number, number, RouterConfig, WeightDType]> = [
   [13, 33, 16, { topK: 3, nGroup: 4, topkGroup: 2, normTopkProb: true, routedScalingFactor: 2.5 }, 'bf16'],
   [6, 96, 8, { topK: 2, nGroup: 2, topkGroup: 1, normTopkProb: false, routedScalingFactor: 1.75 }, 'f16'],
   [1, 2048, 64, { topK: 6, nGroup: 1, topkGroup: 1, normTopkProb: true, routedScalingFactor: 2.446 }, 'bf16'],
-  [17, 2048, 64, { topK: 6, nGroup: 8, topkGroup: 3, normTopkProb: true, routedScalingFactor: 2.446 }, 'bf16'],
+  [
+    17,
+    2048,
+    64,
+    { topK: 6, nGroup: 8, topkGroup: 3, normTopkProb: true, routedScalingFactor: 2.446 },
+    'bf16',
+  ],
 ];
 
 describe('moeRoute on the GPU vs moeRouteRef', () => {
@@ -62,7 +68,10 @@ describe('moeExperts on the GPU vs moeExpertsRef', () => {
       const xv = randn(T * D, seed);
       // distinct experts per token, deterministic from the seed
       const idv = new Uint32Array(T * A);
-      for (let t = 0; t < T; t++) for (let a = 0; a < A; a++) idv[t * A + a] = (t * 5 + a * 3 + seed) % E === 0 && a > 0 ? (a * 7 + t) % E : (t * 5 + a * 3 + seed) % E;
+      for (let t = 0; t < T; t++)
+        for (let a = 0; a < A; a++)
+          idv[t * A + a] =
+            (t * 5 + a * 3 + seed) % E === 0 && a > 0 ? (a * 7 + t) % E : (t * 5 + a * 3 + seed) % E;
       for (let t = 0; t < T; t++) {
         const used = new Set<number>();
         for (let a = 0; a < A; a++) {
@@ -82,7 +91,18 @@ describe('moeExperts on the GPU vs moeExpertsRef', () => {
       const [g, u, d] = [gh, uh, dh].map((h) => rt.uploadWeight(h));
       const y = moeExperts(rt, x, ids, w, g!, u!, d!);
       const got = await rt.read(y);
-      const want = moeExpertsRef(xv, idv, wv, hostWeightToF32(gh), hostWeightToF32(uh), hostWeightToF32(dh), T, A, D, I);
+      const want = moeExpertsRef(
+        xv,
+        idv,
+        wv,
+        hostWeightToF32(gh),
+        hostWeightToF32(uh),
+        hostWeightToF32(dh),
+        T,
+        A,
+        D,
+        I,
+      );
       // matmul class (NMSE ≤ 5e-4); same dequantised weights on both sides, so far tighter in practice
       expect(nmse(got, want), `seed ${seed}`).toBeLessThan(1e-6);
       await expectGuardsIntact(rt, y, 'moeExperts');

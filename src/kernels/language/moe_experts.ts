@@ -14,7 +14,13 @@ import { grid2d, weightAccess } from '../core/matmul.ts';
 import { checkShape } from '../core/ref_core_ops.ts';
 
 const GroupParams = defineUniforms('MoeGroupParams', { E: 'u32', S: 'u32', TM: 'u32', MAX_TILES: 'u32' });
-const MmParams = defineUniforms('MoeMmParams', { K: 'u32', NOUT: 'u32', A: 'u32', NB: 'u32', SCALE_OFF: 'u32' });
+const MmParams = defineUniforms('MoeMmParams', {
+  K: 'u32',
+  NOUT: 'u32',
+  A: 'u32',
+  NB: 'u32',
+  SCALE_OFF: 'u32',
+});
 const CombineParams = defineUniforms('MoeCombineParams', { T: 'u32', D: 'u32', A: 'u32', ROWS_X: 'u32' });
 /** Slots per tile; must equal TM in moe_grouped_mm.wgsl. */
 const TM = 16;
@@ -73,9 +79,21 @@ export function moeExperts(
   const T = x.numel / D;
   const A = ids.shape[ids.shape.length - 1]!;
   const [E, I] = gate.shape as [number, number, number];
-  checkShape(ids.dtype === 'u32' && ids.numel === T * A && weights.numel === T * A, 'moeExperts', `ids [${ids.shape}] / weights [${weights.shape}] for ${T} tokens`);
-  checkShape(gate.shape.join() === [E, I, D].join() && up.shape.join() === gate.shape.join(), 'moeExperts', `gate/up [${gate.shape}] vs [E, I, ${D}]`);
-  checkShape(down.shape.join() === [E, D, I].join(), 'moeExperts', `down [${down.shape}] vs [${E}, ${D}, ${I}]`);
+  checkShape(
+    ids.dtype === 'u32' && ids.numel === T * A && weights.numel === T * A,
+    'moeExperts',
+    `ids [${ids.shape}] / weights [${weights.shape}] for ${T} tokens`,
+  );
+  checkShape(
+    gate.shape.join() === [E, I, D].join() && up.shape.join() === gate.shape.join(),
+    'moeExperts',
+    `gate/up [${gate.shape}] vs [E, I, ${D}]`,
+  );
+  checkShape(
+    down.shape.join() === [E, D, I].join(),
+    'moeExperts',
+    `down [${down.shape}] vs [${E}, ${D}, ${I}]`,
+  );
   checkShape(E <= MAX_E, 'moeExperts', `${E} experts exceed ${MAX_E}`);
   const S = T * A;
   const nTiles = maxTiles(S, E);

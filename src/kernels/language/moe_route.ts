@@ -28,9 +28,21 @@ export function moeRoute(rt: GpuRuntime, x: GpuTensor, gate: GpuTensor, bias: Gp
   const T = x.numel / D;
   const E = bias.numel;
   checkShape(gate.shape.join() === [E, D].join(), 'moeRoute', `gate [${gate.shape}] vs [${E}, ${D}]`);
-  checkShape(bias.dtype === 'f32', 'moeRoute', 'router bias must be f32 on the GPU (rank-1 weights are widened at upload)');
-  checkShape(E <= MAX_E && cfg.nGroup <= MAX_G && E % cfg.nGroup === 0, 'moeRoute', `${E} experts in ${cfg.nGroup} groups`);
-  checkShape(cfg.topK <= E && cfg.topkGroup <= cfg.nGroup, 'moeRoute', `top ${cfg.topK} of ${E}, ${cfg.topkGroup} of ${cfg.nGroup} groups`);
+  checkShape(
+    bias.dtype === 'f32',
+    'moeRoute',
+    'router bias must be f32 on the GPU (rank-1 weights are widened at upload)',
+  );
+  checkShape(
+    E <= MAX_E && cfg.nGroup <= MAX_G && E % cfg.nGroup === 0,
+    'moeRoute',
+    `${E} experts in ${cfg.nGroup} groups`,
+  );
+  checkShape(
+    cfg.topK <= E && cfg.topkGroup <= cfg.nGroup,
+    'moeRoute',
+    `top ${cfg.topK} of ${E}, ${cfg.topkGroup} of ${cfg.nGroup} groups`,
+  );
   const a = weightAccess(gate);
   const ids = rt.alloc([T, cfg.topK], 'u32');
   const weights = rt.alloc([T, cfg.topK]);

@@ -37,11 +37,27 @@ describe('rope on the GPU vs ropeRef', () => {
   test('YaRN-scaled frequencies', async () => {
     const rt = await testRuntime();
     const yarn = ropeYarnFromConfig(
-      { type: 'yarn', factor: 40, originalMaxPositionEmbeddings: 4096, betaFast: 32, betaSlow: 1, mscale: 0.707, mscaleAllDim: 1 },
+      {
+        type: 'yarn',
+        factor: 40,
+        originalMaxPositionEmbeddings: 4096,
+        betaFast: 32,
+        betaSlow: 1,
+        mscale: 0.8,
+        mscaleAllDim: 1,
+      },
       64,
       10000,
     );
-    const o: RopeOptionsExt = { heads: 2, headStride: 64, offset: 0, ropeDim: 64, theta: 10000, pos0: 100, yarn };
+    const o: RopeOptionsExt = {
+      heads: 2,
+      headStride: 64,
+      offset: 0,
+      ropeDim: 64,
+      theta: 10000,
+      pos0: 100,
+      yarn,
+    };
     const xv = randn(3 * 128, 5);
     const x = rt.upload(xv, [3, 128]);
     const got = await rt.read(asGpu(rope(rt, x, o)));

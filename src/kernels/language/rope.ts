@@ -32,7 +32,10 @@ const tables = new WeakMap<GpuRuntime, Map<string, Table>>();
 export function ropeTable(rt: GpuRuntime, o: RopeOptionsExt, needed: number): GpuTensor {
   const key = `${o.ropeDim}|${o.theta}|${JSON.stringify(o.yarn ?? null)}`;
   let byKey = tables.get(rt);
-  if (!byKey) tables.set(rt, (byKey = new Map()));
+  if (!byKey) {
+    byKey = new Map();
+    tables.set(rt, byKey);
+  }
   const hit = byKey.get(key);
   if (hit && hit.positions >= needed) return hit.tensor;
   const positions = Math.max(256, 2 ** Math.ceil(Math.log2(needed)), (hit?.positions ?? 0) * 2);
@@ -69,7 +72,16 @@ export function rope(rt: GpuRuntime, x: GpuTensor, o: RopeOptionsExt): GpuTensor
     source,
     overrides: { WG },
     uniforms: Params,
-    params: { n: x.numel, C, HEADS: o.heads, STRIDE: o.headStride, OFFSET: o.offset, ROPE: o.ropeDim, pos0: o.pos0, ROWS_X: g.x },
+    params: {
+      n: x.numel,
+      C,
+      HEADS: o.heads,
+      STRIDE: o.headStride,
+      OFFSET: o.offset,
+      ROPE: o.ropeDim,
+      pos0: o.pos0,
+      ROWS_X: g.x,
+    },
     bindings: [
       { tensor: x, access: 'read' },
       { tensor: table, access: 'read' },

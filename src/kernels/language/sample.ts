@@ -10,7 +10,12 @@ import { checkShape } from '../core/ref_core_ops.ts';
 import type { SamplingParams } from '../types.ts';
 import { uniformForStep } from './rng.ts';
 
-const CopyParams = defineUniforms('SampleCopyParams', { V: 'u32', NHIST: 'u32', PENALTY_F: 'f32', ROWS_X: 'u32' });
+const CopyParams = defineUniforms('SampleCopyParams', {
+  V: 'u32',
+  NHIST: 'u32',
+  PENALTY_F: 'f32',
+  ROWS_X: 'u32',
+});
 const PickParams = defineUniforms('SamplePickParams', {
   V: 'u32',
   GREEDY: 'u32',
@@ -21,7 +26,13 @@ const PickParams = defineUniforms('SamplePickParams', {
 });
 const WG = 256;
 
-export function sample(rt: GpuRuntime, logits: GpuTensor, history: GpuTensor | null, p: SamplingParams, step: number): GpuTensor {
+export function sample(
+  rt: GpuRuntime,
+  logits: GpuTensor,
+  history: GpuTensor | null,
+  p: SamplingParams,
+  step: number,
+): GpuTensor {
   const V = logits.shape[logits.shape.length - 1]!;
   checkShape(logits.numel === V, 'sample', `logits [${logits.shape}] must be one row`);
   checkShape(!history || history.dtype === 'u32', 'sample', 'history must be u32 ids');
