@@ -214,3 +214,30 @@ test('local File objects load without the cache', async ({ page }) => {
   expect(m.weights).toEqual(await nodeWeightSummaries(dir));
   expect(await listCached(page)).toEqual([]);
 });
+
+test('in a worker (sync access handles): abort, resume, q4 conversion, then cache-only', async ({ page }) => {
+  const inWorker = (req: Parameters<typeof load>[1]) =>
+    page.evaluate((r) => window.weightsTest.loadInWorker(r), req);
+  await data.fault({ path: SHARD1, stallAfterBytes: 150_000 });
+  const aborted = await inWorker({ source: modelUrl(), abortAfterMs: 1500, concurrency: 1 });
+  expect(aborted.syncAccessHandles).toBe(true);
+  expect(aborted.error?.name).toBe('AbortError');
+  const id = (await listCached(page))[0]!.id;
+  const partial = await page.evaluate(([i, f]) => window.weightsTest.cachedFileSize(i, f), [
+    id,
+    SHARD1,
+  ] as const);
+  expect(partial).toBeGreaterThan(0);
+
+  const m = expectOk(await inWorker({ source: modelUrl(), quant: 'q4', readWeights: true }));
+  const gets = (await data.requests()).filter((r) => r.path.endsWith(SHARD1) && r.method === 'GET');
+  expect(gets[gets.length - 1]!.range).toBe(`bytes=${partial}-`);
+  expect(m.id).toBe(`${id}#q4`);
+  expect(m.weights).toEqual(await nodeWeightSummaries(TINY_A, 'q4'));
+
+  await page.route('**/__data/**', (route) => route.abort());
+  const again = expectOk(await inWorker({ source: modelUrl(), quant: 'q4', readWeights: true }));
+  expect(again.networkBytes).toBe(0);
+  expect(again.weights).toEqual(m.weights);
+  expect(again.bytesRead).toBeLessThan(shardBytes(TINY_A));
+});

@@ -1,5 +1,6 @@
-// Test page for the browser weights loader: exposes `window.weightsTest`, whose methods return plain
-// JSON (what page.evaluate can carry) describing a load, its progress events and its errors.
+// Test page for the browser weights loader: exposes `window.weightsTest` for e2e/weights*.spec.ts.
+// `load` runs on the main thread (writable streams); `loadInWorker` runs the same driver in a
+// dedicated worker, where the cache writes through sync access handles.
 import {
   CACHE_DIR,
   dataFileName,
@@ -7,54 +8,9 @@ import {
   listCachedModels,
   modelDirName,
 } from '../../src/weights/cache.ts';
-import { type LoadOptions, type LoadProgress, loadModel } from '../../src/weights/load.ts';
-import { sha256Hex } from '../../src/weights/sha256.ts';
-import type { ModelSource } from '../../src/weights/source.ts';
+import { type LoadReport, type LoadRequest, load } from './weights-load.ts';
 
-export interface LoadRequest {
-  source: string | { repo: string; revision?: string; hubUrl?: string };
-  quant?: LoadOptions['quant'];
-  f16?: LoadOptions['f16'];
-  hubUrl?: string;
-  stallTimeoutMs?: number;
-  maxAttempts?: number;
-  concurrency?: number;
-  verify?: LoadOptions['verify'];
-  /** Abort the load once this many bytes of the download phase are done. */
-  abortAfterBytes?: number;
-  /** Abort the load this long after the download phase starts (progress events are throttled, and a
-   *  stalled transfer sends none, so a byte trigger alone can miss). */
-  abortAfterMs?: number;
-  /** Read every engine weight and report its dtype, shape and sha256. */
-  readWeights?: boolean;
-  /** Load from File objects fetched from these URLs (name → URL) instead of the network source. */
-  localFiles?: Record<string, string>;
-}
-
-export interface WeightSummary {
-  dtype: string;
-  shape: number[];
-  bytes: number;
-  sha256: string;
-}
-
-export interface LoadReport {
-  ok: boolean;
-  error?: { name: string; message: string };
-  events: LoadProgress[];
-  model?: {
-    id: string;
-    sourceId: string;
-    format: string;
-    networkBytes: number;
-    files: string[];
-    textLayers: number;
-    visionLayers: number;
-    preprocessorPatchSize: number | null;
-    weights?: Record<string, WeightSummary>;
-    bytesRead: number;
-  };
-}
+export type { LoadReport, LoadRequest, WeightSummary } from './weights-load.ts';
 
 const uncaught: string[] = [];
 addEventListener('error', (e) => uncaught.push(`error: ${e.message}`));
@@ -62,72 +18,13 @@ addEventListener('unhandledrejection', (e) =>
   uncaught.push(`unhandledrejection: ${String(e.reason?.message ?? e.reason)}`),
 );
 
-async function localSource(map: Record<string, string>): Promise<ModelSource> {
-  const files: File[] = [];
-  for (const [name, url] of Object.entries(map)) {
-    const blob = await (await fetch(url)).blob();
-    files.push(new File([blob], name));
-  }
-  return { files };
-}
-
-async function load(req: LoadRequest): Promise<LoadReport> {
-  const events: LoadProgress[] = [];
-  const controller = new AbortController();
-  let timerStarted = false;
-  const opts: LoadOptions = {
-    quant: req.quant,
-    f16: req.f16,
-    hubUrl: req.hubUrl,
-    stallTimeoutMs: req.stallTimeoutMs,
-    maxAttempts: req.maxAttempts,
-    concurrency: req.concurrency,
-    verify: req.verify,
-    signal: controller.signal,
-    onProgress: (p) => {
-      events.push(p);
-      if (req.abortAfterMs !== undefined && p.phase === 'download' && !timerStarted) {
-        timerStarted = true;
-        setTimeout(() => controller.abort(new Error('test abort')), req.abortAfterMs);
-      }
-      if (req.abortAfterBytes !== undefined && p.phase === 'download' && p.bytesDone >= req.abortAfterBytes)
-        controller.abort(new Error('test abort'));
-    },
-  };
-  try {
-    const source = req.localFiles ? await localSource(req.localFiles) : (req.source as ModelSource);
-    const m = await loadModel(source, opts);
-    let weights: Record<string, WeightSummary> | undefined;
-    if (req.readWeights) {
-      weights = {};
-      for await (const [name, w] of m.weights())
-        weights[name] = {
-          dtype: w.dtype,
-          shape: w.shape,
-          bytes: w.bytes.byteLength,
-          sha256: sha256Hex(w.bytes),
-        };
-    }
-    return {
-      ok: true,
-      events,
-      model: {
-        id: m.id,
-        sourceId: m.sourceId,
-        format: m.format,
-        networkBytes: m.networkBytes,
-        files: m.files,
-        textLayers: m.config.text.numLayers,
-        visionLayers: m.config.vision.numLayers,
-        preprocessorPatchSize: m.preprocessor?.patchSize ?? null,
-        weights,
-        bytesRead: m.bytesRead(),
-      },
-    };
-  } catch (e) {
-    const err = e as Error;
-    return { ok: false, events, error: { name: err?.name ?? 'unknown', message: err?.message ?? String(e) } };
-  }
+function loadInWorker(req: LoadRequest): Promise<LoadReport> {
+  const worker = new Worker(new URL('./weights-worker.ts', import.meta.url), { type: 'module' });
+  return new Promise<LoadReport>((resolve, reject) => {
+    worker.onmessage = (e: MessageEvent<LoadReport>) => resolve(e.data);
+    worker.onerror = (e) => reject(new Error(`worker error: ${e.message}`));
+    worker.postMessage(req);
+  }).finally(() => worker.terminate());
 }
 
 async function modelDir(id: string): Promise<FileSystemDirectoryHandle> {
@@ -160,6 +57,7 @@ async function clearCache(): Promise<void> {
 
 const api = {
   load,
+  loadInWorker,
   listCachedModels,
   deleteCachedModel,
   corruptCachedFile,

@@ -3,7 +3,12 @@
 // AbortSignal. Every failure becomes a typed KimiVLError ('DownloadError' / 'AbortError'), and any
 // bytes already on disk stay there as a resumable partial (see cache.ts for the trust rule).
 import { isKimiVLError, KimiVLError } from '../errors.ts';
-import { type ModelCacheEntry, quotaOrCacheError } from './cache.ts';
+import {
+  type CacheFileWriter,
+  type ModelCacheEntry,
+  openCacheFileWriter,
+  quotaOrCacheError,
+} from './cache.ts';
 import { Sha256 } from './sha256.ts';
 
 export interface TransportOptions {
@@ -219,7 +224,7 @@ async function downloadAttempt(t: DownloadTarget, opts: TransportOptions, events
   let counted = offset;
 
   const ctl = new AttemptControl(opts.signal, opts.stallTimeoutMs);
-  let writer: FileSystemWritableFileStream | null = null;
+  let writer: CacheFileWriter | null = null;
   try {
     const headers: Record<string, string> = {};
     if (offset > 0) {
@@ -277,9 +282,7 @@ async function downloadAttempt(t: DownloadTarget, opts: TransportOptions, events
     await entry.saveRecord();
 
     const handle = (await entry.fileHandle(name, true))!;
-    writer = await handle.createWritable({ keepExistingData: offset > 0 });
-    if (offset > 0) await writer.seek(offset);
-    else await writer.truncate(0);
+    writer = await openCacheFileWriter(handle, offset);
     const reader = res.body.getReader();
     for (;;) {
       let chunk: ReadableStreamReadResult<Uint8Array>;
@@ -292,9 +295,10 @@ async function downloadAttempt(t: DownloadTarget, opts: TransportOptions, events
       ctl.kick();
       hasher.update(chunk.value);
       try {
-        await writer.write(chunk.value as Uint8Array<ArrayBuffer>);
+        await writer.write(chunk.value);
       } catch (e) {
-        await writer.abort().catch(() => {}); // abort drops only this session's unflushed writes
+        // Keep what was written before the failure (a partial); the record does not trust it.
+        await writer.close().catch(() => {});
         writer = null;
         throw quotaOrCacheError(e, `caching ${name}`);
       }

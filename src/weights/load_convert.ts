@@ -5,7 +5,7 @@
 // every shard is written, hashed, re-read and validated by openCheckpoint (the same check as Node).
 import { KimiVLError } from '../errors.ts';
 import { type AssembleOptions, assembleOne, planAssembly } from './assemble.ts';
-import { ensureQuota, ModelCacheEntry, quotaOrCacheError } from './cache.ts';
+import { ensureQuota, ModelCacheEntry, openCacheFileWriter, quotaOrCacheError } from './cache.ts';
 import { cacheEntryFiles } from './cache_files.ts';
 import { CONFIG_FILE, type OpenedCheckpoint, openCheckpoint, PREPROCESSOR_FILE } from './checkpoint.ts';
 import type { ProgressTracker } from './load_progress.ts';
@@ -163,13 +163,13 @@ async function writeShard(
 ): Promise<string> {
   entry.record.files[shard.file] = { size: fileSize, sha256: null, complete: false };
   const handle = (await entry.fileHandle(shard.file, true))!;
-  const writer = await handle.createWritable({ keepExistingData: false });
+  const writer = await openCacheFileWriter(handle, 0);
   const hasher = new Sha256();
   let written = 0;
   const put = async (bytes: Uint8Array) => {
     hasher.update(bytes);
     try {
-      await writer.write(bytes as Uint8Array<ArrayBuffer>);
+      await writer.write(bytes);
     } catch (e) {
       throw quotaOrCacheError(e, `writing converted shard ${shard.file}`);
     }
@@ -190,7 +190,7 @@ async function writeShard(
     }
     await writer.close();
   } catch (e) {
-    await writer.abort().catch(() => {});
+    await writer.close().catch(() => {}); // the record never marks this shard complete
     throw e;
   }
   if (written !== fileSize) throw new Error(`${shard.file}: wrote ${written} bytes, planned ${fileSize}`);

@@ -1,0 +1,132 @@
+// The load driver shared by the weights test page and its worker: runs loadModel and returns plain
+// JSON (what page.evaluate and postMessage can carry) describing the load, its progress and errors.
+import { type LoadOptions, type LoadProgress, loadModel } from '../../src/weights/load.ts';
+import { sha256Hex } from '../../src/weights/sha256.ts';
+import type { ModelSource } from '../../src/weights/source.ts';
+
+export interface LoadRequest {
+  source: string | { repo: string; revision?: string; hubUrl?: string };
+  quant?: LoadOptions['quant'];
+  f16?: LoadOptions['f16'];
+  hubUrl?: string;
+  stallTimeoutMs?: number;
+  maxAttempts?: number;
+  concurrency?: number;
+  verify?: LoadOptions['verify'];
+  /** Abort the load once this many bytes of the download phase are done. */
+  abortAfterBytes?: number;
+  /** Abort the load this long after the download phase starts (progress events are throttled, and a
+   *  stalled transfer sends none, so a byte trigger alone can miss). */
+  abortAfterMs?: number;
+  /** Read every engine weight and report its dtype, shape and sha256. */
+  readWeights?: boolean;
+  /** Load from File objects fetched from these URLs (name → URL) instead of the network source. */
+  localFiles?: Record<string, string>;
+}
+
+export interface WeightSummary {
+  dtype: string;
+  shape: number[];
+  bytes: number;
+  sha256: string;
+}
+
+export interface LoadReport {
+  ok: boolean;
+  error?: { name: string; message: string };
+  events: LoadProgress[];
+  /** The context could write OPFS files in place (a worker's sync access handles). */
+  syncAccessHandles: boolean;
+  model?: {
+    id: string;
+    sourceId: string;
+    format: string;
+    networkBytes: number;
+    files: string[];
+    textLayers: number;
+    visionLayers: number;
+    preprocessorPatchSize: number | null;
+    weights?: Record<string, WeightSummary>;
+    bytesRead: number;
+  };
+}
+
+function canSync(): boolean {
+  return (
+    typeof FileSystemFileHandle !== 'undefined' && 'createSyncAccessHandle' in FileSystemFileHandle.prototype
+  );
+}
+
+async function localSource(map: Record<string, string>): Promise<ModelSource> {
+  const files: File[] = [];
+  for (const [name, url] of Object.entries(map)) {
+    const blob = await (await fetch(url)).blob();
+    files.push(new File([blob], name));
+  }
+  return { files };
+}
+
+export async function load(req: LoadRequest): Promise<LoadReport> {
+  const events: LoadProgress[] = [];
+  const controller = new AbortController();
+  let timerStarted = false;
+  const opts: LoadOptions = {
+    quant: req.quant,
+    f16: req.f16,
+    hubUrl: req.hubUrl,
+    stallTimeoutMs: req.stallTimeoutMs,
+    maxAttempts: req.maxAttempts,
+    concurrency: req.concurrency,
+    verify: req.verify,
+    signal: controller.signal,
+    onProgress: (p) => {
+      events.push(p);
+      if (req.abortAfterMs !== undefined && p.phase === 'download' && !timerStarted) {
+        timerStarted = true;
+        setTimeout(() => controller.abort(new Error('test abort')), req.abortAfterMs);
+      }
+      if (req.abortAfterBytes !== undefined && p.phase === 'download' && p.bytesDone >= req.abortAfterBytes)
+        controller.abort(new Error('test abort'));
+    },
+  };
+  try {
+    const source = req.localFiles ? await localSource(req.localFiles) : (req.source as ModelSource);
+    const m = await loadModel(source, opts);
+    let weights: Record<string, WeightSummary> | undefined;
+    if (req.readWeights) {
+      weights = {};
+      for await (const [name, w] of m.weights())
+        weights[name] = {
+          dtype: w.dtype,
+          shape: w.shape,
+          bytes: w.bytes.byteLength,
+          sha256: sha256Hex(w.bytes),
+        };
+    }
+    return {
+      ok: true,
+      events,
+      syncAccessHandles: canSync(),
+      model: {
+        id: m.id,
+        sourceId: m.sourceId,
+        format: m.format,
+        networkBytes: m.networkBytes,
+        files: m.files,
+        textLayers: m.config.text.numLayers,
+        visionLayers: m.config.vision.numLayers,
+        preprocessorPatchSize: m.preprocessor?.patchSize ?? null,
+        weights,
+        bytesRead: m.bytesRead(),
+      },
+    };
+  } catch (e) {
+    const err = e as Error;
+    return {
+      ok: false,
+      events,
+      syncAccessHandles: canSync(),
+      error: { name: err?.name ?? 'unknown', message: err?.message ?? String(e) },
+    };
+  }
+}
