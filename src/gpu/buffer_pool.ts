@@ -11,6 +11,8 @@ export class BufferPool {
    */
   guard: { bytes: number; word: number } | null = null;
   private retired: GPUBuffer[] = [];
+  private readonly ids = new WeakMap<GPUBuffer, number>();
+  private nextId = 0;
 
   constructor(
     private readonly device: GPUDevice,
@@ -25,10 +27,13 @@ export class BufferPool {
     const size = BufferPool.bucket(bytes + (this.guard?.bytes ?? 0));
     const list = this.free.get(size);
     this.live++;
-    const reused = this.guard ? undefined : list?.pop();
+    // Lowest id first (lists are kept sorted): which buffer an allocation gets depends only on the set of
+    // free buffers, not on the order they were released in — so identical decode steps bind identical buffers.
+    const reused = this.guard ? undefined : list?.shift();
     if (reused) return reused;
     this.bytesAllocated += size;
     const buffer = this.device.createBuffer({ size, usage: this.usage, label });
+    this.ids.set(buffer, this.nextId++);
     if (this.guard) this.device.queue.writeBuffer(buffer, 0, new Uint32Array(size / 4).fill(this.guard.word));
     return buffer;
   }
@@ -40,7 +45,10 @@ export class BufferPool {
       return;
     }
     const list = this.free.get(buffer.size) ?? [];
-    list.push(buffer);
+    const id = this.ids.get(buffer)!;
+    let at = list.length;
+    while (at > 0 && this.ids.get(list[at - 1]!)! > id) at--;
+    list.splice(at, 0, buffer);
     this.free.set(buffer.size, list);
   }
 

@@ -3,7 +3,7 @@ import source from '../../../shaders/gather.wgsl?raw';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
 import { defineUniforms } from '../../gpu/uniforms.ts';
-import { grid2d, weightAccess } from './matmul.ts';
+import { grid2d, weightAccess, weightRowBytes } from './matmul.ts';
 import { checkShape } from './ref_core_ops.ts';
 
 const Params = defineUniforms('GatherParams', {
@@ -29,6 +29,7 @@ function run(
   fields: Partial<Record<'rows' | 'cols' | 'r0' | 'c0' | 'K' | 'NB' | 'SCALE_OFF', number>>,
   inputs: GpuTensor[],
   define?: string,
+  weightBytes = 0,
 ): GpuTensor {
   const width = out.shape[out.shape.length - 1]!;
   const n = out.numel;
@@ -46,6 +47,7 @@ function run(
       { tensor: out, access: 'rw' as const },
     ],
     workgroups: [g.x, g.y],
+    weightBytes,
   });
   return out;
 }

@@ -38,6 +38,23 @@ export function weightAccess(w: GpuTensor): { K: number; NB: number; SCALE_OFF: 
   return { K, NB: 0, SCALE_OFF: 0, define: WEIGHT_DEFINE[dtype] };
 }
 
+/** Bytes one row of a weight [rows, K] occupies in its storage form (quantised: blocks plus scales). */
+export function weightRowBytes(w: GpuTensor): number {
+  const K = w.shape[w.shape.length - 1]!;
+  switch (w.dtype) {
+    case 'q8':
+    case 'q4': {
+      const nb = Math.ceil(K / 32);
+      return nb * (w.dtype === 'q8' ? 32 : 16) + nb * 2;
+    }
+    case 'f16':
+    case 'bf16':
+      return K * 2;
+    default:
+      return K * 4;
+  }
+}
+
 /** Spreads `count` workgroups over x and y so neither exceeds the per-dimension limit. */
 export function grid2d(rt: GpuRuntime, count: number): { x: number; y: number } {
   const max = rt.device.limits.maxComputeWorkgroupsPerDimension;

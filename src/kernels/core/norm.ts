@@ -35,6 +35,7 @@ function normalize(rt: GpuRuntime, x: GpuTensor, w: GpuTensor, b: GpuTensor | nu
       { tensor: y, access: 'rw' },
     ],
     workgroups: [g.x, g.y],
+    weightBytes: (b ? 2 : 1) * D * 4,
   });
   return y;
 }
