@@ -1,7 +1,7 @@
 // `kimi-vl golden [dir]`: every case of a golden-format directory through the engine, checked against
 // the README's tolerances. One line per case, then "N passed, M failed"; non-zero exit on any failure.
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { discoverCases } from '../golden/node_io.ts';
 import type { CaseReport } from '../golden/run_case.ts';
 import { flag, parseArgs } from './args.ts';
@@ -10,6 +10,26 @@ import { runHarnessTask } from './harness_client.ts';
 import type { CliCommand } from './main.ts';
 
 type Quant = 'none' | 'q8' | 'q4';
+
+/** Converts each case's model once into .cache/golden-converted/<model>-<quant>; maps case dir → converted dir. */
+async function convertedModels(cases: string[], quant: 'q8' | 'q4' | 'f16'): Promise<Map<string, string>> {
+  const { convertCheckpoint } = await import('../weights/convert_node.ts');
+  const { parseCase } = await import('../golden/case.ts');
+  const out = new Map<string, string>();
+  const done = new Map<string, string>();
+  for (const dir of cases) {
+    const c = parseCase(basename(dir), dir, JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')));
+    let target = done.get(c.modelDir);
+    if (!target) {
+      target = resolve(REPO_ROOT, '.cache/golden-converted', `${basename(c.modelDir)}-${quant}`);
+      await convertCheckpoint(c.modelDir, target, { quant, force: true });
+      console.log(`converted ${c.modelDir} → ${target} (${quant})`);
+      done.set(c.modelDir, target);
+    }
+    out.set(dir, target);
+  }
+  return out;
+}
 
 function line(r: CaseReport): string {
   const worst = r.checks.map(
@@ -22,7 +42,9 @@ export const command: CliCommand = {
   summary:
     'Run every golden case (default ../shared/golden) through the engine and compare with the expected tensors.',
   usage:
-    'kimi-vl golden [dir] [--quant q8|q4] [--backend gpu|ref] [--hardware] [--json-out FILE] [--report-only]\n' +
+    'kimi-vl golden [dir] [--quant q8|q4] [--converted q8|q4|f16] [--backend gpu|ref] [--hardware] [--json-out FILE]\n' +
+    '               [--report-only]\n' +
+    '  --converted runs each case on a `kimi-vl convert` output of its model (made once under .cache/).\n' +
     '  --backend ref runs the TypeScript reference in Node; gpu (default) runs WebGPU in headless Chromium.\n' +
     '  --quant quantises the language model on load; with --report-only the errors are reported, not judged.',
   async run(args) {
@@ -36,8 +58,10 @@ export const command: CliCommand = {
       return 2;
     }
     const backend = flag(p, 'backend') ?? 'gpu';
+    const converted = flag(p, 'converted') as 'q8' | 'q4' | 'f16' | undefined;
+    const modelFor = converted ? await convertedModels(cases, converted) : new Map<string, string>();
     console.log(
-      `golden: ${cases.length} cases from ${root} · backend ${backend} · weights ${quant === 'none' ? 'as stored (bf16)' : quant}`,
+      `golden: ${cases.length} cases from ${root} · backend ${backend} · weights ${converted ? `converted ${converted}` : quant === 'none' ? 'as stored (bf16)' : quant}`,
     );
     const reports: CaseReport[] = [];
     const runAll = async (runOne: (dir: string) => Promise<CaseReport>) => {
@@ -68,10 +92,12 @@ export const command: CliCommand = {
       const { nodeGoldenIO } = await import('../golden/node_io.ts');
       const { createRefKernels } = await import('../kernels/ref_kernels.ts');
       const runner = new GoldenRunner(createRefKernels(), nodeGoldenIO, quant);
-      await runAll((dir) => runner.run(dir));
+      await runAll((dir) => runner.run(dir, modelFor.get(dir)));
     } else {
       await withBrowser({ hardware: p.flags.has('hardware'), verbose: p.flags.has('verbose') }, (s) =>
-        runAll((dir) => runHarnessTask<CaseReport>(s, 'golden', { caseDir: dir, quant })),
+        runAll((dir) =>
+          runHarnessTask<CaseReport>(s, 'golden', { caseDir: dir, quant, modelDir: modelFor.get(dir) }),
+        ),
       );
     }
     const passed = reports.filter((r) => r.pass).length;

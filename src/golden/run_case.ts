@@ -58,11 +58,13 @@ export class GoldenRunner {
     return f32FromBytes(await this.io.readBytes(joinPath(c.dir, file)));
   }
 
-  async run(caseDir: string, name = caseDir.split('/').pop()!): Promise<CaseReport> {
+  /** `modelDir` replaces the case's model folder (e.g. a `kimi-vl convert` output of it). */
+  async run(caseDir: string, modelDir?: string): Promise<CaseReport> {
+    const name = caseDir.split('/').pop()!;
     const t0 = performance.now();
     const text = new TextDecoder().decode(await this.io.readBytes(joinPath(caseDir, 'case.json')));
     const c = parseCase(name, caseDir, JSON.parse(text));
-    const { model, preprocessor } = await this.loadModel(c.modelDir);
+    const { model, preprocessor } = await this.loadModel(modelDir ?? c.modelDir);
     const k = this.k;
     const checks: TensorCheck[] = [];
     const tol = c.tolerance.floatMaxRel;

@@ -11,6 +11,8 @@ let runnerQuant = '';
 export async function runGoldenTask(arg: {
   caseDir: string;
   quant: 'none' | 'q8' | 'q4';
+  /** A converted copy of the case's model to run instead. */
+  modelDir?: string;
 }): Promise<CaseReport> {
   if (!runner || runnerQuant !== arg.quant) {
     runnerQuant = arg.quant;
@@ -18,5 +20,5 @@ export async function runGoldenTask(arg: {
       (rt) => new GoldenRunner(createGpuKernels(rt), browserGoldenIO, arg.quant),
     );
   }
-  return (await runner).run(arg.caseDir);
+  return (await runner).run(arg.caseDir, arg.modelDir);
 }
