@@ -1,0 +1,131 @@
+// The generation loop (spec §11): prefill the prompt (only what the KV cache does not already hold),
+// then one token at a time: sample on the device, read back the 4-byte id (the only readback of a
+// step), feed it. Stops on a stop id, the token budget, the context budget, or cancellation, each
+// checked between tokens so a cancel lands within one token.
+import type { Kernels, Tensor } from '../kernels/types.ts';
+import type { KimiVLModel } from '../model/kimi_vl.ts';
+import type { KvCache } from '../model/kv_cache.ts';
+import type { ResolvedGenerateOptions } from './params.ts';
+import type { TimingRecorder } from './timings.ts';
+
+export type FinishReason = 'stop' | 'length' | 'abort';
+
+/** What the loop needs from a model (KimiVLModel satisfies it; tests may fake it). */
+export type GenerationModel = Pick<KimiVLModel, 'prefill' | 'step'> & {
+  cfg: { mediaPlaceholderTokenId: number };
+};
+
+export interface GenerateRequest {
+  /** The whole prompt, image placeholders already expanded. */
+  ids: readonly number[];
+  /** [F, D] features for every placeholder of `ids`, in order (the caller releases it). */
+  features: Tensor | null;
+  options: ResolvedGenerateOptions;
+  /** Ids that end the answer (not emitted). Empty: run to maxTokens. */
+  stopIds: readonly number[];
+  isCancelled(): boolean;
+  /** Each generated id as soon as it is known; awaited, so the consumer sees ids in order. */
+  onToken(id: number, forced: boolean): Promise<void> | void;
+  /**
+   * Ids to feed next instead of sampling (e.g. the end-of-reasoning marker when a thinking budget is
+   * spent), or null. Called after every generated token.
+   */
+  inject?: (generated: readonly number[]) => readonly number[] | null;
+  timings: TimingRecorder;
+}
+
+export interface GenerateResult {
+  /** Generated ids, stop id excluded. */
+  tokens: number[];
+  finishReason: FinishReason;
+  promptTokens: number;
+  cachedPromptTokens: number;
+}
+
+/**
+ * Runs one request against `cache`, which keeps whatever prefix of `ids` it already holds (a
+ * follow-up turn computes only its new tokens). Throws ContextOverflowError (from the cache) when
+ * the prompt does not fit.
+ */
+export async function generate(
+  k: Kernels,
+  model: GenerationModel,
+  cache: KvCache,
+  req: GenerateRequest,
+): Promise<GenerateResult> {
+  const pad = model.cfg.mediaPlaceholderTokenId;
+  const cacheIds = req.ids.map((id) => (id === pad ? null : id));
+  const cached = cache.reusablePrefix(cacheIds);
+  const result: GenerateResult = {
+    tokens: [],
+    finishReason: 'abort',
+    promptTokens: req.ids.length,
+    cachedPromptTokens: cached,
+  };
+  if (req.isCancelled()) return result;
+  cache.checkFits(cached, req.ids.length - cached);
+  cache.commit(cached, []); // forget rows after the shared prefix
+
+  const history = req.ids.filter((id) => id !== pad);
+  const { sampling, maxTokens } = req.options;
+  req.timings.prefillStarted();
+  let logits = model.prefill(k, req.ids.slice(cached), req.features, cache, true); // [1, V]
+  let first = true;
+  for (let step = 0; ; step++) {
+    const id = await sampleOne(k, logits, sampling.repetitionPenalty === 1 ? null : history, req, step);
+    logits = null as unknown as Tensor;
+    if (first) req.timings.prefillDone(req.ids.length - cached);
+    first = false;
+    req.timings.tokenGenerated();
+    if (req.stopIds.includes(id)) {
+      result.finishReason = 'stop';
+      return result;
+    }
+    result.tokens.push(id);
+    history.push(id);
+    await req.onToken(id, false);
+    const forced = req.inject?.(result.tokens) ?? [];
+    const end = endReason(result.tokens.length + forced.length, maxTokens, cache, 1 + forced.length, req);
+    if (end) {
+      result.finishReason = end;
+      return result;
+    }
+    for (const f of forced) {
+      result.tokens.push(f);
+      history.push(f);
+      await req.onToken(f, true);
+    }
+    logits = model.prefill(k, [id, ...forced], null, cache, true); // [1, V]
+  }
+}
+
+function endReason(
+  generated: number,
+  maxTokens: number,
+  cache: KvCache,
+  toFeed: number,
+  req: GenerateRequest,
+): FinishReason | null {
+  if (req.isCancelled()) return 'abort';
+  if (generated >= maxTokens) return 'length';
+  if (cache.pos + toFeed > cache.capacity) return 'length';
+  return null;
+}
+
+/** Samples from logits [1, V] on the device and reads back the id (releases logits). */
+async function sampleOne(
+  k: Kernels,
+  logits: Tensor,
+  history: number[] | null,
+  req: GenerateRequest,
+  step: number,
+): Promise<number> {
+  const hist = history?.length ? k.upload(Uint32Array.from(history), [history.length]) : null; // [n]
+  const idT = k.sample(logits, hist, req.options.sampling, step); // [1] u32
+  k.release(logits);
+  if (hist) k.release(hist);
+  k.flush();
+  const [id] = await k.readU32(idT);
+  k.release(idT);
+  return id!;
+}
