@@ -45,9 +45,16 @@ export async function withBrowser<T>(
     });
     const page = await browser.newPage();
     page.on('console', (m) => {
-      if (opts.verbose || m.type() === 'error') process.stderr.write(`[page ${m.type()}] ${m.text()}\n`);
+      // Probing for optional files (e.g. a converted checkpoint's manifest) 404s by design; --verbose
+      // lists every failed response with its URL below.
+      const probe = m.text().startsWith('Failed to load resource');
+      if (opts.verbose || (m.type() === 'error' && !probe))
+        process.stderr.write(`[page ${m.type()}] ${m.text()}\n`);
     });
     page.on('pageerror', (e) => process.stderr.write(`[page error] ${e.message}\n`));
+    page.on('response', (r) => {
+      if (opts.verbose && r.status() >= 400) process.stderr.write(`[page http ${r.status()}] ${r.url()}\n`);
+    });
     await page.goto(`${baseUrl}/src/cli/pages/harness.html`);
     await page.waitForFunction(
       () => (globalThis as { kimiHarness?: unknown }).kimiHarness !== undefined,
