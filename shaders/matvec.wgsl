@@ -5,14 +5,23 @@
 // stay under maxComputeWorkgroupsPerDimension; WG threads stride over the row and reduce in workgroup memory.
 override WG: u32 = 128;
 
+#if SHADER_F16
+enable f16;
+#endif
 @group(0) @binding(1) var<storage, read> x: array<f32>;        // [K]
+#if SHADER_F16
+@group(0) @binding(2) var<storage, read> w: array<vec2<f16>>;  // [N, K/2] f16 pairs, read natively
+#else
 @group(0) @binding(2) var<storage, read> w: array<u32>;        // [N, K] in the W_* storage form
+#endif
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;  // [N]
 #if HAS_BIAS
 @group(0) @binding(4) var<storage, read> bias: array<f32>;     // [N]
 #endif
 
+#ifndef SHADER_F16
 #include "common/weights.wgsl"
+#endif
 
 var<workgroup> partial: array<f32, WG>;
 
@@ -28,11 +37,15 @@ fn row_dot(n: u32, tid: u32) -> f32 {
   let half_k = u.K / 2u;
   let base = n * half_k;
   for (var i = tid; i < half_k; i += WG) {
+#if SHADER_F16
+    let v = vec2<f32>(w[base + i]);
+#else
     let word = w[base + i];
 #if W_F16
     let v = unpack2x16float(word);
 #else
     let v = vec2<f32>(bitcast<f32>(word << 16u), bitcast<f32>(word & 0xffff0000u));
+#endif
 #endif
     acc += x[2u * i] * v.x + x[2u * i + 1u] * v.y;
   }

@@ -56,11 +56,19 @@ export class PipelineCache {
     return this.cache.size;
   }
 
+  keys(): string[] {
+    return [...this.cache.keys()];
+  }
+
   get(spec: PipelineSpec): CachedPipeline {
     const key = PipelineCache.key(spec);
     const hit = this.cache.get(key);
     if (hit) return hit;
-    const code = spec.uniforms.wgsl + preprocessWgsl(spec.source, spec.defines ?? {}, resolveShaderInclude);
+    const body = preprocessWgsl(spec.source, spec.defines ?? {}, resolveShaderInclude);
+    // `enable` directives must precede every declaration, including the injected uniform struct.
+    const enables = body.split('\n').filter((l) => /^\s*enable\s/.test(l));
+    const rest = body.split('\n').filter((l) => !/^\s*enable\s/.test(l));
+    const code = [...enables, spec.uniforms.wgsl, ...rest].join('\n');
     if (this.debug >= 2) console.debug(`[kimi-vl] pipeline ${key}\n${code}`);
     const entries: GPUBindGroupLayoutEntry[] = [
       { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } },

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { GpuRuntime } from '../../gpu/runtime.ts';
 import { hostWeightToF32 } from '../ref_tensor.ts';
 import { encodeWeight, expectGuardsIntact, nmse, randn, testRuntime } from '../testing.ts';
 import type { WeightDType } from '../types.ts';
@@ -46,5 +47,25 @@ describe('matmul on the GPU vs matmulRef (on the dequantised weights)', () => {
         rt.free(x, w, b, y);
       });
     }
+  }
+});
+
+describe('f16 weights: the shader-f16 path is chosen by feature detection', () => {
+  for (const useF16 of [false, true]) {
+    test(`shader-f16 ${useF16 ? 'enabled when the adapter has it' : 'disabled → packed u32 path'}`, async () => {
+      const rt = await GpuRuntime.create(useF16 ? {} : { disableFeatures: ['shaderF16'] });
+      if (useF16 && !rt.features.shaderF16) {
+        console.log('adapter has no shader-f16 (SwiftShader): only the packed path can run here');
+        rt.destroy();
+        return;
+      }
+      const [k, n] = [1408, 37];
+      const host = encodeWeight(randn(n * k, 5, 0.05), [n, k], 'f16');
+      const xv = randn(k, 6);
+      const y = matmul(rt, rt.upload(xv, [1, k]), rt.uploadWeight(host), undefined);
+      expect(nmse(await rt.read(y), matmulRef(xv, hostWeightToF32(host), 1, k, n))).toBeLessThan(1e-6);
+      expect(rt.pipelines.keys().some((key) => key.includes(`SHADER_F16=${useF16}`))).toBe(true);
+      rt.destroy();
+    });
   }
 });

@@ -83,6 +83,8 @@ export function matmul(rt: GpuRuntime, x: GpuTensor, w: GpuTensor, bias?: GpuTen
     HAS_BIAS: !!bias,
     // matvec reads whole words; f32 weights and odd-K 16-bit rows take the per-element path.
     PACKED16: matvec && packed16,
+    // With shader-f16 (feature-detected) f16 weights are read as native vec2<f16>; else unpacked from u32.
+    SHADER_F16: matvec && packed16 && w.dtype === 'f16' && rt.features.shaderF16,
     ELEMENTWISE: matvec && (w.dtype === 'f32' || ((w.dtype === 'bf16' || w.dtype === 'f16') && !packed16)),
   };
   // 3. uniforms and 4. dispatch size
