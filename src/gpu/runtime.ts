@@ -56,7 +56,16 @@ export class GpuRuntime {
     weightBytes: 0,
     bindGroupsCreated: 0,
   };
-  debug = 0;
+  private debugLevel = 0;
+
+  /** 0 quiet, 1 timings (callers), 2 + every new pipeline with its WGSL, 3 + a trace line per dispatch. */
+  get debug(): number {
+    return this.debugLevel;
+  }
+  set debug(level: number) {
+    this.debugLevel = level;
+    this.pipelines.debug = level;
+  }
 
   private readonly arena: GPUBuffer;
   private readonly arenaHost = new DataView(new ArrayBuffer(ARENA_BYTES));
