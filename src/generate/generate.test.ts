@@ -43,7 +43,12 @@ describe('generate (reference kernels, tiny-a)', () => {
   it('greedy tokens equal the golden a-text-only new_tokens', async () => {
     const cache = model.newCache(k, 64);
     const streamed: number[] = [];
-    const r = await generate(k, model, cache, request(golden.input_ids, { onToken: (id) => void streamed.push(id) }));
+    const r = await generate(
+      k,
+      model,
+      cache,
+      request(golden.input_ids, { onToken: (id) => void streamed.push(id) }),
+    );
     expect(r.tokens).toEqual(golden.expected.new_tokens);
     expect(streamed).toEqual(golden.expected.new_tokens);
     expect(r.finishReason).toBe('length');

@@ -11,7 +11,7 @@ import type { TimingRecorder } from './timings.ts';
 export type FinishReason = 'stop' | 'length' | 'abort';
 
 /** What the loop needs from a model (KimiVLModel satisfies it; tests may fake it). */
-export type GenerationModel = Pick<KimiVLModel, 'prefill' | 'step'> & {
+export type GenerationModel = Pick<KimiVLModel, 'prefill' | 'language'> & {
   cfg: { mediaPlaceholderTokenId: number };
 };
 
@@ -95,8 +95,19 @@ export async function generate(
       history.push(f);
       await req.onToken(f, true);
     }
-    logits = model.prefill(k, [id, ...forced], null, cache, true); // [1, V]
+    logits = feedGenerated(k, model, [id, ...forced], cache); // [1, V]
   }
+}
+
+/**
+ * Feeds generated ids as plain tokens. Unlike prefill, an id equal to <|media_pad|> (a random model can
+ * sample it) is embedded as a token, not taken for an image row.
+ */
+function feedGenerated(k: Kernels, model: GenerationModel, ids: readonly number[], cache: KvCache): Tensor {
+  const x = model.language.embed(k, ids); // [T, D]
+  const logits = model.language.forward(k, x, cache.pos, cache, { lastRowOnly: true, tokens: ids }); // [1, V]
+  k.release(x);
+  return logits;
 }
 
 function endReason(

@@ -36,7 +36,10 @@ export function resolveGenerateOptions(
   randomSeed: () => number = () => Math.floor(Math.random() * 0x7fffffff),
 ): ResolvedGenerateOptions {
   const maxTokens = o.maxTokens ?? DEFAULT_MAX_TOKENS;
-  check(Number.isInteger(maxTokens) && maxTokens >= 1, `maxTokens must be a positive integer, got ${maxTokens}`);
+  check(
+    Number.isInteger(maxTokens) && maxTokens >= 1,
+    `maxTokens must be a positive integer, got ${maxTokens}`,
+  );
   const temperature = o.temperature ?? (thinking ? 0.8 : 0.2);
   check(Number.isFinite(temperature) && temperature >= 0, `temperature must be ≥ 0, got ${temperature}`);
   const topP = o.topP ?? 1;

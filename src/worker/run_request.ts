@@ -1,0 +1,127 @@
+// One request on a loaded model: build the input (chat messages or raw ids), encode images, run the
+// generation loop, and stream ids → text events to the caller. Shared by Engine.chat and generateFromIds.
+import { KimiVLError } from '../errors.ts';
+import type { ChatEvent, DoneEvent } from '../generate/events.ts';
+import { TextEventStream } from '../generate/events.ts';
+import { generate } from '../generate/generate.ts';
+import { type GenerateOptions, resolveGenerateOptions } from '../generate/params.ts';
+import { TimingRecorder } from '../generate/timings.ts';
+import type { Tensor } from '../kernels/types.ts';
+import { StreamingDetokenizer } from '../text/detokenizer.ts';
+import { THINK_END, THINK_START, ThinkingSplitter } from '../text/thinking.ts';
+import type { Tokenizer } from '../text/tokenizer.ts';
+import type { buildChatInput, ChatInput, WireMessage } from './chat_input.ts';
+import type { LoadedEngineState } from './engine.ts';
+
+export interface EngineChatOptions extends GenerateOptions {
+  /** Also stream each generated id as a `token` event. */
+  tokenEvents?: boolean;
+  /** Don't stop at end-of-turn ids (generate exactly maxTokens unless cancelled). */
+  ignoreStop?: boolean;
+  /**
+   * Thinking models: open the reply with ◁think▷ so the text starts in the reasoning channel. Lets the
+   * demo show the reasoning panel with a tiny model that never writes the marker itself.
+   */
+  startThinking?: boolean;
+  /** Thinking models: after this many reasoning tokens, ◁/think▷ is fed and the answer begins. */
+  thinkingBudget?: number;
+}
+
+export type RequestInput =
+  | { kind: 'chat'; messages: WireMessage[]; build: typeof buildChatInput }
+  | { kind: 'ids'; ids: number[] };
+
+function textStream(tok: Tokenizer | null, thinking: boolean, startInReasoning: boolean) {
+  if (!tok) return null;
+  return new TextEventStream(
+    new StreamingDetokenizer(tok, { skipSpecialTokens: true }),
+    new ThinkingSplitter({ thinking, startInReasoning }),
+  );
+}
+
+export async function runRequest(
+  s: LoadedEngineState,
+  input: RequestInput,
+  opts: EngineChatOptions,
+  isCancelled: () => boolean,
+  onEvent: (e: ChatEvent) => unknown,
+): Promise<DoneEvent> {
+  const timings = new TimingRecorder();
+  const thinking = s.info.thinking;
+  const options = resolveGenerateOptions(opts, thinking);
+  const startThinking = thinking && !!opts.startThinking && s.tokenizer !== null;
+  let built: ChatInput;
+  if (input.kind === 'chat') {
+    const t0 = performance.now();
+    const suffix = startThinking ? s.tokenizer!.encode(THINK_START) : [];
+    built = await input.build(input.messages, s.tokenizer!, s.preprocessor, suffix);
+    if (built.images) timings.addImageEncode(performance.now() - t0);
+  } else {
+    if (
+      !input.ids.length ||
+      input.ids.some((id) => !Number.isInteger(id) || id < 0 || id >= s.info.vocabSize)
+    )
+      throw new KimiVLError(
+        'ConfigError',
+        `ids must be a non-empty list of integers in [0, ${s.info.vocabSize})`,
+      );
+    built = { ids: input.ids, images: null };
+  }
+
+  let features: Tensor | null = null;
+  if (built.images) {
+    const t0 = performance.now();
+    const { pixelValues, grids } = built.images;
+    const patch = pixelValues.length / grids.reduce((n, g) => n + g.h * g.w, 0);
+    const px = s.k.upload(pixelValues, [pixelValues.length / patch, patch]); // [L, 3·p·p]
+    const enc = s.model.encodeImages(s.k, px, grids);
+    s.k.release(px, enc.visionOut);
+    features = enc.features; // [F, D]
+    timings.addImageEncode(performance.now() - t0);
+  }
+
+  const text = textStream(s.tokenizer, thinking, startThinking);
+  const endMarker = thinking && s.tokenizer ? s.tokenizer.encode(THINK_END) : [];
+  let reasoningTokens = 0;
+  let injected = false;
+  const emit = async (e: ChatEvent) => void (await onEvent(e));
+  try {
+    const result = await generate(s.k, s.model, s.cache, {
+      ids: built.ids,
+      features,
+      options,
+      stopIds: opts.ignoreStop ? [] : s.stopIds,
+      isCancelled,
+      timings,
+      inject: () => {
+        if (injected || opts.thinkingBudget === undefined || !text) return null;
+        if (text.channel !== 'reasoning' || reasoningTokens < opts.thinkingBudget) return null;
+        injected = true;
+        return endMarker;
+      },
+      onToken: async (id, forced) => {
+        if (text?.channel === 'reasoning') reasoningTokens++;
+        if (opts.tokenEvents) await emit({ type: 'token', id, forced });
+        for (const e of text?.push(id) ?? []) await emit(e);
+      },
+    });
+    for (const e of text?.flush() ?? []) await emit(e);
+    const done: DoneEvent = {
+      type: 'done',
+      finishReason: result.finishReason,
+      usage: {
+        promptTokens: result.promptTokens,
+        cachedPromptTokens: result.cachedPromptTokens,
+        completionTokens: result.tokens.length,
+        totalTokens: result.promptTokens + result.tokens.length,
+      },
+      timings: timings.finish(),
+      answer: text?.answer ?? '',
+      reasoning: text?.reasoning ?? '',
+    };
+    await emit(done);
+    return done;
+  } finally {
+    if (features) s.k.release(features);
+  }
+}
