@@ -1,4 +1,26 @@
 // kimi-vl-web: Kimi-VL in the browser on WebGPU. Public API.
-export { KimiVL, type KimiVLOptions } from './api/kimi_vl.ts';
+export { type ChatFunction, type ChatStream, KimiVL } from './api/kimi_vl.ts';
+export type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionRequest,
+  OpenAIMessage,
+} from './api/openai.ts';
+export type {
+  ChatContentPart,
+  ChatEvent,
+  ChatMessage,
+  ChatOptions,
+  DoneEvent,
+  FinishReason,
+  ImageInput,
+  LoadOptions,
+  LoadProgress,
+  ModelInfo,
+  ModelInput,
+  Timings,
+  Usage,
+} from './api/types.ts';
 export { isKimiVLError, KimiVLError, type KimiVLErrorName } from './errors.ts';
 export type { AdapterDescription } from './gpu/device.ts';
+export { deleteCachedModel, listCachedModels } from './weights/load.ts';

@@ -1,37 +1,221 @@
 // The main-thread API. `KimiVL` owns one engine: in a Web Worker when possible, in-thread otherwise
 // (e.g. a CSP that forbids blob: workers), with the same Engine class on both sides.
+//
+//   const engine = await KimiVL.load('moonshotai/Kimi-VL-A3B-Instruct', { quantization: 'q4', onProgress });
+//   for await (const e of engine.chat([{ role: 'user', content: 'Hi' }])) if (e.type === 'answer') show(e.text);
 import * as Comlink from 'comlink';
+import { isKimiVLError, KimiVLError, type KimiVLErrorName } from '../errors.ts';
+import type { ChatEvent, DoneEvent } from '../generate/events.ts';
 import type { AdapterDescription } from '../gpu/device.ts';
-import { Engine, type EngineApi } from '../worker/engine.ts';
+import type { ModelSource } from '../weights/load.ts';
+import { Engine, type EngineApi, type EngineChatOptions, type ModelInfo } from '../worker/engine.ts';
+import { EventStream } from './event_stream.ts';
+import { toWireMessages } from './images.ts';
+import {
+  type ChatCompletion,
+  type ChatCompletionChunk,
+  type ChatCompletionRequest,
+  fromOpenAIRequest,
+  toCompletion,
+  toCompletionChunks,
+} from './openai.ts';
+import type { ChatMessage, ChatOptions, LoadOptions, ModelInput } from './types.ts';
 import { startEngineWorker } from './worker_factory.ts';
-
-export interface KimiVLOptions {
-  /** Run the engine on the page's thread instead of a worker (tests, restricted pages). */
-  inThread?: boolean;
-}
 
 type Remote = Comlink.Remote<EngineApi> | EngineApi;
 
+/** The events of one request; iterate once. `result` resolves with the final `done` event. */
+export interface ChatStream extends AsyncIterable<ChatEvent> {
+  readonly result: Promise<DoneEvent>;
+  /** Same as aborting the request's signal. */
+  cancel(): void;
+}
+
+export interface ChatFunction {
+  (messages: ChatMessage[], options?: ChatOptions): ChatStream;
+  completions: {
+    create(req: ChatCompletionRequest & { stream: true }): Promise<AsyncIterable<ChatCompletionChunk>>;
+    create(req: ChatCompletionRequest & { stream?: false }): Promise<ChatCompletion>;
+  };
+}
+
+/** Errors re-created by comlink are plain Errors with our `name`; give them back their class. */
+function retype(e: unknown): unknown {
+  if (e instanceof KimiVLError || !isKimiVLError(e)) return e;
+  const err = e as Error;
+  return new KimiVLError(err.name as KimiVLErrorName, err.message, { cause: e });
+}
+
+function toSource(model: ModelInput): ModelSource {
+  if (model instanceof URL) return { url: model.href };
+  if (typeof model === 'string') {
+    // Folder URLs are resolved against the page: the worker (a blob: URL in the script build) has no base.
+    const s = model.trim();
+    if (/^(https?:)?\/\/|^\.{0,2}\//i.test(s) && typeof location !== 'undefined')
+      return new URL(s, location.href).href;
+    return s;
+  }
+  if ('url' in model && typeof model.url === 'string')
+    return { url: new URL(model.url, globalThis.location?.href).href };
+  if ('repo' in model || 'directory' in model || 'files' in model) return model as ModelSource;
+  return { files: model as ArrayLike<File> };
+}
+
+/** Starts a worker and waits until it answers, so a CSP-blocked or broken worker is detected. */
+async function startWorker(
+  timeoutMs = 15_000,
+): Promise<{ worker: Worker; remote: Comlink.Remote<EngineApi> }> {
+  const worker = startEngineWorker();
+  const remote = Comlink.wrap<EngineApi>(worker);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the engine worker did not start')), timeoutMs);
+      worker.addEventListener('error', (ev) => {
+        clearTimeout(timer);
+        reject(new Error(`the engine worker failed to start: ${(ev as ErrorEvent).message ?? 'error'}`));
+      });
+      remote.ping().then(() => {
+        clearTimeout(timer);
+        resolve();
+      }, reject);
+    });
+  } catch (e) {
+    worker.terminate();
+    throw e;
+  }
+  return { worker, remote };
+}
+
+let nextRequestId = 1;
+
 export class KimiVL {
+  /** `engine.chat(messages, options)` streams events; `engine.chat.completions.create(...)` is OpenAI-style. */
+  readonly chat: ChatFunction;
+
   private constructor(
     private readonly engine: Remote,
     private readonly worker: Worker | null,
-    /** Where the engine runs: 'worker' or 'main-thread'. */
+    /** Where the engine runs. */
     readonly mode: 'worker' | 'main-thread',
-  ) {}
+    /** What was loaded (id, thinking, context budget, backend...). */
+    readonly info: ModelInfo,
+  ) {
+    const chat = ((messages: ChatMessage[], options: ChatOptions = {}) =>
+      this.request(
+        () => toWireMessages(messages),
+        (id, wire, onEvent, opts) =>
+          this.engine.chat(id, Comlink.transfer(wire.messages, wire.transfer), opts, onEvent),
+        options,
+      )) as ChatFunction;
+    chat.completions = {
+      create: ((req: ChatCompletionRequest) =>
+        this.createCompletion(req)) as ChatFunction['completions']['create'],
+    };
+    this.chat = chat;
+  }
 
-  /** Starts an engine (no model loaded yet). */
-  static async create(opts: KimiVLOptions = {}): Promise<KimiVL> {
-    if (!opts.inThread && typeof Worker !== 'undefined') {
+  /**
+   * Starts an engine and loads a model: a Hugging Face repo id, a folder URL, or local files. Downloads are
+   * cached (OPFS): the second load makes no network request. Rejects with typed errors
+   * (WebGPUUnavailableError, DownloadError, QuotaError, ConfigError, AbortError, ...).
+   */
+  static async load(model: ModelInput, opts: LoadOptions = {}): Promise<KimiVL> {
+    const { onProgress, signal, inThread, ...engineOpts } = opts;
+    let engine: Remote | null = null;
+    let worker: Worker | null = null;
+    if (!inThread && typeof Worker !== 'undefined') {
       try {
-        const worker = startEngineWorker();
-        const remote = Comlink.wrap<EngineApi>(worker);
-        return new KimiVL(remote, worker, 'worker');
+        ({ worker, remote: engine } = await startWorker());
       } catch {
-        // A CSP without `worker-src blob:` (script build) lands here: fall back to the page's thread.
+        // A CSP without `worker-src blob:` (script build) lands here: run on the page's thread instead.
+        engine = null;
       }
     }
-    return new KimiVL(new Engine(), null, 'main-thread');
+    const mode = engine ? 'worker' : 'main-thread';
+    engine ??= new Engine();
+    const id = nextRequestId++;
+    const progress = onProgress && (worker ? Comlink.proxy(onProgress) : onProgress);
+    const onAbort = () => void engine!.cancel(id);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      if (signal?.aborted) throw new KimiVLError('AbortError', 'loading was cancelled');
+      const info = await engine.load(id, toSource(model), engineOpts, progress);
+      return new KimiVL(engine, worker, mode, info);
+    } catch (e) {
+      worker?.terminate();
+      throw retype(e);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Low-level: generates from prompt ids (no template, no images). Tests and benchmarks. */
+  generateFromIds(ids: number[], options: ChatOptions = {}): ChatStream {
+    return this.request(
+      async () => ids,
+      (id, prepared, onEvent, opts) => this.engine.generateFromIds(id, prepared, opts, onEvent),
+      options,
+    );
+  }
+
+  /** `prepare` runs on the page (image conversion); `send` hands the request to the engine's queue. */
+  private request<P>(
+    prepare: () => Promise<P>,
+    send: (
+      id: number,
+      prepared: P,
+      onEvent: (e: ChatEvent) => void,
+      opts: EngineChatOptions,
+    ) => Promise<DoneEvent>,
+    options: ChatOptions,
+  ): ChatStream {
+    const { signal, ...opts } = options;
+    const id = nextRequestId++;
+    const cancel = () => void Promise.resolve(this.engine.cancel(id)).catch(() => {});
+    const events = new EventStream<ChatEvent>(cancel);
+    const push = (e: ChatEvent) => events.push(e);
+    const onEvent = this.worker ? Comlink.proxy(push) : push;
+    const result = (async () => {
+      const running = send(id, await prepare(), onEvent, opts);
+      // After start: the engine has queued the request, so the cancel cannot overtake it.
+      if (signal?.aborted) cancel();
+      else signal?.addEventListener('abort', cancel, { once: true });
+      try {
+        return await running;
+      } finally {
+        signal?.removeEventListener('abort', cancel);
+      }
+    })().then(
+      (done) => {
+        events.end();
+        return done;
+      },
+      (e) => {
+        const err = retype(e);
+        events.fail(err);
+        throw err;
+      },
+    );
+    result.catch(() => {}); // reported through the iterator; `result` users still see it
+    return Object.assign(events, { result, cancel });
+  }
+
+  private async createCompletion(
+    req: ChatCompletionRequest,
+  ): Promise<AsyncIterable<ChatCompletionChunk> | ChatCompletion> {
+    const { messages, options } = fromOpenAIRequest(req);
+    const meta = {
+      id: `chatcmpl-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`,
+      created: Math.floor(Date.now() / 1000),
+      model: req.model ?? this.info.id,
+    };
+    const stream = this.chat(messages, options);
+    return req.stream ? toCompletionChunks(stream, meta) : toCompletion(stream, meta);
+  }
+
+  /** Forgets the conversation held in the KV cache. */
+  async resetConversation(): Promise<void> {
+    await this.engine.resetConversation();
   }
 
   /** The WebGPU adapter the engine sees. */
@@ -39,7 +223,21 @@ export class KimiVL {
     return this.engine.adapterInfo();
   }
 
-  /** Stops the worker and frees everything it held. */
+  /** Frees the model's GPU memory and stops the worker. Load again with KimiVL.load. */
+  async unload(): Promise<void> {
+    try {
+      await this.engine.unload();
+    } finally {
+      this.worker?.terminate();
+    }
+  }
+
+  /** Test hook: simulates a GPU device loss (the next request fails with DeviceLostError). */
+  loseDeviceForTest(): Promise<void> {
+    return Promise.resolve(this.engine.loseDeviceForTest());
+  }
+
+  /** Stops the worker at once (no cleanup needed: its GPU memory goes with it). */
   terminate(): void {
     this.worker?.terminate();
   }
