@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { join } from 'node:path';
-import { createServer as createViteServer } from 'vite';
+import { createServer as createViteServer, type ViteDevServer } from 'vite';
 import { handleControl, handleData } from './data_routes.ts';
 import { E2E_PORT, E2E_TMP, REPO_ROOT, SHARED_DIR } from './env.ts';
 
@@ -23,19 +23,13 @@ async function main(): Promise<void> {
   const configFile = existsSync(join(REPO_ROOT, 'vite.config.ts'))
     ? join(REPO_ROOT, 'vite.config.ts')
     : false;
-  const vite = await createViteServer({
-    configFile,
-    root: REPO_ROOT,
-    appType: 'mpa',
-    logLevel: 'warn',
-    server: { middlewareMode: true, hmr: false, fs: { allow: [REPO_ROOT, SHARED_DIR, E2E_TMP] } },
-  });
   const mounts = { shared: SHARED_DIR, tmp: E2E_TMP };
+  let vite: ViteDevServer | null = null;
   const server = createHttpServer(async (req, res) => {
     try {
       if (await handleControl(req, res)) return;
       if (await handleData(req, res, mounts)) return;
-      vite.middlewares(req, res, () => {
+      vite!.middlewares(req, res, () => {
         res.statusCode = 404;
         res.end('not found');
       });
@@ -44,13 +38,23 @@ async function main(): Promise<void> {
       res.end(String(e));
     }
   });
+  vite = await createViteServer({
+    configFile,
+    root: REPO_ROOT,
+    appType: 'mpa',
+    logLevel: 'warn',
+    // HMR's WebSocket rides on this server (not Vite's default port 24678, where another project's
+    // dev server may be listening and would drive our pages), so a page only reloads when a file it
+    // imports changes.
+    server: { middlewareMode: true, ws: { server }, fs: { allow: [REPO_ROOT, SHARED_DIR, E2E_TMP] } },
+  });
   const port = portArg();
   server.listen(port, () =>
     console.log(`kimi-vl e2e server on http://localhost:${port} (shared: ${SHARED_DIR})`),
   );
   const stop = async () => {
     server.close();
-    await vite.close();
+    await vite?.close();
     process.exit(0);
   };
   process.on('SIGINT', stop);

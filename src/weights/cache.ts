@@ -139,74 +139,6 @@ export function quotaOrCacheError(e: unknown, what: string): KimiVLError {
   return cacheError(`Model cache write failed while ${what} (${(e as Error)?.message ?? e}).`, e);
 }
 
-/** Sequential writer of one cached file, starting at `offset` (earlier bytes kept, later ones cut). */
-export interface CacheFileWriter {
-  readonly kind: 'sync-access-handle' | 'writable-stream';
-  write(bytes: Uint8Array): Promise<void>;
-  /** Makes everything written durable and releases the file. */
-  close(): Promise<void>;
-}
-
-/** Bytes between durability points of a sync access handle (a crash loses at most this much). */
-const FLUSH_EVERY = 16 << 20;
-
-interface SyncAccessHandle {
-  write(buffer: Uint8Array, options: { at: number }): number;
-  truncate(size: number): void;
-  flush(): void;
-  close(): void;
-}
-
-/**
- * In a dedicated worker, a sync access handle writes in place and `flush()` makes the prefix durable,
- * so even a killed tab keeps its partial download. On the main thread only the writable stream exists;
- * it writes to a swap file committed on close() — done on every error and abort, so only a crash
- * mid-file loses that session's bytes of the file.
- */
-export async function openCacheFileWriter(
-  handle: FileSystemFileHandle,
-  offset: number,
-): Promise<CacheFileWriter> {
-  const createSync = (handle as unknown as { createSyncAccessHandle?: () => Promise<SyncAccessHandle> })
-    .createSyncAccessHandle;
-  if (typeof createSync === 'function') {
-    const h = await createSync.call(handle);
-    h.truncate(offset);
-    let at = offset;
-    let unflushed = 0;
-    return {
-      kind: 'sync-access-handle',
-      async write(bytes) {
-        let done = 0;
-        while (done < bytes.byteLength) done += h.write(bytes.subarray(done), { at: at + done });
-        at += bytes.byteLength;
-        unflushed += bytes.byteLength;
-        if (unflushed >= FLUSH_EVERY) {
-          h.flush();
-          unflushed = 0;
-        }
-      },
-      async close() {
-        try {
-          h.flush();
-        } finally {
-          h.close();
-        }
-      },
-    };
-  }
-  const w = await handle.createWritable({ keepExistingData: offset > 0 });
-  if (offset > 0) {
-    await w.truncate(offset);
-    await w.seek(offset);
-  }
-  return {
-    kind: 'writable-stream',
-    write: (bytes) => w.write(bytes as Uint8Array<ArrayBuffer>),
-    close: () => w.close(),
-  };
-}
-
 function isRecord(v: unknown): v is CacheRecord {
   if (typeof v !== 'object' || v === null) return false;
   const r = v as Partial<CacheRecord>;
@@ -415,42 +347,4 @@ export async function deleteCachedModel(id: string): Promise<boolean> {
     }
   }
   return removed;
-}
-
-/**
- * Refuses a download that cannot fit (QuotaError) and asks for persistent storage so the browser does
- * not evict a multi-gigabyte model under pressure. `needBytes` excludes bytes already cached.
- */
-export async function ensureQuota(needBytes: number, what: string): Promise<void> {
-  const storage = typeof navigator !== 'undefined' ? navigator.storage : undefined;
-  if (!storage) return;
-  if (typeof storage.persist === 'function') {
-    try {
-      const persisted = typeof storage.persisted === 'function' ? await storage.persisted() : false;
-      if (!persisted) await storage.persist();
-    } catch {
-      // persist() is a request; refusal (or a context without it) is not an error
-    }
-  }
-  if (typeof storage.estimate !== 'function' || needBytes <= 0) return;
-  const { quota, usage } = await storage.estimate();
-  if (quota === undefined || usage === undefined) return;
-  const free = quota - usage;
-  if (needBytes > free)
-    throw new KimiVLError(
-      'QuotaError',
-      `${what} needs ${formatBytes(needBytes)} of browser storage but only ${formatBytes(free)} of the ` +
-        `${formatBytes(quota)} quota is free. Delete cached models (deleteCachedModel) or free disk space.`,
-    );
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let u = 0;
-  let v = n;
-  while (Math.abs(v) >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
 }

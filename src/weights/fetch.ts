@@ -3,12 +3,8 @@
 // AbortSignal. Every failure becomes a typed KimiVLError ('DownloadError' / 'AbortError'), and any
 // bytes already on disk stay there as a resumable partial (see cache.ts for the trust rule).
 import { isKimiVLError, KimiVLError } from '../errors.ts';
-import {
-  type CacheFileWriter,
-  type ModelCacheEntry,
-  openCacheFileWriter,
-  quotaOrCacheError,
-} from './cache.ts';
+import { type ModelCacheEntry, quotaOrCacheError } from './cache.ts';
+import { type CacheFileWriter, openCacheFileWriter } from './cache_writer.ts';
 import { Sha256 } from './sha256.ts';
 
 export interface TransportOptions {
@@ -208,68 +204,80 @@ export async function downloadToCache(
   );
 }
 
+/**
+ * Bytes of a partial that may be continued: only for a file whose size the source states (HEAD or
+ * manifest) and that the partial was written for. Anything else restarts from byte 0 (small JSON
+ * files, possibly compressed in transit, are never resumed).
+ */
+async function resumableOffset(t: DownloadTarget): Promise<number> {
+  const known = t.entry.record.files[t.name];
+  const offset = await t.entry.bytesOnDisk(t.name);
+  const ok =
+    t.size !== null && known !== undefined && !known.complete && known.size === t.size && offset <= t.size;
+  if (offset > 0 && !ok) {
+    await t.entry.dropFile(t.name);
+    return 0;
+  }
+  return offset;
+}
+
+/** Where this response's body starts in the file (offset or 0), or a RetryableError. */
+async function bodyStart(res: Response, offset: number, t: DownloadTarget): Promise<number> {
+  if (offset === 0) return 0;
+  const range = res.status === 206 ? parseContentRange(res.headers.get('content-range')) : null;
+  if (range?.start === offset) return offset;
+  if (res.status === 200) return 0; // Range ignored (or If-Range saw a new version): whole file follows
+  await res.body?.cancel();
+  await t.entry.dropFile(t.name);
+  throw new RetryableError(
+    'DownloadError',
+    `${t.url}: server answered a Range request with HTTP ${res.status}.`,
+  );
+}
+
+/** The file's total size according to the response (null if it does not say, or says it encoded). */
+function responseTotal(res: Response, start: number): number | null {
+  const range = res.status === 206 ? parseContentRange(res.headers.get('content-range')) : null;
+  if (range) return range.total;
+  const encoding = res.headers.get('content-encoding');
+  if (encoding && encoding !== 'identity') return null; // Content-Length counts compressed bytes
+  const len = res.headers.get('content-length');
+  return len !== null && /^\d+$/.test(len) ? start + Number(len) : null;
+}
+
 async function downloadAttempt(t: DownloadTarget, opts: TransportOptions, events: DownloadEvents) {
   const { entry, name, url } = t;
-  const known = entry.record.files[name];
-  let size = known?.size ?? t.size;
-  if (t.size !== null && size !== t.size) size = t.size; // the source changed: the old partial is stale
-  let offset = await entry.bytesOnDisk(name);
-  if (known?.complete || (size !== null && offset > size) || (offset > 0 && known?.size !== size)) {
-    await entry.dropFile(name);
-    offset = 0;
-  }
+  let offset = await resumableOffset(t);
   const hasher = new Sha256();
   if (offset > 0) await feedHasher((await entry.fileHandle(name))!, offset, hasher, opts.signal);
   events.onBytes(offset, 0);
-  let counted = offset;
 
   const ctl = new AttemptControl(opts.signal, opts.stallTimeoutMs);
   let writer: CacheFileWriter | null = null;
   try {
     const headers: Record<string, string> = {};
+    const validator = entry.record.files[name]?.validator;
     if (offset > 0) {
       headers.Range = `bytes=${offset}-`;
-      if (known?.validator) headers['If-Range'] = known.validator;
+      if (validator) headers['If-Range'] = validator;
     }
     const res = await fetchChecked(url, { headers }, ctl, opts.fetchImpl);
-    if (res.status === 416 && offset > 0) {
-      // Nothing after `offset`: either the partial is already whole, or it is from another version.
-      if (size === offset) return await finish(t, entry, hasher, offset);
-      throw new RetryableError(
-        'DownloadError',
-        `${url}: server refused the resume range (HTTP 416); restarting.`,
-      );
-    }
-    const range = res.status === 206 ? parseContentRange(res.headers.get('content-range')) : null;
-    if (offset > 0 && (res.status !== 206 || range?.start !== offset)) {
-      // The server ignored Range (200) or answered another range: the bytes on disk cannot be
-      // continued, so this response restarts the file from byte 0 (or, if not 200, we retry).
-      if (res.status !== 200) {
-        await res.body?.cancel();
-        await entry.dropFile(name);
-        events.onBytes(0, 0);
-        throw new RetryableError(
-          'DownloadError',
-          `${url}: server answered a Range request with HTTP ${res.status}.`,
-        );
-      }
-      events.onBytes(0, 0);
-      counted = 0;
+    if (res.status === 416 && offset > 0 && offset === t.size) return await finish(t, hasher, offset);
+    const start = await bodyStart(res, offset, t);
+    if (start !== offset) {
       offset = 0;
       hasher.reset();
+      events.onBytes(0, 0);
     }
-    const lengthHeader = res.headers.get('content-length');
-    const total = range?.total ?? (lengthHeader !== null ? offset + Number(lengthHeader) : null);
-    if (total !== null && size !== null && total !== size) {
-      if (t.size !== null) {
-        await res.body?.cancel();
-        throw new KimiVLError(
-          'DownloadError',
-          `${url}: server has ${total} bytes but ${size} were expected.`,
-        );
-      }
+    const total = responseTotal(res, offset);
+    if (t.size !== null && total !== null && total !== t.size) {
+      await res.body?.cancel();
+      throw new KimiVLError(
+        'DownloadError',
+        `${url}: server has ${total} bytes but ${t.size} were expected.`,
+      );
     }
-    size = total ?? size;
+    const size = t.size ?? total;
     if (size !== null) events.onSize?.(size);
     if (!res.body) throw new RetryableError('DownloadError', `${url}: response has no body.`);
     entry.record.files[name] = {
@@ -281,39 +289,17 @@ async function downloadAttempt(t: DownloadTarget, opts: TransportOptions, events
     };
     await entry.saveRecord();
 
-    const handle = (await entry.fileHandle(name, true))!;
-    writer = await openCacheFileWriter(handle, offset);
-    const reader = res.body.getReader();
-    for (;;) {
-      let chunk: ReadableStreamReadResult<Uint8Array>;
-      try {
-        chunk = await reader.read();
-      } catch (e) {
-        throw ctl.translate(e, url);
-      }
-      if (chunk.done) break;
-      ctl.kick();
-      hasher.update(chunk.value);
-      try {
-        await writer.write(chunk.value);
-      } catch (e) {
-        // Keep what was written before the failure (a partial); the record does not trust it.
-        await writer.close().catch(() => {});
-        writer = null;
-        throw quotaOrCacheError(e, `caching ${name}`);
-      }
-      counted += chunk.value.byteLength;
-      events.onBytes(counted, chunk.value.byteLength);
-    }
-    if (size !== null && counted !== size)
+    writer = await openCacheFileWriter((await entry.fileHandle(name, true))!, offset);
+    const counted = await pump(res.body, writer, hasher, offset, ctl, t, events);
+    writer = null;
+    // A known size must be met exactly; an unknown one (e.g. a gzipped JSON) cannot be checked here,
+    // except that fewer bytes than Content-Length announced means the connection dropped.
+    if ((t.size !== null && counted !== t.size) || (t.size === null && size !== null && counted < size))
       throw new RetryableError(
         'DownloadError',
         `${url}: connection closed after ${counted} of ${size} bytes.`,
       );
-    await writer.close();
-    writer = null;
-    entry.record.files[name]!.size = counted;
-    await finish(t, entry, hasher, counted);
+    await finish(t, hasher, counted);
   } catch (e) {
     throw e instanceof KimiVLError ? e : ctl.translate(e, url);
   } finally {
@@ -323,7 +309,46 @@ async function downloadAttempt(t: DownloadTarget, opts: TransportOptions, events
   }
 }
 
-async function finish(t: DownloadTarget, entry: ModelCacheEntry, hasher: Sha256, size: number) {
+/** Streams the body into the writer (hashing it), then closes the writer. Returns the bytes on disk. */
+async function pump(
+  body: ReadableStream<Uint8Array>,
+  writer: CacheFileWriter,
+  hasher: Sha256,
+  offset: number,
+  ctl: AttemptControl,
+  t: DownloadTarget,
+  events: DownloadEvents,
+): Promise<number> {
+  let counted = offset;
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (e) {
+        throw ctl.translate(e, t.url);
+      }
+      if (chunk.done) break;
+      ctl.kick();
+      hasher.update(chunk.value);
+      try {
+        await writer.write(chunk.value);
+      } catch (e) {
+        throw quotaOrCacheError(e, `caching ${t.name}`);
+      }
+      counted += chunk.value.byteLength;
+      events.onBytes(counted, chunk.value.byteLength);
+    }
+  } finally {
+    // Whatever happened, what was written is committed as a partial (never trusted by the record).
+    await writer.close().catch(() => {});
+  }
+  return counted;
+}
+
+async function finish(t: DownloadTarget, hasher: Sha256, size: number) {
+  const { entry } = t;
   const sha = hasher.hex();
   const onDisk = await entry.bytesOnDisk(t.name);
   if (onDisk !== size) {

@@ -5,8 +5,10 @@
 // every shard is written, hashed, re-read and validated by openCheckpoint (the same check as Node).
 import { KimiVLError } from '../errors.ts';
 import { type AssembleOptions, assembleOne, planAssembly } from './assemble.ts';
-import { ensureQuota, ModelCacheEntry, openCacheFileWriter, quotaOrCacheError } from './cache.ts';
+import { ModelCacheEntry, quotaOrCacheError } from './cache.ts';
 import { cacheEntryFiles } from './cache_files.ts';
+import { ensureQuota } from './cache_quota.ts';
+import { openCacheFileWriter } from './cache_writer.ts';
 import { CONFIG_FILE, type OpenedCheckpoint, openCheckpoint, PREPROCESSOR_FILE } from './checkpoint.ts';
 import type { ProgressTracker } from './load_progress.ts';
 import {

@@ -9,8 +9,9 @@
 // nothing untrusted stays; a transport failure (DownloadError, AbortError, QuotaError) keeps the
 // partial bytes for the next attempt, with the record not complete.
 import { isKimiVLError, KimiVLError } from '../errors.ts';
-import { ensureQuota, type ModelCacheEntry } from './cache.ts';
+import type { ModelCacheEntry } from './cache.ts';
 import { cacheEntryFiles } from './cache_files.ts';
+import { ensureQuota } from './cache_quota.ts';
 import {
   CONFIG_FILE,
   type OpenedCheckpoint,
