@@ -289,8 +289,8 @@ async function compareOnImage(
 }
 
 // SwiftShader here runs the tiled matmul at ~0.03 G multiply-adds/s: the 40×40 image (~45 G) would take
-// about half an hour, so it runs on hardware adapters only; SwiftShader runs the same real widths on a 2×2
-// image (every patch checked, the projector's one token through the matvec path).
+// about half an hour, so it runs on hardware adapters only; SwiftShader runs the same real widths and the
+// same sampling on a 4×4 image.
 const adapter = (await testRuntime()).info;
 const softwareAdapter =
   adapter.isFallbackAdapter ||
@@ -313,8 +313,8 @@ describe('REAL SIZES: one MoonViT block + projector, WebGPU vs reference (slow)'
     }
   });
 
-  test('real widths on a 2×2 image (all patches), bf16 weights', async () => {
-    const { errOut, errFeat } = await compareOnImage(2, 1, 20251);
+  test('real widths on a 4×4 image (3 of 4 merged tokens sampled), bf16 weights', async () => {
+    const { errOut, errFeat } = await compareOnImage(4, 3, 20251);
     // Matmul/attention class bound (design.md): NMSE ≤ 5e-4.
     expect(errOut, 'seed 20251: vision_tower_out NMSE').toBeLessThanOrEqual(5e-4);
     expect(errFeat, 'seed 20251: image_features NMSE').toBeLessThanOrEqual(5e-4);
