@@ -25,6 +25,8 @@ export interface EngineChatOptions extends GenerateOptions {
   startThinking?: boolean;
   /** Thinking models: after this many reasoning tokens, ◁/think▷ is fed and the answer begins. */
   thinkingBudget?: number;
+  /** Treat the model as a Thinking model for this request (default: what load decided). */
+  thinking?: boolean;
 }
 
 export type RequestInput =
@@ -47,7 +49,7 @@ export async function runRequest(
   onEvent: (e: ChatEvent) => unknown,
 ): Promise<DoneEvent> {
   const timings = new TimingRecorder();
-  const thinking = s.info.thinking;
+  const thinking = opts.thinking ?? s.info.thinking;
   const options = resolveGenerateOptions(opts, thinking);
   const startThinking = thinking && !!opts.startThinking && s.tokenizer !== null;
   let built: ChatInput;
