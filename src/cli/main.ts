@@ -12,6 +12,7 @@ export interface CliCommand {
 const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   doctor: () => import('./doctor.ts'),
   golden: () => import('./golden.ts'),
+  bench: () => import('./bench.ts'),
   inspect: () => import('./inspect.ts'),
   convert: () => import('./convert.ts'),
   plan: () => import('./plan.ts'),

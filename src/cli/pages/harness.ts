@@ -10,6 +10,7 @@ async function doctor() {
 const tasks: Record<string, (arg: never) => Promise<unknown>> = {
   doctor,
   golden: async (arg) => (await import('./golden_task.ts')).runGoldenTask(arg),
+  bench: async (arg) => (await import('./bench_task.ts')).runBenchTask(arg),
 };
 
 /** Registers a task lazily imported by the CLI (keeps doctor free of the model code). */

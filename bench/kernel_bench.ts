@@ -1,0 +1,199 @@
+// Per-kernel figures at real Kimi-VL shapes (browser side): matvec per storage form, a MoE decode step,
+// MLA decode over the latent cache, varlen patch attention. Time is the median of wall-clock samples
+// around rt.sync() (bench/timing.ts); GB/s counts the bytes an op must read at least.
+import type { GpuRuntime } from '../src/gpu/runtime.ts';
+import type { Kernels, Tensor, WeightDType } from '../src/kernels/types.ts';
+import { syntheticActivations, syntheticWeight, weightBytes } from './synthetic.ts';
+import { type TimingOptions, timeRuns } from './timing.ts';
+import type { BenchConfig, KernelRow } from './types.ts';
+
+/** Kimi-VL-A3B text and MoonViT dimensions (configs/Kimi-VL-A3B-Instruct.config.json). */
+export const REAL = {
+  hidden: 2048,
+  moeInter: 1408,
+  inter: 11264,
+  vocab: 163840,
+  experts: 64,
+  active: 6,
+  heads: 16,
+  qkNope: 128,
+  qkRope: 64,
+  vHead: 128,
+  kvRank: 512,
+  visionHidden: 1152,
+  visionHeads: 16,
+} as const;
+
+export interface BenchContext {
+  rt: GpuRuntime;
+  k: Kernels;
+  cfg: BenchConfig;
+  /** SwiftShader or another CPU adapter: image sizes stay small. */
+  cpu: boolean;
+  /** Timing options for one op, given how long a single run is expected to take on this adapter. */
+  timing: TimingOptions;
+}
+
+export const fmtShape = (K: number, N: number) => `${K}→${N}`;
+const MB = (b: number) => `${(b / 1e6).toFixed(0)} MB`;
+
+function finish(row: KernelRow): KernelRow {
+  if (row.timing) {
+    row.gbps = row.bytes / (row.timing.ms * 1e-3) / 1e9;
+    row.gflops = row.flops / (row.timing.ms * 1e-3) / 1e9;
+  }
+  return row;
+}
+
+/** Reason to skip a weight of `bytes`, or null. */
+export function skipReason(c: BenchContext, bytes: number, quickSkip: boolean): string | null {
+  if (quickSkip && c.cfg.quick) return 'skipped: --quick leaves out the big shapes';
+  const maxBuf = c.rt.device.limits.maxStorageBufferBindingSize;
+  if (bytes > maxBuf) return `skipped: weight ${MB(bytes)} > maxStorageBufferBindingSize ${MB(maxBuf)}`;
+  if (c.cfg.maxWeightBytes !== null && bytes > c.cfg.maxWeightBytes)
+    return `skipped: weight ${MB(bytes)} > the ${MB(c.cfg.maxWeightBytes)} per-run budget for a CPU adapter (--max-weight-mb, or --hardware)`;
+  return null;
+}
+
+async function timed(c: BenchContext, run: () => Tensor | Tensor[]) {
+  return timeRuns(
+    () => c.k.release(...([] as Tensor[]).concat(run())),
+    () => c.rt.sync(),
+    c.timing,
+  );
+}
+
+export async function benchMatvec(c: BenchContext, K: number, N: number, quant: WeightDType, big = false) {
+  const bytes = weightBytes(quant, [N, K]);
+  const row: KernelRow = {
+    op: 'matvec',
+    shape: fmtShape(K, N),
+    quant,
+    bytes: bytes + 4 * (K + N),
+    flops: 2 * N * K,
+  };
+  const skip = skipReason(c, bytes, big);
+  if (skip) return { ...row, skipped: skip };
+  const w = c.k.uploadWeight(syntheticWeight(quant, [N, K], N ^ K));
+  const x = c.k.upload(syntheticActivations(K, 7), [1, K]);
+  try {
+    row.timing = await timed(c, () => c.k.matmul(x, w));
+  } finally {
+    c.k.release(w, x);
+  }
+  return finish(row);
+}
+
+/** moeRoute + moeExperts for one token: 6 of 64 experts at 2048/1408. */
+export async function benchMoeStep(c: BenchContext, quant: WeightDType) {
+  const { hidden: D, moeInter: I, experts: E, active: A } = REAL;
+  const expertBytes = weightBytes(quant, [E, I, D]);
+  const gateBytes = weightBytes('bf16', [E, D]);
+  const row: KernelRow = {
+    op: 'moe decode step',
+    shape: `${A}/${E} experts, ${D}/${I}`,
+    quant,
+    bytes: gateBytes + E * 4 + Math.round((3 * expertBytes * A) / E) + 4 * (D * 2 + 3 * A * I),
+    flops: 2 * E * D + A * 3 * 2 * I * D,
+  };
+  // the budget is about time, so it applies to the bytes a step reads (6 of 64 experts), not the 64 held
+  const skip = skipReason(c, row.bytes, false);
+  if (skip) return { ...row, skipped: skip.replace('weight', 'step reads') };
+  const gate = c.k.uploadWeight(syntheticWeight('bf16', [E, D], 1));
+  const bias = c.k.uploadWeight({ dtype: 'f32', shape: [E], bytes: new Uint8Array(E * 4) });
+  const eg = c.k.uploadWeight(syntheticWeight(quant, [E, I, D], 2));
+  const eu = c.k.uploadWeight(syntheticWeight(quant, [E, I, D], 3));
+  const ed = c.k.uploadWeight(syntheticWeight(quant, [E, D, I], 4));
+  const x = c.k.upload(syntheticActivations(D, 5), [1, D]);
+  const router = { topK: A, nGroup: 1, topkGroup: 1, normTopkProb: true, routedScalingFactor: 2.446 };
+  try {
+    row.timing = await timed(c, () => {
+      const r = c.k.moeRoute(x, gate, bias, router);
+      return [r.ids, r.weights, c.k.moeExperts(x, r.ids, r.weights, eg, eu, ed)];
+    });
+  } finally {
+    c.k.release(gate, bias, eg, eu, ed, x);
+  }
+  return finish(row);
+}
+
+/** Weight-absorbed MLA for one new token over `ctx` cached positions. */
+export async function benchMla(c: BenchContext, ctx: number, quant: WeightDType) {
+  const { heads: H, qkNope: N, qkRope: P, vHead: V, kvRank: R } = REAL;
+  const W = R + P;
+  const kvBytes = weightBytes(quant, [H * (N + V), R]);
+  const row: KernelRow = {
+    op: 'mla decode',
+    shape: `ctx ${ctx}, ${H} heads, R ${R}`,
+    quant,
+    // the latent cache once (the kernel re-reads it per head: see the notes)
+    bytes: kvBytes + ctx * W * 4 + 4 * (H * (N + P) + H * V),
+    flops: 2 * H * N * R + 2 * H * ctx * W + 2 * H * ctx * R + 2 * H * V * R,
+  };
+  const kvB = c.k.uploadWeight(syntheticWeight(quant, [H * (N + V), R], 11));
+  const cache = c.k.upload(syntheticActivations(ctx * W, 12), [ctx, W]);
+  const q = c.k.upload(syntheticActivations(H * (N + P), 13), [1, H * (N + P)]);
+  const dims = { heads: H, qkNope: N, qkRope: P, v: V, kvRank: R, scale: (N + P) ** -0.5 };
+  try {
+    row.timing = await timed(c, () => c.k.mlaAttention(q, kvB, cache, ctx - 1, dims));
+  } finally {
+    c.k.release(kvB, cache, q);
+  }
+  return finish(row);
+}
+
+/** MoonViT attention over `images` images of side×side patches (packed qkv). */
+export async function benchVarlen(c: BenchContext, images: number, side: number) {
+  const { visionHidden: Dv, visionHeads: H } = REAL;
+  const d = Dv / H;
+  const L = images * side * side;
+  const grids = Array.from({ length: images }, () => ({ h: side, w: side }));
+  const row: KernelRow = {
+    op: 'varlen attention',
+    shape: `${images}×${side}×${side} patches, ${H}×${d}`,
+    quant: 'f32',
+    bytes: L * 3 * Dv * 4 + L * Dv * 4,
+    flops: images * 4 * H * d * (side * side) ** 2,
+  };
+  const qkv = c.k.upload(syntheticActivations(L * 3 * Dv, 21), [L, 3 * Dv]);
+  try {
+    row.timing = await timed(c, () => c.k.varlenAttention(qkv, grids, H, d));
+  } finally {
+    c.k.release(qkv);
+  }
+  return finish(row);
+}
+
+export async function runKernelBenches(c: BenchContext, log: (s: string) => void): Promise<KernelRow[]> {
+  const rows: KernelRow[] = [];
+  const add = (r: KernelRow) => {
+    rows.push(r);
+    log(
+      `${r.op} ${r.shape} ${r.quant}: ${r.skipped ?? `${r.timing!.ms.toFixed(3)} ms, ${r.gbps!.toFixed(2)} GB/s`}`,
+    );
+  };
+  const { hidden: D, moeInter: I, inter, vocab } = REAL;
+  const quants: WeightDType[] = c.cfg.smoke
+    ? ['q4']
+    : c.cfg.quick
+      ? ['q4', 'q8', 'f16']
+      : ['q4', 'q8', 'f16', 'bf16'];
+  for (const [K, N] of [
+    [D, I],
+    [I, D],
+    [D, inter],
+  ] as const)
+    for (const q of quants)
+      add(
+        c.cfg.smoke && N === inter
+          ? { op: 'matvec', shape: fmtShape(K, N), quant: q, bytes: 0, flops: 0, skipped: 'skipped: --smoke' }
+          : await benchMatvec(c, K, N, q),
+      );
+  for (const q of quants) add(await benchMatvec(c, D, vocab, q, true));
+  add(await benchMoeStep(c, 'q4'));
+  if (!c.cfg.quick) add(await benchMoeStep(c, 'q8'));
+  for (const ctx of c.cfg.smoke ? [1024] : [1024, 8192]) add(await benchMla(c, ctx, 'bf16'));
+  const side = c.cpu || c.cfg.quick ? 16 : 32;
+  for (const n of c.cfg.smoke ? [1] : [1, 4]) add(await benchVarlen(c, n, side));
+  return rows;
+}

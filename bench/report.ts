@@ -1,0 +1,276 @@
+// Renders a BenchResult as Markdown (latest.md) and a hand-written SVG bar chart (latest.svg).
+// Every table carries its conditions: the device column, shapes, quantisation, repetitions.
+import type { BenchResult, EndToEndRow, KernelRow, PeerRow } from './types.ts';
+
+const f = (x: number | undefined, digits = 2) =>
+  x === undefined || !Number.isFinite(x) ? '–' : x >= 100 ? x.toFixed(0) : x.toFixed(digits);
+const mb = (b: number) => (b >= 1e6 ? `${(b / 1e6).toFixed(2)} MB` : `${(b / 1e3).toFixed(1)} kB`);
+
+export function deviceTag(r: BenchResult): string {
+  const a = r.conditions.adapter;
+  const name = a.description || [a.vendor, a.architecture].filter(Boolean).join(' ') || 'unknown adapter';
+  return a.fallback || /swiftshader/i.test(name) ? `${name} (CPU)` : name;
+}
+
+function table(head: string[], rows: string[][]): string[] {
+  return [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ];
+}
+
+function kernelRows(r: BenchResult, dev: string): string[][] {
+  return r.kernels.map((k: KernelRow) =>
+    k.skipped
+      ? [k.op, k.shape, k.quant, k.skipped, '', '', mb(k.bytes), '', dev]
+      : [
+          k.op,
+          k.shape,
+          k.quant,
+          f(k.timing!.ms, 3),
+          f(k.gbps),
+          f(k.gflops),
+          mb(k.bytes),
+          `${k.timing!.reps}×${k.timing!.batch}`,
+          dev,
+        ],
+  );
+}
+
+/** Why we lose where ours/theirs > 1, and what to optimise. */
+export function whyWeLose(p: PeerRow): string {
+  if (p.op === 'matvec')
+    return 'ours: one workgroup per output row, scalar loads; optimise: several rows per workgroup, vec4 loads, subgroup reductions';
+  if (p.op.startsWith('matmul'))
+    return 'ours: 64×64 register tile, no vec4 loads, f32 math, no subgroup matrix ops; optimise the tile and use shader-f16 where present';
+  return 'ours: one query tile per workgroup, scalar dot products; optimise: vec4 K/V loads, larger key blocks in workgroup memory';
+}
+
+function peerRows(r: BenchResult, dev: string): string[][] {
+  return r.peer.map((p) => {
+    const verdict = p.skipped
+      ? p.skipped
+      : p.ratio! <= 1
+        ? `ours faster (×${f(1 / p.ratio!)})`
+        : `**ours slower (×${f(p.ratio!)})**: ${whyWeLose(p)}`;
+    return [
+      p.op,
+      p.shape,
+      p.quant,
+      f(p.oursMs, 3),
+      f(p.peerMs, 3),
+      f(p.ratio),
+      p.agreement === undefined ? '–' : p.agreement.toExponential(1),
+      p.peerOp,
+      [verdict, p.note].filter(Boolean).join('; '),
+      dev,
+    ];
+  });
+}
+
+function e2eRows(r: BenchResult, dev: string): { speed: string[][]; bytes: string[][] } {
+  const speed: string[][] = [];
+  const bytes: string[][] = [];
+  for (const e of r.endToEnd as EndToEndRow[]) {
+    if (e.skipped) {
+      speed.push([e.model, e.quant, e.skipped, '', '', '', '', dev]);
+      continue;
+    }
+    const t = e.perToken;
+    speed.push([
+      e.model,
+      e.quant,
+      e.imageEncode.map((i) => `${i.pixels} (${i.patches} patches): ${f(i.ms, 1)} ms`).join('<br>'),
+      String(e.promptTokens),
+      f(e.prefillTokPerS),
+      f(e.decodeTokPerS),
+      f(e.ttftMs, 1),
+      dev,
+    ]);
+    bytes.push([
+      e.model,
+      e.quant,
+      String(t.context),
+      mb(t.bytesRead),
+      mb(t.minBytes),
+      f(t.ratio, 3),
+      mb(t.kvBytesRead),
+      f(t.submits),
+      f(t.readbacks),
+      f(t.dispatches, 1),
+      f(t.achievedGBps, 3),
+      dev,
+    ]);
+  }
+  return { speed, bytes };
+}
+
+export function renderMarkdown(r: BenchResult): string {
+  const c = r.conditions;
+  const dev = deviceTag(r);
+  const mode = r.config.smoke ? 'smoke' : r.config.quick ? 'quick' : 'full';
+  const e2e = e2eRows(r, dev);
+  return [
+    '# kimi-vl-web benchmark',
+    '',
+    ...table(
+      ['condition', 'value'],
+      [
+        ['date', c.date],
+        ['browser', c.browser],
+        ['adapter', `${dev}${c.hardware ? ' (--hardware)' : ' (SwiftShader unless --hardware)'}`],
+        ['features', c.features.join(', ') || '(none)'],
+        [
+          'limits',
+          `maxBufferSize ${mb(c.maxBufferSize)}, maxStorageBufferBindingSize ${mb(c.maxStorageBufferBindingSize)}`,
+        ],
+        ['timing', c.timing],
+        ['mode', `${mode}: ${r.config.warmup} warm-up, ${r.config.reps} samples per figure`],
+        ['peer', c.peer],
+        ['total run', `${f(r.seconds, 0)} s`],
+      ],
+    ),
+    '',
+    '## Kernels at real Kimi-VL shapes',
+    '',
+    'Shapes are in→out (K→N); bytes are what the op must read at least (weights + activations + caches), GB/s = bytes / median time.',
+    '',
+    ...table(
+      ['op', 'shape', 'weights', 'median ms', 'GB/s', 'GFLOP/s', 'bytes', 'samples×batch', 'device'],
+      kernelRows(r, dev),
+    ),
+    '',
+    `## Side by side with ONNX Runtime Web (WebGPU), same adapter, same run`,
+    '',
+    'ours/ORT < 1: we are faster. Agreement: max |ours − ORT| / max |ORT| on the same inputs.',
+    '',
+    ...table(
+      [
+        'op',
+        'shape',
+        'weights',
+        'ours ms',
+        'ORT ms',
+        'ours/ORT',
+        'agreement',
+        'ORT graph',
+        'verdict',
+        'device',
+      ],
+      peerRows(r, dev),
+    ),
+    '',
+    '## End to end',
+    '',
+    ...table(
+      [
+        'model',
+        'weights',
+        'image encode',
+        'prompt tokens (text + image)',
+        'prefill tok/s',
+        'decode tok/s',
+        'TTFT ms',
+        'device',
+      ],
+      e2e.speed,
+    ),
+    '',
+    '## Per decoded token',
+    '',
+    'bytes read = weight bytes the kernels report (rt.stats.weightBytes) + the latent-cache rows the MLA kernel reads; ' +
+      'minimum = active parameters at this quantisation + the latent cache once, from config.json alone.',
+    '',
+    ...table(
+      [
+        'model',
+        'weights',
+        'context',
+        'bytes read',
+        'theoretical min',
+        'ratio',
+        'of which KV',
+        'submits',
+        'readbacks',
+        'dispatches',
+        'achieved GB/s',
+        'device',
+      ],
+      e2e.bytes,
+    ),
+    '',
+    ...r.endToEnd.filter((e) => e.note).map((e) => `- ${e.model}: ${e.note}`),
+    ...(r.failures.length
+      ? ['', '## Failures', '', ...r.failures.map((x) => `- ${x.section}: ${x.message}`)]
+      : []),
+    '',
+  ].join('\n');
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** Two panels of horizontal bars: achieved GB/s per kernel, and ours/ORT time per peer shape. */
+export function renderSvg(r: BenchResult): string {
+  const W = 960;
+  const labelW = 340;
+  const barW = W - labelW - 90;
+  const rowH = 18;
+  const parts: string[] = [];
+  let y = 30;
+  const title = (t: string) => {
+    parts.push(`<text x="10" y="${y}" font-size="14" font-weight="bold">${esc(t)}</text>`);
+    y += 12;
+  };
+  const bars = (items: { label: string; value: number; text: string; color: string }[], marker?: number) => {
+    const max = Math.max(marker ?? 0, ...items.map((i) => i.value), 1e-9);
+    const top = y;
+    for (const it of items) {
+      const w = Math.max(1, (it.value / max) * barW);
+      parts.push(
+        `<text x="${labelW - 6}" y="${y + 13}" font-size="11" text-anchor="end">${esc(it.label)}</text>`,
+        `<rect x="${labelW}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 5}" fill="${it.color}"/>`,
+        `<text x="${labelW + w + 4}" y="${y + 13}" font-size="11">${esc(it.text)}</text>`,
+      );
+      y += rowH;
+    }
+    if (marker !== undefined) {
+      const x = labelW + (marker / max) * barW;
+      parts.push(
+        `<line x1="${x.toFixed(1)}" y1="${top}" x2="${x.toFixed(1)}" y2="${y}" stroke="#333" stroke-dasharray="4 3"/>`,
+      );
+    }
+    y += 24;
+  };
+  title(`Achieved GB/s per kernel: ${deviceTag(r)}, ${r.conditions.date.slice(0, 10)}`);
+  bars(
+    r.kernels
+      .filter((k) => k.timing)
+      .map((k) => ({
+        label: `${k.op} ${k.shape} ${k.quant}`,
+        value: k.gbps!,
+        text: `${f(k.gbps)} GB/s (${f(k.timing!.ms, 3)} ms)`,
+        color: '#4878a8',
+      })),
+  );
+  title('Time ours / ONNX Runtime Web (dashed line = parity; shorter is faster)');
+  bars(
+    r.peer
+      .filter((p) => p.ratio !== undefined)
+      .map((p) => ({
+        label: `${p.op} ${p.shape} ${p.quant}`,
+        value: p.ratio!,
+        text: `×${f(p.ratio)}`,
+        color: p.ratio! <= 1 ? '#4a9a5a' : '#c8553d',
+      })),
+    1,
+  );
+  const H = y + 10;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    ...parts,
+    '</svg>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,56 @@
+// CI smoke of `kimi-vl bench --smoke`: every section runs in headless Chromium (SwiftShader) and the
+// table, JSON and chart are written with the expected rows. Never a speed assertion.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { expect, test } from '@playwright/test';
+import type { BenchResult } from '../bench/types.ts';
+import { GOLDEN_MODELS, REPO_ROOT } from './support/env.ts';
+
+test('kimi-vl bench --smoke writes latest.{md,json,svg} with every section', async () => {
+  test.setTimeout(420_000);
+  const out = mkdtempSync(join(tmpdir(), 'kimi-vl-bench-'));
+  try {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['bin/kimi-vl.mjs', 'bench', '--smoke', '--out', out, '--tiny', join(GOLDEN_MODELS, 'tiny-a')],
+      { cwd: REPO_ROOT, timeout: 400_000, maxBuffer: 16 << 20 },
+    );
+    expect(stdout).toContain(`wrote ${join(out, 'latest.md')}`);
+
+    const r = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchResult;
+    expect(r.failures).toEqual([]);
+    expect(r.conditions.adapter.description + r.conditions.browser).not.toBe('');
+    const kernels = r.kernels.map((k) => `${k.op} ${k.shape} ${k.quant}`);
+    for (const want of [
+      'matvec 2048→1408 q4',
+      'matvec 1408→2048 q4',
+      'matvec 2048→11264 q4',
+      'matvec 2048→163840 q4',
+      'moe decode step 6/64 experts, 2048/1408 q4',
+      'mla decode ctx 1024, 16 heads, R 512 bf16',
+    ])
+      expect(kernels).toContain(want);
+    expect(kernels.some((k) => k.startsWith('varlen attention 1×'))).toBe(true);
+    for (const k of r.kernels) expect(k.skipped ?? k.timing!.ms).toBeTruthy();
+    // the peer ran in the same page on at least three shapes
+    expect(r.peer.filter((p) => p.ratio !== undefined && p.peerMs! > 0).length).toBeGreaterThanOrEqual(3);
+    for (const p of r.peer.filter((x) => x.agreement !== undefined)) expect(p.agreement).toBeLessThan(1e-2);
+    const tiny = r.endToEnd.find((e) => e.model.startsWith('tiny-a'))!;
+    expect(tiny.skipped).toBeUndefined();
+    expect(tiny.perToken.ratio).toBeGreaterThan(0);
+    expect(tiny.perToken.readbacks).toBe(1);
+    expect(r.endToEnd.some((e) => e.model.startsWith('real-size stack'))).toBe(true);
+
+    const md = readFileSync(join(out, 'latest.md'), 'utf8');
+    for (const h of ['## Kernels', '## Side by side', '## End to end', '## Per decoded token', '| adapter |'])
+      expect(md).toContain(h);
+    const svg = readFileSync(join(out, 'latest.svg'), 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.match(/<rect x=/g)!.length).toBe(r.kernels.filter((k) => k.timing).length + 3);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});

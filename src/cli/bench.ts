@@ -1,0 +1,186 @@
+// `kimi-vl bench`: kernels at real Kimi-VL shapes, the side-by-side with ONNX Runtime Web, and end-to-end
+// figures, all in one headless Chromium page on one adapter; writes latest.{md,json,svg}.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { renderMarkdown, renderSvg } from '../../bench/report.ts';
+import type { BenchConfig, BenchResult, EndToEndRow, KernelRow, PeerRow } from '../../bench/types.ts';
+import type { AdapterDescription, GpuFeatures } from '../gpu/device.ts';
+import { flag, flagNumber, parseArgs } from './args.ts';
+import { type BrowserSession, REPO_ROOT, withBrowser } from './browser.ts';
+import { runHarnessTask } from './harness_client.ts';
+import type { CliCommand } from './main.ts';
+
+interface PageConditions {
+  userAgent: string;
+  info: AdapterDescription;
+  features: GpuFeatures;
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+  ortVersion: string;
+}
+
+/** The tiny checkpoint: the demo's bundled model if present, else the golden tiny-a. */
+function tinyModelDir(explicit: string | undefined): string | null {
+  const candidates = explicit
+    ? [resolve(explicit)]
+    : [resolve(REPO_ROOT, 'public/models/tiny-a'), resolve(REPO_ROOT, '../shared/golden/models/tiny-a')];
+  return candidates.find((d) => existsSync(join(d, 'config.json'))) ?? null;
+}
+
+export function benchConfig(opts: {
+  quick: boolean;
+  smoke: boolean;
+  hardware: boolean;
+  reps?: number;
+  maxWeightMb?: number;
+}): BenchConfig {
+  const quick = opts.quick || opts.smoke;
+  return {
+    quick,
+    smoke: opts.smoke,
+    maxWeightBytes: opts.maxWeightMb !== undefined ? opts.maxWeightMb * 1e6 : opts.hardware ? null : 64e6,
+    // smoke figures are not meant to be read: no warm-up, so pipeline compiles land in the one sample
+    warmup: opts.smoke ? 0 : opts.hardware ? 3 : 1,
+    reps: opts.reps ?? (opts.smoke ? 1 : quick ? 3 : opts.hardware ? 9 : 5),
+  };
+}
+
+async function runSections(s: BrowserSession, cfg: BenchConfig, tinyDir: string | null, result: BenchResult) {
+  const section = async <T>(name: string, arg: Record<string, unknown>, onOk: (v: T) => void) => {
+    const t0 = Date.now();
+    console.log(`bench: ${name} …`);
+    try {
+      onOk(await runHarnessTask<T>(s, 'bench', { section: name, cfg, ...arg }));
+    } catch (e) {
+      const message = (e as Error).message.split('\n')[0]!;
+      console.error(`bench: ${name} failed: ${message}`);
+      result.failures.push({ section: name, message });
+    }
+    console.log(`bench: ${name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  };
+  await section<KernelRow[]>('kernels', {}, (v) => result.kernels.push(...v));
+  await section<PeerRow[]>('peer', {}, (v) => result.peer.push(...v));
+  const quants = cfg.smoke ? (['none'] as const) : (['none', 'q4'] as const);
+  for (const quant of quants) {
+    if (!tinyDir) {
+      result.endToEnd.push(
+        skippedE2E(
+          'tiny-a',
+          quant,
+          'skipped: no tiny checkpoint (public/models/tiny-a or ../shared/golden/models/tiny-a; pass --tiny DIR)',
+        ),
+      );
+      continue;
+    }
+    await section<EndToEndRow>('e2e-tiny', { modelUrl: s.fsUrl(tinyDir), quant }, (v) =>
+      result.endToEnd.push(v),
+    );
+  }
+  if (cfg.smoke)
+    result.endToEnd.push(
+      skippedE2E('real-size stack', 'q4', 'skipped: --smoke (run without it for the real-size stack)'),
+    );
+  else await section<EndToEndRow>('e2e-stack', { quant: 'q4' }, (v) => result.endToEnd.push(v));
+}
+
+function skippedE2E(model: string, quant: string, skipped: string): EndToEndRow {
+  const zero = {
+    submits: 0,
+    readbacks: 0,
+    dispatches: 0,
+    bytesRead: 0,
+    kvBytesRead: 0,
+    minBytes: 0,
+    ratio: 0,
+    context: 0,
+    achievedGBps: 0,
+  };
+  return {
+    model,
+    quant,
+    imageEncode: [],
+    promptTokens: 0,
+    prefillTokPerS: 0,
+    decodeTokPerS: 0,
+    decodeSteps: 0,
+    ttftMs: 0,
+    perToken: zero,
+    skipped,
+  };
+}
+
+export function writeResults(dir: string, r: BenchResult): string[] {
+  mkdirSync(dir, { recursive: true });
+  const files = {
+    'latest.md': renderMarkdown(r),
+    'latest.json': `${JSON.stringify(r, null, 2)}\n`,
+    'latest.svg': renderSvg(r),
+  };
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return Object.keys(files).map((n) => join(dir, n));
+}
+
+export const command: CliCommand = {
+  summary:
+    'Benchmark kernels, ONNX Runtime Web side by side, and end to end; writes bench/results/latest.{md,json,svg}.',
+  usage:
+    'kimi-vl bench [--quick] [--smoke] [--hardware] [--out DIR] [--tiny DIR] [--reps N] [--max-weight-mb N] [--verbose]\n' +
+    '  --quick leaves out the big shapes (< 2 min on SwiftShader); --smoke only proves every section runs (CI).\n' +
+    '  --hardware uses the machine GPU instead of SwiftShader. Ops reading more than --max-weight-mb per run\n' +
+    '  (default 64 on SwiftShader, unlimited with --hardware) are reported as skipped.',
+  async run(args) {
+    const p = parseArgs(args, ['quick', 'smoke', 'hardware', 'verbose']);
+    const hardware = p.flags.has('hardware');
+    const mw = flag(p, 'max-weight-mb');
+    const cfg = benchConfig({
+      quick: p.flags.has('quick'),
+      smoke: p.flags.has('smoke'),
+      hardware,
+      reps: flag(p, 'reps') === undefined ? undefined : flagNumber(p, 'reps', 5),
+      maxWeightMb: mw === undefined ? undefined : flagNumber(p, 'max-weight-mb', 64),
+    });
+    const out = resolve(flag(p, 'out') ?? resolve(REPO_ROOT, 'bench/results'));
+    const tinyDir = tinyModelDir(flag(p, 'tiny'));
+    const t0 = Date.now();
+    const result = await withBrowser({ hardware, verbose: p.flags.has('verbose') }, async (s) => {
+      s.page.on('console', (m) => {
+        if (m.text().startsWith('[bench]')) console.log(`  ${m.text().slice(8)}`);
+      });
+      const pc = await runHarnessTask<PageConditions>(s, 'bench', { section: 'conditions' });
+      const a = pc.info;
+      const r: BenchResult = {
+        config: cfg,
+        conditions: {
+          date: new Date().toISOString(),
+          userAgent: pc.userAgent,
+          browser: pc.userAgent.match(/(HeadlessChrome|Chrome|Chromium)\/[\d.]+/)?.[0] ?? pc.userAgent,
+          adapter: {
+            vendor: a.vendor,
+            architecture: a.architecture,
+            device: a.device,
+            description: a.description,
+            fallback: a.isFallbackAdapter,
+          },
+          features: a.features,
+          maxBufferSize: pc.maxBufferSize,
+          maxStorageBufferBindingSize: pc.maxStorageBufferBindingSize,
+          hardware,
+          timing:
+            'median of wall-clock samples around the GPU queue draining (rt.sync / onSubmittedWorkDone), each sample a batch of back-to-back runs; ' +
+            `GPU timestamp queries ${pc.features.timestampQuery ? 'are available but not exposed by the runtime' : 'are not available on this adapter'}`,
+          peer: `onnxruntime-web ${pc.ortVersion}, WebGPU execution provider, graphs built in code (bench/onnx_builder.ts)`,
+        },
+        kernels: [],
+        peer: [],
+        endToEnd: [],
+        failures: [],
+        seconds: 0,
+      };
+      await runSections(s, cfg, tinyDir, r);
+      return r;
+    });
+    result.seconds = (Date.now() - t0) / 1000;
+    for (const f of writeResults(out, result)) console.log(`wrote ${f}`);
+    return result.failures.length ? 1 : 0;
+  },
+};
