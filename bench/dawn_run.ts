@@ -1,0 +1,97 @@
+// `npx tsx bench/dawn_run.ts [--quick] [--smoke] [--out DIR] [--tiny DIR]`: the benchmark on Dawn for Node
+// (npm `webgpu`, prebuilt dawn.node, no install script needed on Linux; install it with
+// `npm install --no-save --ignore-scripts webgpu`). Dawn picks the Vulkan driver it finds
+// (VK_ICD_FILENAMES selects one; libvulkan.so.1 must be loadable: LD_LIBRARY_PATH).
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createServer } from 'vite';
+import { flag, parseArgs } from '../src/cli/args.ts';
+import { benchConfig, writeResults } from '../src/cli/bench.ts';
+import type { BenchResult } from './types.ts';
+
+const REPO_ROOT = resolve(import.meta.dirname, '..');
+
+async function installNavigatorGpu(): Promise<string> {
+  let mod: { create(flags: string[]): GPU; globals: Record<string, unknown> };
+  try {
+    mod = (await import('webgpu' as string)) as typeof mod;
+  } catch (e) {
+    throw new Error(
+      `the npm package "webgpu" (Dawn for Node) is not installed: npm install --no-save --ignore-scripts webgpu (${(e as Error).message})`,
+    );
+  }
+  Object.assign(globalThis, mod.globals);
+  const gpu = mod.create([]);
+  Object.defineProperty(globalThis, 'navigator', {
+    value: { gpu, userAgent: `Node ${process.version} (Dawn for Node)` },
+    configurable: true,
+  });
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules/webgpu/package.json'), 'utf8'));
+  return `webgpu ${pkg.version}`;
+}
+
+async function main(): Promise<number> {
+  const p = parseArgs(process.argv.slice(2), ['quick', 'smoke']);
+  const dawn = await installNavigatorGpu();
+  const cfg = benchConfig({ quick: p.flags.has('quick'), smoke: p.flags.has('smoke'), hardware: true });
+  const tiny = resolve(flag(p, 'tiny') ?? join(REPO_ROOT, '../shared/golden/models/tiny-a'));
+  const out = resolve(flag(p, 'out') ?? join(REPO_ROOT, 'bench/results'));
+  const t0 = Date.now();
+  const server = await createServer({
+    root: REPO_ROOT,
+    configFile: false,
+    logLevel: 'error',
+    appType: 'custom',
+    server: { middlewareMode: true, hmr: false, watch: null },
+  });
+  try {
+    const { runDawnBench } = (await server.ssrLoadModule(
+      '/bench/dawn_task.ts',
+    )) as typeof import('./dawn_task.ts');
+    const fullConfigJson = JSON.parse(
+      readFileSync(join(REPO_ROOT, 'configs/Kimi-VL-A3B-Instruct.config.json'), 'utf8'),
+    );
+    const r = await runDawnBench({
+      cfg,
+      tinyDir: existsSync(join(tiny, 'config.json')) ? tiny : null,
+      fullConfigJson,
+    });
+    const a = r.info;
+    const result: BenchResult = {
+      config: cfg,
+      conditions: {
+        date: new Date().toISOString(),
+        userAgent: `Node ${process.version}`,
+        browser: `none: Dawn for Node (${dawn})`,
+        adapter: {
+          vendor: a.vendor,
+          architecture: a.architecture,
+          device: a.device,
+          description: a.description,
+          fallback: a.isFallbackAdapter,
+        },
+        features: a.features,
+        maxBufferSize: r.maxBufferSize,
+        maxStorageBufferBindingSize: r.maxStorageBufferBindingSize,
+        hardware: true,
+        timing:
+          'median of wall-clock samples around the GPU queue draining (rt.sync), each sample a batch of back-to-back runs',
+        peer: 'not run: ONNX Runtime Web needs a browser page',
+      },
+      kernels: r.kernels,
+      peer: r.peer,
+      endToEnd: r.endToEnd,
+      failures: r.failures,
+      seconds: (Date.now() - t0) / 1000,
+    };
+    for (const f of writeResults(out, result)) console.log(`wrote ${f}`);
+    for (const f of r.failures) console.error(`bench (dawn): ${f.section} failed: ${f.message}`);
+    return r.failures.length ? 1 : 0;
+  } finally {
+    await server.close();
+  }
+}
+
+process.exitCode = await main();
+// dawn.node keeps the event loop alive after the device is destroyed
+process.exit();

@@ -1,0 +1,68 @@
+// The benchmark's sections on one GpuRuntime, independent of where it runs: the browser harness task
+// (src/cli/pages/bench_task.ts) and the Dawn-for-Node fallback (bench/dawn_task.ts) both call these.
+import type { GpuRuntime } from '../src/gpu/runtime.ts';
+import { createGpuKernels } from '../src/kernels/gpu_kernels.ts';
+import { runEndToEnd } from './e2e_bench.ts';
+import { type BenchContext, runKernelBenches } from './kernel_bench.ts';
+import { type LoadedModel, stackConfig, syntheticModel } from './models.ts';
+import { runPeerBenches } from './peer_bench.ts';
+import type { BenchConfig, EndToEndRow, KernelRow, PeerRow } from './types.ts';
+
+export const log = (s: string) => console.log(`[bench] ${s}`);
+
+export function isCpuAdapter(rt: GpuRuntime): boolean {
+  return (
+    rt.info.isFallbackAdapter ||
+    /swiftshader/i.test(rt.info.description + rt.info.architecture + rt.info.vendor)
+  );
+}
+
+export function benchContext(rt: GpuRuntime, cfg: BenchConfig): BenchContext {
+  const cpu = isCpuAdapter(rt);
+  // a CPU adapter gets few, long samples under a time budget; a GPU many short ones back to back
+  const budgetMs = cpu ? (cfg.quick ? 1500 : 4000) : undefined;
+  return {
+    rt,
+    k: createGpuKernels(rt),
+    cfg,
+    cpu,
+    timing: { warmup: cfg.warmup, reps: cfg.reps, batch: cpu ? 1 : 20, budgetMs },
+  };
+}
+
+export const kernelsSection = (c: BenchContext): Promise<KernelRow[]> => runKernelBenches(c, log);
+export const peerSection = (c: BenchContext): Promise<PeerRow[]> => runPeerBenches(c, log);
+
+export function tinySection(
+  c: BenchContext,
+  name: string,
+  quant: string,
+  m: LoadedModel,
+): Promise<EndToEndRow> {
+  const small = c.cfg.smoke;
+  return runEndToEnd(c.rt, c.k, {
+    model: name,
+    quant: quant === 'none' ? 'bf16' : quant,
+    ...m,
+    imageSides: small ? [4] : c.cpu ? [4, 8] : [4, 8, 16, 32],
+    promptTokens: small ? 8 : 32,
+    decodeSteps: small ? 4 : c.cpu ? 8 : 32,
+    reps: Math.max(1, Math.min(c.cfg.reps, 5)),
+  });
+}
+
+/** Kimi-VL-A3B's config (configs/Kimi-VL-A3B-Instruct.config.json) cut to the real-size stack. */
+export function stackSection(c: BenchContext, fullConfigJson: Record<string, unknown>, quant: 'q8' | 'q4') {
+  const m = syntheticModel(stackConfig(fullConfigJson), quant);
+  const q = c.cfg.quick;
+  return runEndToEnd(c.rt, c.k, {
+    model: 'real-size stack (1 ViT block @1152, dense + MoE layer @2048, vocab 4096)',
+    quant: `${quant} (vision f16)`,
+    ...m,
+    imageSides: c.cpu ? (q ? [8] : [8, 16]) : q ? [16, 32] : [16, 32, 64],
+    promptTokens: c.cpu ? 16 : 64,
+    decodeSteps: c.cpu ? 3 : q ? 8 : 32,
+    reps: c.cpu ? 1 : Math.max(1, Math.min(c.cfg.reps, 3)),
+    note: 'random weights at the real sizes; per-token figures cover 2 of the 27 LM layers',
+  });
+}
