@@ -1,15 +1,21 @@
 // MLA step 2 (spec §9.4): attention of qcat[t,h] = [q_lat | q_pe] over the latent cache rows 0..pos0+t
 // (causal), with online softmax (flash-decoding style) so any context length fits in one pass:
 //   s_j = SCALE · qcat·cache[j];  o_lat = Σ_j softmax(s)_j · c_j  (the first R columns of the rows).
-// Dispatch: one workgroup per (t, h) (x + y·ROWS_X). Each round scores WG keys (one per thread), then
-// every thread rescales and accumulates the R-columns it owns (r ≡ tid mod WG), reading rows coalesced.
+// Dispatch: one workgroup per (t, h, split) (x + y·ROWS_X). Each round scores WG keys (one per thread),
+// then every thread rescales and accumulates the R-columns it owns (r ≡ tid mod WG), reading rows
+// coalesced. Decode over a long context splits the keys into SPLITS ranges of CHUNK keys (flash-decoding)
+// so more workgroups run; with SPLIT each writes its unnormalised partial (o, max, denominator) and
+// mla_combine.wgsl merges them; without SPLIT (SPLITS = 1) the result is written normalised.
 override WG: u32 = 64;
 const MAX_W: u32 = 1152u;   // R + P ≤ MAX_W, checked by the wrapper
 const MAX_R: u32 = 1088u;
 
 @group(0) @binding(1) var<storage, read> qcat: array<f32>;          // [T, H, R+P]
 @group(0) @binding(2) var<storage, read> cache: array<f32>;         // [ctx, R+P]
-@group(0) @binding(3) var<storage, read_write> olat: array<f32>;    // [T, H, R]
+@group(0) @binding(3) var<storage, read_write> olat: array<f32>;    // [T, H, R] (SPLIT: [T·H·SPLITS, R])
+#if SPLIT
+@group(0) @binding(4) var<storage, read_write> ml: array<f32>;      // [T·H·SPLITS, 2] (max, denominator)
+#endif
 
 var<workgroup> qs: array<f32, MAX_W>;
 var<workgroup> oacc: array<f32, MAX_R>;
@@ -17,16 +23,18 @@ var<workgroup> ps: array<f32, WG>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
-  let th = wid.y * u.ROWS_X + wid.x;   // t·H + h; the grid is exact, so uniform and in range
+  let ths = wid.y * u.ROWS_X + wid.x;  // (t·H + h)·SPLITS + split; the grid is exact, so uniform
+  let th = ths / u.SPLITS;
+  let split = ths % u.SPLITS;
   let t = th / u.H;
   let W = u.R + u.P;
   for (var r = tid; r < W; r += WG) { qs[r] = qcat[th * W + r]; }
   for (var r = tid; r < u.R; r += WG) { oacc[r] = 0.0; }
   workgroupBarrier();
-  let n = u.pos0 + t + 1u;   // visible keys
+  let n = min(u.pos0 + t + 1u, (split + 1u) * u.CHUNK);   // end of this split's visible keys
   var m = -3.0e38;           // running max (identical in every thread)
   var l = 0.0;               // running denominator
-  for (var j0 = 0u; j0 < n; j0 += WG) {
+  for (var j0 = split * u.CHUNK; j0 < n; j0 += WG) {
     let j = j0 + tid;
     var s = -3.0e38;
     if (j < n) {
@@ -56,5 +64,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     workgroupBarrier();
   }
+#if SPLIT
+  for (var r = tid; r < u.R; r += WG) { olat[ths * u.R + r] = oacc[r]; }
+  if (tid == 0u) {
+    ml[ths * 2u] = m;
+    ml[ths * 2u + 1u] = l;
+  }
+#else
   for (var r = tid; r < u.R; r += WG) { olat[th * u.R + r] = oacc[r] / l; }
+#endif
 }

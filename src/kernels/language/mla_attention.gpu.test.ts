@@ -18,6 +18,8 @@ const CASES: Array<[number, number, number, number, number, number, number, numb
   [1, 40, 41, 16, 128, 64, 128, 512, 'bf16'], // real sizes, decode
   [17, 0, 17, 16, 128, 64, 128, 512, 'bf16'], // real sizes, prefill
   [1, 20, 21, 16, 128, 64, 128, 512, 'q4'],
+  [1, 600, 601, 3, 8, 16, 12, 24, 'bf16'], // decode split into 3 key ranges + combine
+  [1, 1300, 1310, 2, 16, 64, 16, 512, 'f32'], // 6 ranges, real latent width
 ];
 
 describe('mlaAttention on the GPU vs mlaAttentionRef', () => {

@@ -1,10 +1,12 @@
 // mlaAttention on the GPU, weight-absorbed over the latent cache (spec §9.4), in three dispatches:
 //   1. mla_absorb: qcat[t,h] = [W_UK[h]ᵀ q_nope | q_pe]          [T, H, R+P]
 //   2. mla_attend: o_lat[t,h] = causal softmax-weighted sum of cache c-rows (online softmax)   [T, H, R]
+//      (decode over a long context: key ranges in parallel workgroups, merged by mla_combine)
 //   3. mla_out:    o[t,h] = W_UV[h] o_lat[t,h]                     [T, H·V]
 // kv_b is read in its storage form (f32/f16/bf16/q8/q4) through shaders/common/weights.wgsl.
 import absorbSource from '../../../shaders/mla_absorb.wgsl?raw';
 import attendSource from '../../../shaders/mla_attend.wgsl?raw';
+import combineSource from '../../../shaders/mla_combine.wgsl?raw';
 import outSource from '../../../shaders/mla_out.wgsl?raw';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import { type GpuTensor, storageBytes } from '../../gpu/tensor.ts';
@@ -30,6 +32,14 @@ const AttendParams = defineUniforms('MlaAttendParams', {
   P: 'u32',
   pos0: 'u32',
   SCALE: 'f32',
+  SPLITS: 'u32',
+  CHUNK: 'u32',
+  ROWS_X: 'u32',
+});
+const CombineParams = defineUniforms('MlaCombineParams', {
+  n: 'u32',
+  R: 'u32',
+  SPLITS: 'u32',
   ROWS_X: 'u32',
 });
 const OutParams = defineUniforms('MlaOutParams', {
@@ -45,6 +55,16 @@ const OutParams = defineUniforms('MlaOutParams', {
 /** Workgroup-memory bounds of mla_attend/mla_out (MAX_W, MAX_R there). */
 const MAX_W = 1152;
 const MAX_R = 1088;
+/** Decode splits the keys into ranges of ≥ KEYS_PER_SPLIT (a multiple of mla_attend's WG), at most MAX_SPLITS. */
+const KEYS_PER_SPLIT = 256;
+const MAX_SPLITS = 32;
+
+/** Key ranges for one query row over `keys` keys: prefill rows already give T·H workgroups. */
+export function attendSplits(T: number, keys: number): { splits: number; chunk: number } {
+  const splits = T === 1 ? Math.min(MAX_SPLITS, Math.ceil(keys / KEYS_PER_SPLIT)) : 1;
+  if (splits <= 1) return { splits: 1, chunk: 0xffffffff };
+  return { splits, chunk: Math.ceil(keys / splits / 64) * 64 };
+}
 
 export function mlaAttention(
   rt: GpuRuntime,
@@ -97,20 +117,42 @@ export function mlaAttention(
   });
 
   const olat = rt.alloc([T, H, R]);
-  const g2 = exactGrid(rt, T * H);
+  const { splits, chunk } = attendSplits(T, pos0 + 1);
+  const part = splits > 1 ? rt.alloc([T * H * splits, R]) : olat;
+  const ml = splits > 1 ? rt.alloc([T * H * splits, 2]) : null;
+  const g2 = exactGrid(rt, T * H * splits);
   rt.dispatch({
     op: 'mla_attend',
     source: attendSource,
+    defines: { SPLIT: splits > 1 },
     overrides: { WG: 64 },
     uniforms: AttendParams,
-    params: { H, R, P, pos0, SCALE: d.scale, ROWS_X: g2.x },
+    params: { H, R, P, pos0, SCALE: d.scale, SPLITS: splits, CHUNK: chunk, ROWS_X: g2.x },
     bindings: [
       { tensor: qcat, access: 'read' },
       { tensor: cache, access: 'read' },
-      { tensor: olat, access: 'rw' },
+      { tensor: part, access: 'rw' },
+      ...(ml ? [{ tensor: ml, access: 'rw' as const }] : []),
     ],
     workgroups: [g2.x, g2.y],
   });
+  if (ml) {
+    const gc = grid2d(rt, Math.ceil((T * H * R) / 256));
+    rt.dispatch({
+      op: 'mla_combine',
+      source: combineSource,
+      overrides: { WG: 256 },
+      uniforms: CombineParams,
+      params: { n: T * H * R, R, SPLITS: splits, ROWS_X: gc.x },
+      bindings: [
+        { tensor: part, access: 'read' },
+        { tensor: ml, access: 'read' },
+        { tensor: olat, access: 'rw' },
+      ],
+      workgroups: [gc.x, gc.y],
+    });
+    rt.free(part, ml);
+  }
 
   const o = rt.alloc([T, H * V]);
   const g3 = exactGrid(rt, H * V);
