@@ -103,6 +103,7 @@ function fixture(): BenchResult {
     config: { quick: true, smoke: false, maxWeightBytes: 4e8, warmup: 1, reps: 3 },
     conditions: {
       date: '2026-01-01T00:00:00.000Z',
+      engine: 'abc1234',
       userAgent: 'HeadlessChrome/140.0.0.0',
       browser: 'HeadlessChrome/140.0.0.0',
       adapter: {

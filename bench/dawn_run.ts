@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createServer } from 'vite';
 import { flag, parseArgs } from '../src/cli/args.ts';
-import { benchConfig, writeResults } from '../src/cli/bench.ts';
+import { benchConfig, engineCommit, writeResults } from './output.ts';
 import type { BenchResult } from './types.ts';
 
 const REPO_ROOT = resolve(import.meta.dirname, '..');
@@ -42,6 +42,8 @@ async function main(): Promise<number> {
     configFile: false,
     logLevel: 'error',
     appType: 'custom',
+    // SSR only: no browser dependency scan of the whole repo
+    optimizeDeps: { noDiscovery: true, entries: [] },
     server: { middlewareMode: true, hmr: false, watch: null },
   });
   try {
@@ -61,6 +63,7 @@ async function main(): Promise<number> {
       config: cfg,
       conditions: {
         date: new Date().toISOString(),
+        engine: engineCommit(REPO_ROOT),
         userAgent: `Node ${process.version}`,
         browser: `none: Dawn for Node (${dawn})`,
         adapter: {

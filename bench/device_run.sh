@@ -44,7 +44,8 @@ if [ -n "$CHROME" ] && [ -d node_modules/playwright-core ] && [ -d node_modules/
   echo "== kimi-vl bench --hardware $BENCH_FLAGS in $CHROME"
   KIMI_VL_CHROMIUM="$CHROME" timeout 540 node bin/kimi-vl.mjs bench --hardware $BENCH_FLAGS --tiny "$TINY" --out "$OUT"
 else
-  echo "== no Chromium here (${CHROME:-none on PATH}); Dawn for Node instead, no ONNX Runtime Web peer"
+  echo "== no usable Chromium (browser: ${CHROME:-none on PATH}; playwright-core/onnxruntime-web carried: no)"
+  echo "== Dawn for Node instead (npm webgpu), no ONNX Runtime Web peer"
   timeout 540 node node_modules/tsx/dist/cli.mjs bench/dawn_run.ts $BENCH_FLAGS --tiny "$TINY" --out "$OUT"
 fi
 rc=$?

@@ -109,11 +109,14 @@ export async function runEndToEnd(rt: GpuRuntime, k: Kernels, s: E2ESpec): Promi
     }
     const prefillTokPerS = s.promptTokens / (median(prefillSamples) / 1000);
 
-    // decode: step → sample → read the id (the one readback a token needs)
+    // decode: step → sample → read the id (the one readback a token needs). Random or tiny weights may
+    // pick the image placeholder, which cannot be fed back without features: feed a text id instead.
+    const textOnly = (t: number) => (t === s.cfg.mediaPlaceholderTokenId ? 1 : t);
+    id = textOnly(id);
     const step = async (i: number) => {
       const logits = m.step(k, id, cache);
       const tok = k.sample(logits, null, GREEDY, i + 1);
-      id = (await k.readU32(tok))[0]!;
+      id = textOnly((await k.readU32(tok))[0]!);
       k.release(logits, tok);
     };
     await step(0); // warm: decode-shaped pipelines and bind groups
@@ -154,6 +157,8 @@ export async function runEndToEnd(rt: GpuRuntime, k: Kernels, s: E2ESpec): Promi
       note: s.note,
     };
   } finally {
+    // submit what is recorded while the weights still exist (a failed section must not poison the next)
+    await rt.sync().catch(() => undefined);
     m.release(k);
   }
 }

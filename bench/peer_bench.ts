@@ -20,7 +20,8 @@ function agreement(ours: Float32Array, theirs: Float32Array): number {
     maxDiff = Math.max(maxDiff, Math.abs(ours[i]! - theirs[i]!));
     maxRef = Math.max(maxRef, Math.abs(theirs[i]!));
   }
-  return ours.length === theirs.length ? maxDiff / (maxRef || 1) : Number.NaN;
+  // an all-zero reference would make any agreement meaningless
+  return ours.length === theirs.length && maxRef > 0 ? maxDiff / maxRef : Number.NaN;
 }
 
 /** [rows, cols] of 16- or 32-bit elements → [cols, rows]. */

@@ -118,6 +118,7 @@ export function renderMarkdown(r: BenchResult): string {
       ['condition', 'value'],
       [
         ['date', c.date],
+        ['engine', c.engine],
         ['browser', c.browser],
         ['adapter', `${dev}${c.hardware ? ' (--hardware)' : ' (SwiftShader unless --hardware)'}`],
         ['features', c.features.join(', ') || '(none)'],

@@ -70,6 +70,8 @@ export interface EndToEndRow {
 
 export interface BenchConditions {
   date: string;
+  /** Commit of the engine the figures belong to (+dirty when the working tree differed). */
+  engine: string;
   userAgent: string;
   browser: string;
   adapter: { vendor: string; architecture: string; device: string; description: string; fallback: boolean };

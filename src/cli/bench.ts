@@ -1,8 +1,8 @@
 // `kimi-vl bench`: kernels at real Kimi-VL shapes, the side-by-side with ONNX Runtime Web, and end-to-end
 // figures, all in one headless Chromium page on one adapter; writes latest.{md,json,svg}.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { renderMarkdown, renderSvg } from '../../bench/report.ts';
+import { benchConfig, engineCommit, writeResults } from '../../bench/output.ts';
 import type { BenchConfig, BenchResult, EndToEndRow, KernelRow, PeerRow } from '../../bench/types.ts';
 import type { AdapterDescription, GpuFeatures } from '../gpu/device.ts';
 import { flag, flagNumber, parseArgs } from './args.ts';
@@ -25,24 +25,6 @@ function tinyModelDir(explicit: string | undefined): string | null {
     ? [resolve(explicit)]
     : [resolve(REPO_ROOT, 'public/models/tiny-a'), resolve(REPO_ROOT, '../shared/golden/models/tiny-a')];
   return candidates.find((d) => existsSync(join(d, 'config.json'))) ?? null;
-}
-
-export function benchConfig(opts: {
-  quick: boolean;
-  smoke: boolean;
-  hardware: boolean;
-  reps?: number;
-  maxWeightMb?: number;
-}): BenchConfig {
-  const quick = opts.quick || opts.smoke;
-  return {
-    quick,
-    smoke: opts.smoke,
-    maxWeightBytes: opts.maxWeightMb !== undefined ? opts.maxWeightMb * 1e6 : opts.hardware ? null : 64e6,
-    // smoke figures are not meant to be read: no warm-up, so pipeline compiles land in the one sample
-    warmup: opts.smoke ? 0 : opts.hardware ? 3 : 1,
-    reps: opts.reps ?? (opts.smoke ? 1 : quick ? 3 : opts.hardware ? 9 : 5),
-  };
 }
 
 async function runSections(s: BrowserSession, cfg: BenchConfig, tinyDir: string | null, result: BenchResult) {
@@ -109,17 +91,6 @@ function skippedE2E(model: string, quant: string, skipped: string): EndToEndRow 
   };
 }
 
-export function writeResults(dir: string, r: BenchResult): string[] {
-  mkdirSync(dir, { recursive: true });
-  const files = {
-    'latest.md': renderMarkdown(r),
-    'latest.json': `${JSON.stringify(r, null, 2)}\n`,
-    'latest.svg': renderSvg(r),
-  };
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  return Object.keys(files).map((n) => join(dir, n));
-}
-
 export const command: CliCommand = {
   summary:
     'Benchmark kernels, ONNX Runtime Web side by side, and end to end; writes bench/results/latest.{md,json,svg}.',
@@ -152,6 +123,7 @@ export const command: CliCommand = {
         config: cfg,
         conditions: {
           date: new Date().toISOString(),
+          engine: engineCommit(REPO_ROOT),
           userAgent: pc.userAgent,
           browser: pc.userAgent.match(/(HeadlessChrome|Chrome|Chromium)\/[\d.]+/)?.[0] ?? pc.userAgent,
           adapter: {
