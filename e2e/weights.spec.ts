@@ -89,7 +89,7 @@ test('a connection cut midway resumes with a Range request', async ({ page }) =>
 
 test('an aborted load leaves a resumable partial that the next load continues', async ({ page }) => {
   await data.fault({ path: SHARD1, stallAfterBytes: 150_000 });
-  const aborted = await load(page, { source: modelUrl(), abortAfterMs: 1500, concurrency: 1 });
+  const aborted = await load(page, { source: modelUrl(), abortAfterBytes: 100_000, concurrency: 1 });
   expect(aborted.ok).toBe(false);
   expect(aborted.error?.name).toBe('AbortError');
   const listed = await listCached(page);
@@ -219,7 +219,7 @@ test('in a worker (sync access handles): abort, resume, q4 conversion, then cach
   const inWorker = (req: Parameters<typeof load>[1]) =>
     page.evaluate((r) => window.weightsTest.loadInWorker(r), req);
   await data.fault({ path: SHARD1, stallAfterBytes: 150_000 });
-  const aborted = await inWorker({ source: modelUrl(), abortAfterMs: 1500, concurrency: 1 });
+  const aborted = await inWorker({ source: modelUrl(), abortAfterBytes: 100_000, concurrency: 1 });
   expect(aborted.syncAccessHandles).toBe(true);
   expect(aborted.error?.name).toBe('AbortError');
   const id = (await listCached(page))[0]!.id;

@@ -76,7 +76,10 @@ export function opfsAvailable(): boolean {
 
 async function cacheRoot(create: boolean): Promise<FileSystemDirectoryHandle | null> {
   if (!opfsAvailable())
-    throw cacheError('This browser context has no Origin Private File System; load with { cache: false }.');
+    throw cacheError(
+      'This browser context has no Origin Private File System (needs a secure context, and some private ' +
+        'modes disable it); use another browser window or load the model from local files.',
+    );
   const root = await navigator.storage.getDirectory();
   try {
     return await root.getDirectoryHandle(CACHE_DIR, { create });

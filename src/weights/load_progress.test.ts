@@ -32,6 +32,17 @@ describe('ProgressTracker', () => {
     expect(events[0]).toMatchObject({ phase: 'download', bytesDone: 0, bytesTotal: 100 });
   });
 
+  it('throttles bursts but always delivers the latest state afterwards', async () => {
+    const events: LoadProgress[] = [];
+    const t = new ProgressTracker((p) => events.push(p));
+    t.startPhase('download', [{ name: 'a', size: 1000 }]);
+    for (let i = 1; i <= 10; i++) t.set('a', i * 100, 100);
+    expect(events.length).toBe(1); // the burst is throttled...
+    await new Promise((r) => setTimeout(r, 150));
+    expect(events.length).toBe(2); // ...and its end still arrives, although nothing else happens
+    expect(events[1]!.bytesDone).toBe(1000);
+  });
+
   it('survives a throwing progress callback', () => {
     const t = new ProgressTracker(() => {
       throw new Error('ui bug');

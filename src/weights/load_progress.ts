@@ -37,6 +37,7 @@ export class ProgressTracker {
   /** (time, cumulative network bytes) samples for the rate. */
   private samples: Array<[number, number]> = [];
   private networkBytes = 0;
+  private trailing: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly callback: ProgressCallback | undefined) {}
 
@@ -115,7 +116,18 @@ export class ProgressTracker {
   private emit(force: boolean): void {
     if (!this.callback) return;
     const now = performance.now();
-    if (!force && now - this.lastEmit < MIN_INTERVAL_MS) return;
+    const wait = MIN_INTERVAL_MS - (now - this.lastEmit);
+    if (!force && wait > 0) {
+      // Throttled: deliver the latest state at the end of the interval anyway, so a transfer that
+      // stalls right after a burst still shows how far it got.
+      this.trailing ??= setTimeout(() => {
+        this.trailing = null;
+        this.emit(true);
+      }, wait);
+      return;
+    }
+    if (this.trailing !== null) clearTimeout(this.trailing);
+    this.trailing = null;
     this.lastEmit = now;
     try {
       this.callback(this.snapshot());

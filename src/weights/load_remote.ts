@@ -20,7 +20,7 @@ import {
   SINGLE_FILE,
 } from './checkpoint.ts';
 import { parseConfig } from './config.ts';
-import { downloadToCache, headFile, isNotFound, type TransportOptions } from './fetch.ts';
+import { abortError, downloadToCache, headFile, isNotFound, type TransportOptions } from './fetch.ts';
 import { INDEX_FILE, parseIndexJson } from './index_json.ts';
 import { type ProgressTracker, runBounded } from './load_progress.ts';
 import { MANIFEST_FILE, parseManifest } from './manifest.ts';
@@ -68,7 +68,11 @@ export async function verifyEntry(entry: ModelCacheEntry, ctx: RemoteContext): P
   );
   const dropped: string[] = [];
   for (const [name] of complete) {
-    const why = await entry.verifyFile(name, ctx.verify === 'sha256', (n) => ctx.progress.add(name, n));
+    const why = await entry.verifyFile(name, ctx.verify === 'sha256', (n) => {
+      // Hashing a multi-gigabyte cache takes a while: honour an abort between chunks.
+      if (ctx.transport.signal?.aborted) throw abortError(ctx.transport.signal);
+      ctx.progress.add(name, n);
+    });
     if (why) {
       console.warn(
         `kimi-vl-web: cached ${name} of ${entry.record.id} is corrupt (${why}); fetching it again.`,
