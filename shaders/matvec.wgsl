@@ -19,7 +19,8 @@ enable f16;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;     // [N]
 #endif
 
-#ifndef SHADER_F16
+#if SHADER_F16
+#else
 #include "common/weights.wgsl"
 #endif
 

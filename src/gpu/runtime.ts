@@ -34,6 +34,12 @@ export interface DispatchSpec<P extends Record<string, number> = Record<string, 
   weightBytes?: number;
 }
 
+/** Per-adapter kernel choices (kernels read them; tests override them to cover every variant). */
+export interface Tuning {
+  /** 'tiled' (workgroup-memory tiles, for GPUs) or 'direct' (no barriers, for CPU adapters like SwiftShader). */
+  matmul: 'tiled' | 'direct';
+}
+
 export interface RuntimeStats {
   dispatches: number;
   submits: number;
@@ -49,6 +55,7 @@ const storageUsage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GP
 export class GpuRuntime {
   readonly pipelines: PipelineCache;
   readonly pool: BufferPool;
+  readonly tuning: Tuning;
   readonly stats: RuntimeStats = {
     dispatches: 0,
     submits: 0,
@@ -85,6 +92,8 @@ export class GpuRuntime {
     readonly info: AcquiredDevice['info'],
   ) {
     this.pipelines = new PipelineCache(device);
+    // Fallback adapters are CPU implementations, where workgroup barriers cost far more than cache misses.
+    this.tuning = { matmul: info.isFallbackAdapter ? 'direct' : 'tiled' };
     this.pool = new BufferPool(device, storageUsage());
     this.arenaAlign = device.limits.minUniformBufferOffsetAlignment;
     this.arena = device.createBuffer({

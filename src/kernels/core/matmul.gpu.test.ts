@@ -26,28 +26,32 @@ const SHAPES: Array<[number, number, number]> = [
 const DTYPES: WeightDType[] = ['f32', 'f16', 'bf16', 'q8', 'q4'];
 
 describe('matmul on the GPU vs matmulRef (on the dequantised weights)', () => {
-  for (const dtype of DTYPES) {
-    for (const [m, k, n] of SHAPES) {
-      // Real-size shapes once per dtype family is plenty on SwiftShader; keep all for the packed ones.
-      const seed = m * 1_000_003 + k * 1009 + n;
-      test(`${dtype} M=${m} K=${k} N=${n} seed=${seed}`, async () => {
-        const rt = await testRuntime();
-        const xv = randn(m * k, seed);
-        const host = encodeWeight(randn(n * k, seed + 1, 0.05), [n, k], dtype);
-        const bv = randn(n, seed + 2);
-        const x = rt.upload(xv, [m, k]);
-        const w = rt.uploadWeight(host);
-        const b = rt.upload(bv, [n]);
-        const y = matmul(rt, x, w, seed % 2 ? b : undefined);
-        const got = await rt.read(y);
-        const want = matmulRef(xv, hostWeightToF32(host), m, k, n, seed % 2 ? bv : undefined);
-        // Same weights on both sides, f32 vs f64 accumulation only: far inside matmul's 5e-4 class bound.
-        expect(nmse(got, want), `seed ${seed} shape ${m}x${k}x${n} ${dtype}`).toBeLessThan(1e-6);
-        await expectGuardsIntact(rt, y, `matmul ${dtype} ${m}x${k}x${n}`);
-        rt.free(x, w, b, y);
-      });
+  for (const variant of ['tiled', 'direct'] as const)
+    for (const dtype of DTYPES) {
+      for (const [m, k, n] of SHAPES) {
+        // M = 1 is the matvec kernel either way: run it once.
+        if (m === 1 && variant === 'direct') continue;
+        // Real-size shapes once per dtype family is plenty on SwiftShader; keep all for the packed ones.
+        const seed = m * 1_000_003 + k * 1009 + n;
+        test(`${m === 1 ? 'matvec' : variant} ${dtype} M=${m} K=${k} N=${n} seed=${seed}`, async () => {
+          const rt = await testRuntime();
+          rt.tuning.matmul = variant;
+          const xv = randn(m * k, seed);
+          const host = encodeWeight(randn(n * k, seed + 1, 0.05), [n, k], dtype);
+          const bv = randn(n, seed + 2);
+          const x = rt.upload(xv, [m, k]);
+          const w = rt.uploadWeight(host);
+          const b = rt.upload(bv, [n]);
+          const y = matmul(rt, x, w, seed % 2 ? b : undefined);
+          const got = await rt.read(y);
+          const want = matmulRef(xv, hostWeightToF32(host), m, k, n, seed % 2 ? bv : undefined);
+          // Same weights on both sides, f32 vs f64 accumulation only: far inside matmul's 5e-4 class bound.
+          expect(nmse(got, want), `seed ${seed} shape ${m}x${k}x${n} ${dtype}`).toBeLessThan(1e-6);
+          await expectGuardsIntact(rt, y, `matmul ${dtype} ${m}x${k}x${n}`);
+          rt.free(x, w, b, y);
+        });
+      }
     }
-  }
 });
 
 describe('f16 weights: the shader-f16 path is chosen by feature detection', () => {

@@ -1,7 +1,9 @@
 // matmul: y[M,N] = x[M,K] · w[N,K]ᵀ (+ bias). M = 1 takes the bandwidth-bound matvec kernel (decode),
 // M > 1 the register-tiled kernel (prefill, vision). Weights in any storage form (f32, packed f16/bf16,
 // kvq1 q8/q4) are unpacked in the shader, so no shader-f16 is needed.
+
 import matmulSource from '../../../shaders/matmul.wgsl?raw';
+import matmulDirectSource from '../../../shaders/matmul_direct.wgsl?raw';
 import matvecSource from '../../../shaders/matvec.wgsl?raw';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import { type GpuTensor, storageBytes } from '../../gpu/tensor.ts';
@@ -90,7 +92,9 @@ export function matmul(rt: GpuRuntime, x: GpuTensor, w: GpuTensor, bias?: GpuTen
   // 3. uniforms and 4. dispatch size
   const rows = grid2d(rt, N);
   const params = { M, K, N, NB: access.NB, SCALE_OFF: access.SCALE_OFF, ROWS_X: rows.x };
-  const workgroups: [number, number] = matvec ? [rows.x, rows.y] : [Math.ceil(N / 64), Math.ceil(M / 64)];
+  const direct = rt.tuning.matmul === 'direct';
+  const tile = direct ? 32 : 64;
+  const workgroups: [number, number] = matvec ? [rows.x, rows.y] : [Math.ceil(N / tile), Math.ceil(M / tile)];
   // 5. bindings
   const y = rt.alloc([...x.shape.slice(0, -1), N]);
   const bindings = [
@@ -100,8 +104,8 @@ export function matmul(rt: GpuRuntime, x: GpuTensor, w: GpuTensor, bias?: GpuTen
     ...(bias ? [{ tensor: bias, access: 'read' as const }] : []),
   ];
   rt.dispatch({
-    op: matvec ? 'matvec' : 'matmul',
-    source: matvec ? matvecSource : matmulSource,
+    op: matvec ? 'matvec' : direct ? 'matmul_direct' : 'matmul',
+    source: matvec ? matvecSource : direct ? matmulDirectSource : matmulSource,
     defines,
     uniforms: Params,
     params,
