@@ -97,6 +97,8 @@ export interface VisionOps {
    * x [Σhw, D] → [Σhw/4, 4D].
    */
   patchMergeLayerNorm(x: Tensor, grids: readonly Grid[], w: Tensor, b: Tensor, eps: number): Tensor;
+  /** Frees per-grid helper tables a backend keeps (RoPE cos/sin, attention tiles); optional. */
+  clearVisionTables?(): void;
 }
 
 export interface RouterConfig {

@@ -82,6 +82,7 @@ export class KimiVLModel {
 
   release(k: Kernels): void {
     this.posCache.clear(k);
+    k.clearVisionTables?.();
     releaseVisionWeights(k, this.vision);
     releaseProjectorWeights(k, this.projector);
     releaseTree(k, this.language.weights);
