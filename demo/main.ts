@@ -130,9 +130,7 @@ async function send(): Promise<void> {
       temperature: Number($<HTMLInputElement>('#temperature').value),
       signal: running.signal,
       tokenEvents: true,
-      ...(demoThinking
-        ? { thinking: true, startThinking: true, thinkingBudget: TINY_THINKING_BUDGET }
-        : {}),
+      ...(demoThinking ? { thinking: true, startThinking: true, thinkingBudget: TINY_THINKING_BUDGET } : {}),
     });
     for await (const e of stream) {
       if (e.type === 'token') out.dataset.tokens = String(Number(out.dataset.tokens) + 1);
@@ -167,17 +165,31 @@ async function send(): Promise<void> {
   }
 }
 
-function registerServiceWorker(): void {
+/**
+ * Registers the app-shell service worker and waits (briefly) until it controls the page, so the engine
+ * worker and its modules are fetched through it and kept; what the page fetched before is handed over
+ * as a list. That is what makes the first visit enough for offline use.
+ */
+async function registerServiceWorker(): Promise<void> {
   if (!('serviceWorker' in navigator)) return;
   // Dev server: public/sw.js is at the server root; a build: next to index.html.
   const url = import.meta.env.DEV ? '/sw.js' : './sw.js';
-  navigator.serviceWorker.register(url, { scope: import.meta.env.DEV ? '/' : './' }).catch((e) => {
+  try {
+    await navigator.serviceWorker.register(url, { scope: import.meta.env.DEV ? '/' : './' });
+    if (!navigator.serviceWorker.controller)
+      await Promise.race([
+        new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true })),
+        new Promise((r) => setTimeout(r, 3000)),
+      ]);
+    const urls = [location.href, ...performance.getEntriesByType('resource').map((e) => e.name)];
+    navigator.serviceWorker.controller?.postMessage({ type: 'cache-urls', urls });
+  } catch (e) {
     console.warn('service worker not registered; the demo will not work offline', e);
-  });
+  }
 }
 
-function init(): void {
-  registerServiceWorker();
+async function init(): Promise<void> {
+  await registerServiceWorker();
   initImageInputs(showError);
   $('#composer').addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -217,5 +229,4 @@ function init(): void {
   void loadModel(DEFAULT_MODEL, 'bundled tiny model (kimi-vl-tiny)');
 }
 
-init();
-
+void init();

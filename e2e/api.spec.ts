@@ -1,0 +1,112 @@
+// The public API through the Web Worker on WebGPU: the streamed tokens equal the golden greedy tokens
+// of a golden case, requests queue, AbortSignal stops within one token, the OpenAI facade streams,
+// unload frees, device loss is a typed error and a fresh load recovers.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, type Page, test } from '@playwright/test';
+import { SHARED_DIR } from './support/env.ts';
+
+const golden = JSON.parse(readFileSync(join(SHARED_DIR, 'golden/cases/a-text-only/case.json'), 'utf8')) as {
+  input_ids: number[];
+  expected: { new_tokens: number[] };
+};
+
+type Win = { KimiVL: typeof import('../src/index.ts').KimiVL };
+
+async function open(page: Page): Promise<void> {
+  await page.goto('/e2e/pages/api-test.html');
+  await page.waitForFunction(() => 'KimiVL' in globalThis);
+}
+
+test('worker: golden greedy tokens, queueing, abort, OpenAI chunks, device loss, unload', async ({
+  page,
+}) => {
+  test.setTimeout(180_000);
+  await open(page);
+  const r = await page.evaluate(
+    async ({ ids, n }) => {
+      const { KimiVL } = globalThis as unknown as Win;
+      const engine = await KimiVL.load('/models/kimi-vl-tiny/', { contextBudget: 256 });
+      const out: Record<string, unknown> = { mode: engine.mode, info: engine.info };
+      // 1. Golden: a-text-only's prompt ids, greedy, 8 tokens, no stop.
+      const tokens: number[] = [];
+      for await (const e of engine.generateFromIds(ids, {
+        temperature: 0,
+        maxTokens: n,
+        tokenEvents: true,
+        ignoreStop: true,
+      }))
+        if (e.type === 'token') tokens.push(e.id);
+      out.tokens = tokens;
+      // 2. Two chats at once: queued, not interleaved; the first aborted after 2 tokens.
+      const order: string[] = [];
+      const ac = new AbortController();
+      const run = async (name: string, signal?: AbortSignal) => {
+        let count = 0;
+        for await (const e of engine.chat([{ role: 'user', content: name }], {
+          temperature: 0,
+          maxTokens: 30,
+          ignoreStop: true,
+          tokenEvents: true,
+          signal,
+        })) {
+          order.push(`${name}:${e.type}`);
+          if (e.type === 'token' && ++count === 2 && signal) ac.abort();
+          if (e.type === 'done') return e;
+        }
+      };
+      const [a, b] = await Promise.all([run('a', ac.signal), run('b')]);
+      out.aborted = { finish: a?.finishReason, completion: a?.usage.completionTokens };
+      out.queued = { finish: b?.finishReason, completion: b?.usage.completionTokens };
+      const firstB = order.findIndex((s) => s.startsWith('b:'));
+      out.interleaved = order.slice(firstB).some((s) => s.startsWith('a:'));
+      // 3. OpenAI facade.
+      const chunks: unknown[] = [];
+      for await (const c of await engine.chat.completions.create({
+        messages: [{ role: 'user', content: 'hi' }],
+        stream: true,
+        max_tokens: 3,
+        temperature: 0,
+      }))
+        chunks.push(c);
+      out.chunks = chunks;
+      // 4. Device loss → typed error; a fresh load recovers.
+      await engine.loseDeviceForTest();
+      out.lost = await engine.chat([{ role: 'user', content: 'x' }], { maxTokens: 2 }).result.then(
+        () => 'no error',
+        (e: Error) => e.name,
+      );
+      engine.terminate();
+      const again = await KimiVL.load('/models/kimi-vl-tiny/', { contextBudget: 256 });
+      const t2: number[] = [];
+      for await (const e of again.generateFromIds(ids, {
+        temperature: 0,
+        maxTokens: 2,
+        tokenEvents: true,
+        ignoreStop: true,
+      }))
+        if (e.type === 'token') t2.push(e.id);
+      out.recovered = t2;
+      await again.unload();
+      return out;
+    },
+    { ids: golden.input_ids, n: golden.expected.new_tokens.length },
+  );
+
+  expect(r.mode).toBe('worker');
+  expect(r.info).toMatchObject({ backend: 'gpu', hasTokenizer: true });
+  expect(r.tokens).toEqual(golden.expected.new_tokens);
+  expect(r.aborted).toEqual({ finish: 'abort', completion: 2 });
+  expect(r.queued).toEqual({ finish: 'length', completion: 30 });
+  expect(r.interleaved).toBe(false);
+  const chunks = r.chunks as Array<{
+    object: string;
+    choices: Array<{ finish_reason: string | null }>;
+    usage?: unknown;
+  }>;
+  expect(chunks.every((c) => c.object === 'chat.completion.chunk')).toBe(true);
+  expect(chunks.at(-1)!.choices[0]!.finish_reason).toMatch(/stop|length/);
+  expect(chunks.at(-1)!.usage).toBeTruthy();
+  expect(r.lost).toBe('DeviceLostError');
+  expect(r.recovered).toEqual(golden.expected.new_tokens.slice(0, 2));
+});
