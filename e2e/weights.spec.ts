@@ -1,7 +1,7 @@
 // Browser weights loader end to end: download with progress, cache-only second load, resume after a
 // dropped connection or an abort, stall timeout, corrupt cache entries, quota, on-the-fly q8 cache,
 // Hugging Face URL layout, local files. Data: ../shared/golden/models/tiny-{a,b} served with Range.
-import { mkdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { DataSession } from './support/data_client.ts';
@@ -108,6 +108,31 @@ test('an aborted load leaves a resumable partial that the next load continues', 
   expect(gets[gets.length - 1]!.range).toBe(`bytes=${partial}-`);
   expect(m.networkBytes).toBeLessThan(shardBytes(TINY_A));
   expect((await listCached(page))[0]!.complete).toBe(true);
+});
+
+test('a file that changed on the server since the partial was written is restarted, not spliced', async ({
+  page,
+}) => {
+  const dir = join(E2E_TMP, `changed-${data.id}`);
+  cpSync(TINY_A, dir, { recursive: true });
+  try {
+    await data.fault({ path: SHARD1, stallAfterBytes: 150_000 });
+    const url = data.url('tmp', `changed-${data.id}/`);
+    const aborted = await load(page, { source: url, abortAfterBytes: 100_000, concurrency: 1 });
+    expect(aborted.error?.name).toBe('AbortError');
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(join(dir, SHARD1), later, later); // a new version: new ETag and Last-Modified
+    const m = expectOk(await load(page, { source: url, readWeights: true }));
+    expect(m.weights).toEqual(await nodeWeightSummaries(dir));
+    const gets = (await data.requests()).filter((r) => r.path.endsWith(SHARD1) && r.method === 'GET');
+    expect(gets.map((g) => [g.status, g.range !== null])).toEqual([
+      [200, false],
+      [206, true],
+      [200, false],
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a stalled server is a DownloadError after the timeout, never a hang', async ({ page }) => {

@@ -225,6 +225,17 @@ async function resumableOffset(t: DownloadTarget): Promise<number> {
 async function bodyStart(res: Response, offset: number, t: DownloadTarget): Promise<number> {
   if (offset === 0) return 0;
   const range = res.status === 206 ? parseContentRange(res.headers.get('content-range')) : null;
+  const before = t.entry.record.files[t.name]?.validator;
+  const now = validatorOf(res);
+  if (range?.start === offset && before && now && before !== now) {
+    // The file changed on the server since the partial was written: its bytes cannot be continued.
+    await res.body?.cancel();
+    await t.entry.dropFile(t.name);
+    throw new RetryableError(
+      'DownloadError',
+      `${t.url} changed on the server during the download; restarting.`,
+    );
+  }
   if (range?.start === offset) return offset;
   if (res.status === 200) return 0; // Range ignored (or If-Range saw a new version): whole file follows
   await res.body?.cancel();
@@ -255,12 +266,9 @@ async function downloadAttempt(t: DownloadTarget, opts: TransportOptions, events
   const ctl = new AttemptControl(opts.signal, opts.stallTimeoutMs);
   let writer: CacheFileWriter | null = null;
   try {
-    const headers: Record<string, string> = {};
-    const validator = entry.record.files[name]?.validator;
-    if (offset > 0) {
-      headers.Range = `bytes=${offset}-`;
-      if (validator) headers['If-Range'] = validator;
-    }
+    // Only `Range: bytes=N-` (a CORS-safelisted header): If-Range would cost a preflight that hubs
+    // and CDNs may refuse, so the validator is compared after the response instead (bodyStart).
+    const headers: Record<string, string> = offset > 0 ? { Range: `bytes=${offset}-` } : {};
     const res = await fetchChecked(url, { headers }, ctl, opts.fetchImpl);
     if (res.status === 416 && offset > 0 && offset === t.size) return await finish(t, hasher, offset);
     const start = await bodyStart(res, offset, t);
