@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createServer } from 'vite';
 import { flag, parseArgs } from '../src/cli/args.ts';
-import { benchConfig, engineCommit, writeResults } from './output.ts';
+import { benchConfig, currentLoad, engineCommit, hostLoad, writeResults } from './output.ts';
 import type { BenchResult } from './types.ts';
 
 const REPO_ROOT = resolve(import.meta.dirname, '..');
@@ -37,6 +37,7 @@ async function main(): Promise<number> {
   const tiny = resolve(flag(p, 'tiny') ?? join(REPO_ROOT, '../shared/golden/models/tiny-a'));
   const out = resolve(flag(p, 'out') ?? join(REPO_ROOT, 'bench/results'));
   const t0 = Date.now();
+  const load0 = currentLoad();
   const server = await createServer({
     root: REPO_ROOT,
     configFile: false,
@@ -77,6 +78,7 @@ async function main(): Promise<number> {
         maxBufferSize: r.maxBufferSize,
         maxStorageBufferBindingSize: r.maxStorageBufferBindingSize,
         hardware: true,
+        host: hostLoad(load0),
         timing:
           'median of wall-clock samples around the GPU queue draining (rt.sync), each sample a batch of back-to-back runs',
         peer: 'not run: ONNX Runtime Web needs a browser page',

@@ -1,6 +1,7 @@
 // Run settings per mode and writing the three result files (shared by `kimi-vl bench` and bench/dawn_run.ts).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { renderMarkdown, renderSvg } from './report.ts';
 import type { BenchConfig, BenchResult } from './types.ts';
@@ -45,3 +46,10 @@ export function engineCommit(repo: string): string {
     return 'unknown (no git)';
   }
 }
+
+/** "N CPUs, load a → b" for the conditions: a loaded host slows a CPU adapter (SwiftShader) a lot. */
+export function hostLoad(startLoad: number): string {
+  return `${cpus().length} CPUs, 1-min load average ${startLoad.toFixed(1)} at start → ${loadavg()[0]!.toFixed(1)} at end`;
+}
+
+export const currentLoad = (): number => loadavg()[0]!;

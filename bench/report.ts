@@ -126,6 +126,7 @@ export function renderMarkdown(r: BenchResult): string {
           'limits',
           `maxBufferSize ${mb(c.maxBufferSize)}, maxStorageBufferBindingSize ${mb(c.maxStorageBufferBindingSize)}`,
         ],
+        ...(c.host ? [['host', c.host]] : []),
         ['timing', c.timing],
         ['mode', `${mode}: ${r.config.warmup} warm-up, ${r.config.reps} samples per figure`],
         ['peer', c.peer],

@@ -79,6 +79,8 @@ export interface BenchConditions {
   maxBufferSize: number;
   maxStorageBufferBindingSize: number;
   hardware: boolean;
+  /** Host CPU count and 1-minute load average at the start and end (SwiftShader figures depend on it). */
+  host?: string;
   timing: string;
   peer: string;
 }

@@ -2,7 +2,7 @@
 // figures, all in one headless Chromium page on one adapter; writes latest.{md,json,svg}.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { benchConfig, engineCommit, writeResults } from '../../bench/output.ts';
+import { benchConfig, currentLoad, engineCommit, hostLoad, writeResults } from '../../bench/output.ts';
 import type { BenchConfig, BenchResult, EndToEndRow, KernelRow, PeerRow } from '../../bench/types.ts';
 import type { AdapterDescription, GpuFeatures } from '../gpu/device.ts';
 import { flag, flagNumber, parseArgs } from './args.ts';
@@ -113,6 +113,7 @@ export const command: CliCommand = {
     const out = resolve(flag(p, 'out') ?? resolve(REPO_ROOT, 'bench/results'));
     const tinyDir = tinyModelDir(flag(p, 'tiny'));
     const t0 = Date.now();
+    const load0 = currentLoad();
     const result = await withBrowser({ hardware, verbose: p.flags.has('verbose') }, async (s) => {
       s.page.on('console', (m) => {
         if (m.text().startsWith('[bench]')) console.log(`  ${m.text().slice(8)}`);
@@ -152,6 +153,7 @@ export const command: CliCommand = {
       return r;
     });
     result.seconds = (Date.now() - t0) / 1000;
+    result.conditions.host = hostLoad(load0);
     for (const f of writeResults(out, result)) console.log(`wrote ${f}`);
     return result.failures.length ? 1 : 0;
   },
