@@ -174,8 +174,15 @@ test('a corrupted cached file is detected and fetched again', async ({ page }) =
 test('too little storage quota is a QuotaError before any shard is fetched', async ({ page }) => {
   await page.evaluate(() => {
     navigator.storage.estimate = async () => ({ quota: 300_000, usage: 100_000 });
+    const w = window as unknown as { persistAsked: number };
+    w.persistAsked = 0;
+    navigator.storage.persist = async () => {
+      w.persistAsked++;
+      return false;
+    };
   });
   const r = await load(page, { source: modelUrl() });
+  expect(await page.evaluate(() => (window as unknown as { persistAsked: number }).persistAsked)).toBe(1);
   expect(r.error?.name).toBe('QuotaError');
   expect(r.error?.message).toMatch(/needs .* of browser storage/);
   expect(
