@@ -3,13 +3,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GOLDEN_MODELS } from '../golden/location.ts';
 import { openCheckpoint } from '../weights/checkpoint.ts';
 import { type BadCheckpoint, makeBadCheckpoints } from '../weights/fixtures/bad_checkpoints.ts';
 import { type ServedDir, serveDir } from '../weights/fixtures/serve_dir.ts';
 import { urlFiles } from '../weights/url_files.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const GOLDEN = '/work/shared/golden/models';
+const GOLDEN = GOLDEN_MODELS;
 
 /** Runs `node bin/kimi-vl.mjs ...args` and collects its exit code and output. */
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -31,7 +32,7 @@ describe('kimi-vl inspect', () => {
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'kimi-inspect-'));
     bad = await makeBadCheckpoints(`${GOLDEN}/tiny-a`, tmp);
-    server = await serveDir('/work/shared/golden/models');
+    server = await serveDir(GOLDEN_MODELS);
   });
   afterAll(async () => {
     await server.close();

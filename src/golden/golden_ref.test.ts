@@ -1,13 +1,13 @@
 // Every golden case through the whole model on the TypeScript reference backend (the oracle the GPU
 // kernels are tested against must itself match the official model).
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { createRefKernels } from '../kernels/ref_kernels.ts';
+import { GOLDEN_ROOT } from './location.ts';
 import { discoverCases, nodeGoldenIO } from './node_io.ts';
 import { GoldenRunner } from './run_case.ts';
 
-const ROOT = resolve(process.env.KIMI_VL_GOLDEN ?? resolve(import.meta.dirname, '../../../shared/golden'));
+const ROOT = GOLDEN_ROOT;
 
 describe.skipIf(!existsSync(ROOT))(`golden cases on the reference backend (${ROOT})`, () => {
   const runner = new GoldenRunner(createRefKernels(), nodeGoldenIO);

@@ -2,8 +2,9 @@
 // this stays a small test helper so the LM tests depend only on the files.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { GOLDEN_ROOT } from '../golden/location.ts';
 
-export const GOLDEN_DIR = process.env.KIMI_GOLDEN_DIR ?? '/work/shared/golden';
+export const GOLDEN_DIR = GOLDEN_ROOT;
 
 export interface TensorEntry {
   file: string;

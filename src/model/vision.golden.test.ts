@@ -1,8 +1,9 @@
 // The vision tower and projector on the reference backend against every golden case with images.
 // The case's expected pixel_values are the input, so this test does not depend on preprocessing.
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { GOLDEN_ROOT } from '../golden/location.ts';
 import { createRefCoreOps } from '../kernels/core/ref_core_ops.ts';
 import type { HostWeight } from '../kernels/types.ts';
 import { createRefVisionOps } from '../kernels/vision/ref_ops.ts';
@@ -19,7 +20,7 @@ import {
   type VisionGoldenCase,
 } from './vision_golden_cases.ts';
 
-const GOLDEN_DIR = process.env.KIMI_VL_GOLDEN_DIR ?? resolve(import.meta.dirname, '../../../shared/golden');
+const GOLDEN_DIR = GOLDEN_ROOT;
 const casesDir = join(GOLDEN_DIR, 'cases');
 const cases = readdirSync(casesDir)
   .sort()

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { GOLDEN_ROOT } from '../golden/location.ts';
 import {
   buildPromptIds,
   type ChatMessage,
@@ -10,7 +11,7 @@ import {
   renderChatTemplate,
   stopTokenIds,
 } from './chat_template.ts';
-import { loadTokenizer, REPO_ROOT, TEST_VOCAB_DIR, tinyTokenizerDir } from './fixtures/node_helpers.ts';
+import { loadTokenizer, TEST_VOCAB_DIR, tinyTokenizerDir } from './fixtures/node_helpers.ts';
 
 const GEN = { addGenerationPrompt: true };
 const NO_GEN = { addGenerationPrompt: false };
@@ -170,7 +171,7 @@ describe('placeholder expansion and prompt ids', () => {
 
   // The golden cases were built with the template's shape and arbitrary word ids; their special
   // tokens, in order with the pad runs, must be what our template and tiny tokenizers produce.
-  const goldenDir = process.env.KIMI_VL_GOLDEN_DIR ?? join(REPO_ROOT, '../shared/golden');
+  const goldenDir = GOLDEN_ROOT;
   const caseNames = existsSync(join(goldenDir, 'cases')) ? readdirSync(join(goldenDir, 'cases')).sort() : [];
   it.skipIf(caseNames.length === 0).each(caseNames)(
     'golden case %s has our special-token skeleton',

@@ -1,14 +1,15 @@
 // Every golden case with images: our PNG decode + preprocessing must reproduce pixel_values
 // (max |Δ| ≤ 1e-5), image_grid_hws, images_info sizes and the placeholder count exactly.
-// The golden root is KIMI_VL_GOLDEN_DIR, else ../shared/golden next to the repo.
+// The golden root is $KIMI_VL_GOLDEN, else ../shared/golden next to the repo (src/golden/location.ts).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { GOLDEN_ROOT } from '../golden/location.ts';
 import { checkGoldenPixels, PIXEL_VALUES_TOLERANCE } from './golden_pixels.ts';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const goldenRoot = process.env.KIMI_VL_GOLDEN_DIR ?? resolve(repoRoot, '../shared/golden');
+const _repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const goldenRoot = GOLDEN_ROOT;
 const casesDir = join(goldenRoot, 'cases');
 const caseNames = existsSync(casesDir)
   ? readdirSync(casesDir).filter((n) => existsSync(join(casesDir, n, 'case.json')))

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { GOLDEN_MODELS } from '../golden/location.ts';
 import { checkTensorsAgainstConfig, type TensorInfo, type TensorSource } from './checkpoint.ts';
 import { parseConfig } from './config.ts';
 import { weightTable } from './names.ts';
 import { loadHostWeights, openCheckpointDir } from './node_source.ts';
 
-const GOLDEN = '/work/shared/golden/models';
+const GOLDEN = GOLDEN_MODELS;
 
 /** Independent minimal reader of the golden shards (test oracle): HF name → {dtype, shape, bytes}. */
 function rawTensors(dir: string) {

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { GOLDEN_MODELS } from '../golden/location.ts';
 import { parseConfig, parsePreprocessorConfig } from './config.ts';
 
-const GOLDEN = '/work/shared/golden/models';
+const GOLDEN = GOLDEN_MODELS;
 const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
 const REAL = new URL('../../configs/Kimi-VL-A3B-Instruct.config.json', import.meta.url);
 

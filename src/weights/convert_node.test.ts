@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseByteSize } from '../cli/convert.ts';
+import { GOLDEN_MODELS } from '../golden/location.ts';
 import { widenToF32 } from '../kernels/half.ts';
 import { assembleOptionsFor, convertCheckpoint } from './convert_node.ts';
 import { MANIFEST_FILE } from './manifest.ts';
 import { loadHostWeights, openCheckpointDir } from './node_source.ts';
 import { toF16 } from './quantize_weights.ts';
 
-const GOLDEN = '/work/shared/golden/models';
+const GOLDEN = GOLDEN_MODELS;
 const ROOT = new URL('../../', import.meta.url).pathname;
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 

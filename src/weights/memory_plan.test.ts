@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { GOLDEN_MODELS } from '../golden/location.ts';
 import { quantLayout } from '../kernels/quant_format.ts';
 import { parseConfig } from './config.ts';
 import { planFitsDevice, planMemory, WEBGPU_DEFAULT_LIMITS } from './memory_plan.ts';
@@ -82,7 +83,7 @@ describe('planMemory (real Kimi-VL-A3B config)', () => {
 
 describe('planMemory agrees with the assembled tiny weights', () => {
   it.each(['q8', 'q4'] as const)('%s byte sizes equal the HostWeight sizes of tiny-b', async (q) => {
-    const dir = '/work/shared/golden/models/tiny-b';
+    const dir = `${GOLDEN_MODELS}/tiny-b`;
     const cfg = parseConfig(JSON.parse(readFileSync(`${dir}/config.json`, 'utf8')));
     const plan = planMemory(cfg, { quant: q, context: 64 });
     const w = await loadHostWeights(dir, q, { f16: 'vision' });

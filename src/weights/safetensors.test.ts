@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GOLDEN_MODELS } from '../golden/location.ts';
 import { quantLayout } from '../kernels/quant_format.ts';
 import { type BadCheckpoint, makeBadCheckpoints } from './fixtures/bad_checkpoints.ts';
 import { openCheckpointDir } from './node_source.ts';
@@ -205,7 +206,7 @@ describe('bad checkpoint battery (from tiny-a)', () => {
   let bad: BadCheckpoint[] = [];
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'kimi-bad-'));
-    bad = await makeBadCheckpoints('/work/shared/golden/models/tiny-a', tmp);
+    bad = await makeBadCheckpoints(`${GOLDEN_MODELS}/tiny-a`, tmp);
   });
   afterAll(() => rm(tmp, { recursive: true, force: true }));
 

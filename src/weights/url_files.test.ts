@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { GOLDEN_MODELS } from '../golden/location.ts';
 import { openCheckpoint } from './checkpoint.ts';
 import { urlFiles } from './url_files.ts';
 
-const DIR = '/work/shared/golden/models/tiny-a';
+const DIR = `${GOLDEN_MODELS}/tiny-a`;
 
 /** A fetch over the golden folder; `ranges` false plays a server that ignores Range headers. */
 function fakeFetch(ranges: boolean, seen: string[]): typeof fetch {
