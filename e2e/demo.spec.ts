@@ -69,7 +69,7 @@ test('demo: load with progress, image, streaming, stop, reasoning, offline', asy
         seen.add((await answer.getAttribute('data-tokens')) ?? '0');
         return answer.getAttribute('data-finish');
       },
-      { timeout: 90_000, intervals: [20] },
+      { timeout: 120_000, intervals: [100] },
     )
     .not.toBeNull();
   expect(seen.size).toBeGreaterThanOrEqual(3);
