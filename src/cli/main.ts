@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   convert: () => import('./convert.ts'),
   plan: () => import('./plan.ts'),
   tokenize: () => import('./tokenize.ts'),
+  run: () => import('./run.ts'),
 };
 
 /** Registers a command module; later issues add theirs in COMMANDS above. */

@@ -10,6 +10,7 @@ async function doctor() {
 const tasks: Record<string, (arg: never) => Promise<unknown>> = {
   doctor,
   golden: async (arg) => (await import('./golden_task.ts')).runGoldenTask(arg),
+  run: async (arg) => (await import('./run_task.ts')).runTask(arg),
   bench: async (arg) => (await import('./bench_task.ts')).runBenchTask(arg),
 };
 
