@@ -15,8 +15,9 @@ export interface RunTaskArg {
   thinking?: boolean;
 }
 
-type Sink = (e: ChatEvent | { type: 'progress'; progress: LoadProgress } | { type: 'loaded'; info: unknown }) =>
-  Promise<void>;
+type Sink = (
+  e: ChatEvent | { type: 'progress'; progress: LoadProgress } | { type: 'loaded'; info: unknown },
+) => Promise<void>;
 
 export async function runTask(arg: RunTaskArg): Promise<{ ok: true }> {
   const sink = (globalThis as unknown as { kimiRunEvent: Sink }).kimiRunEvent;
@@ -29,7 +30,10 @@ export async function runTask(arg: RunTaskArg): Promise<{ ok: true }> {
   try {
     await sink({ type: 'loaded', info: { ...engine.info, mode: engine.mode } });
     const content: ChatMessage['content'] = arg.images.length
-      ? [...arg.images.map((image) => ({ type: 'image' as const, image })), { type: 'text', text: arg.prompt }]
+      ? [
+          ...arg.images.map((image) => ({ type: 'image' as const, image })),
+          { type: 'text', text: arg.prompt },
+        ]
       : arg.prompt;
     for await (const e of engine.chat([{ role: 'user', content }], {
       maxTokens: arg.maxTokens,
