@@ -25,7 +25,7 @@ async function ensureOffscreen(): Promise<void> {
   await creating;
 }
 
-async function describe(req: DescribeRequest): Promise<DescribeResponse> {
+async function describeImage(req: DescribeRequest): Promise<DescribeResponse> {
   await ensureOffscreen();
   return chrome.runtime.sendMessage({ ...req, target: 'offscreen', requestId: nextRequestId++ });
 }
@@ -38,11 +38,13 @@ chrome.contextMenus.onClicked.addListener((info, tab) => {
   if (info.menuItemId !== MENU_ID || !info.srcUrl) return;
   // Opening the panel must happen in the click's user gesture, before any await.
   if (tab?.windowId !== undefined) void chrome.sidePanel.open({ windowId: tab.windowId });
-  void describe({ type: 'kimi-vl:describe', imageUrl: info.srcUrl, prompt: DEFAULT_PROMPT });
+  void describeImage({ type: 'kimi-vl:describe', imageUrl: info.srcUrl, prompt: DEFAULT_PROMPT });
 });
 
 chrome.runtime.onMessage.addListener((msg: DescribeRequest & { target?: string }, _sender, reply) => {
   if (msg?.type !== 'kimi-vl:describe' || msg.target === 'offscreen') return false;
-  describe(msg).then(reply, (e: Error) => reply({ ok: false, error: { name: e.name, message: e.message } }));
+  describeImage(msg).then(reply, (e: Error) =>
+    reply({ ok: false, error: { name: e.name, message: e.message } }),
+  );
   return true; // answered asynchronously
 });

@@ -12,7 +12,7 @@ declare namespace chrome {
           message: never,
           sender: unknown,
           sendResponse: (response: unknown) => void,
-        ) => boolean | undefined | void,
+        ) => unknown,
       ): void;
     };
     const onInstalled: { addListener(cb: () => void): void };

@@ -31,7 +31,7 @@ function stream(m: Omit<StreamMessage, 'type'>): void {
   chrome.runtime.sendMessage({ type: 'kimi-vl:stream', ...m } satisfies StreamMessage).catch(() => {});
 }
 
-async function describe(req: DescribeRequest & { requestId: number }): Promise<DescribeResponse> {
+async function describeImage(req: DescribeRequest & { requestId: number }): Promise<DescribeResponse> {
   const id = req.requestId;
   try {
     engine ??= loadEngine();
@@ -83,7 +83,7 @@ let tail: Promise<unknown> = Promise.resolve();
 chrome.runtime.onMessage.addListener(
   (msg: DescribeRequest & { target?: string; requestId: number }, _s, reply) => {
     if (msg?.target !== 'offscreen' || msg.type !== 'kimi-vl:describe') return false;
-    const run = tail.then(() => describe(msg));
+    const run = tail.then(() => describeImage(msg));
     tail = run;
     run.then(reply);
     return true;
