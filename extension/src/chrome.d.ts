@@ -8,11 +8,7 @@ declare namespace chrome {
     function sendMessage(message: unknown): Promise<any>;
     const onMessage: {
       addListener(
-        cb: (
-          message: never,
-          sender: unknown,
-          sendResponse: (response: unknown) => void,
-        ) => unknown,
+        cb: (message: never, sender: unknown, sendResponse: (response: unknown) => void) => unknown,
       ): void;
     };
     const onInstalled: { addListener(cb: () => void): void };
