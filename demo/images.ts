@@ -47,7 +47,12 @@ export function clearAttachments(): void {
   render();
 }
 
-export function initImageInputs(onError: (e: unknown) => void): void {
+/** Files that make up a checkpoint (config, shards, tokenizer) rather than images to attach. */
+function isModelDrop(files: File[]): boolean {
+  return files.some((f) => f.name === 'config.json' || f.name.endsWith('.safetensors'));
+}
+
+export function initImageInputs(onError: (e: unknown) => void, onModelFiles: (files: File[]) => void): void {
   const picker = document.querySelector<HTMLInputElement>('#image-input')!;
   picker.addEventListener('change', () => {
     attachImages(picker.files ?? [], onError);
@@ -68,7 +73,9 @@ export function initImageInputs(onError: (e: unknown) => void): void {
     ev.preventDefault();
     depth = 0;
     overlay.hidden = true;
-    attachImages(ev.dataTransfer?.files ?? [], onError);
+    const files = [...(ev.dataTransfer?.files ?? [])];
+    if (isModelDrop(files)) onModelFiles(files);
+    else attachImages(files, onError);
   });
   window.addEventListener('paste', (ev) => {
     const files = [...(ev.clipboardData?.files ?? [])];

@@ -190,7 +190,7 @@ async function registerServiceWorker(): Promise<void> {
 
 async function init(): Promise<void> {
   await registerServiceWorker();
-  initImageInputs(showError);
+  initImageInputs(showError, (files) => void loadModel(files, `dropped model (${files.length} files)`));
   $('#composer').addEventListener('submit', (ev) => {
     ev.preventDefault();
     void send();
