@@ -16,6 +16,26 @@ function cacheable(request) {
   return !url.pathname.endsWith('.safetensors');
 }
 
+// The page lists what it fetched before this worker controlled it (first visit).
+self.addEventListener('message', (event) => {
+  if (event.data?.type !== 'cache-urls') return;
+  event.waitUntil(
+    (async () => {
+      const cache = await caches.open(CACHE);
+      for (const url of event.data.urls) {
+        const request = new Request(url);
+        if (!cacheable(request) || (await cache.match(request))) continue;
+        try {
+          const response = await fetch(request);
+          if (response.ok) await cache.put(request, response);
+        } catch {
+          // offline already: nothing to add
+        }
+      }
+    })(),
+  );
+});
+
 self.addEventListener('fetch', (event) => {
   const { request } = event;
   if (!cacheable(request)) return;
