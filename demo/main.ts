@@ -147,6 +147,7 @@ async function send(): Promise<void> {
       meta.textContent = timingsText(done);
       out.append(meta);
       out.dataset.finish = done.finishReason;
+      out.scrollIntoView({ block: 'end' });
       history = [...history, turn, { role: 'assistant', content: done.answer }];
     }
   } catch (e) {

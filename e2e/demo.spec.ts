@@ -5,7 +5,10 @@
 import { expect, type Page, test } from '@playwright/test';
 
 const DEMO = '/demo/?model=/models/kimi-vl-tiny/';
-const shot = (page: Page, name: string) => page.screenshot({ path: `e2e/screenshots/${name}.png` });
+async function shot(page: Page, name: string): Promise<void> {
+  await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight)); // the newest message
+  await page.screenshot({ path: `e2e/screenshots/${name}.png` });
+}
 
 async function dropImage(page: Page): Promise<void> {
   const dt = await page.evaluateHandle(async () => {
@@ -83,8 +86,12 @@ test('demo: load with progress, image, streaming, stop, reasoning, offline', asy
     .poll(async () => Number(await second.getAttribute('data-tokens')), { timeout: 60_000 })
     .toBeGreaterThanOrEqual(3);
   await shot(page, 'demo-streaming');
-  const atStop = Number(await second.getAttribute('data-tokens'));
-  await page.click('#stop');
+  // Read the count and press Stop in one step, so no token can arrive in between.
+  const atStop = await page.evaluate(() => {
+    const n = Number(document.querySelector('.msg.assistant:last-of-type')?.getAttribute('data-tokens'));
+    document.querySelector<HTMLButtonElement>('#stop')!.click();
+    return n;
+  });
   await expect(second).toHaveAttribute('data-finish', 'abort', { timeout: 30_000 });
   expect(Number(await second.getAttribute('data-tokens'))).toBeLessThanOrEqual(atStop + 1);
   await expect(page.locator('#send')).toBeEnabled();

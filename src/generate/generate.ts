@@ -74,6 +74,8 @@ export async function generate(
   for (let step = 0; ; step++) {
     const id = await sampleOne(k, logits, sampling.repetitionPenalty === 1 ? null : history, req, step);
     logits = null as unknown as Tensor;
+    // A cancel that arrived while this token was computed drops it: nothing more reaches the caller.
+    if (req.isCancelled()) return result;
     if (first) req.timings.prefillDone(req.ids.length - cached);
     first = false;
     req.timings.tokenGenerated();
