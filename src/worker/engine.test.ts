@@ -3,6 +3,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ChatEvent } from '../generate/events.ts';
+import { IMAGE_PLACEHOLDER } from '../text/chat_template.ts';
+import { Tokenizer } from '../text/tokenizer.ts';
 import { Engine } from './engine.ts';
 
 const MODEL = new URL('../../public/models/kimi-vl-tiny/', import.meta.url).pathname;
@@ -117,6 +119,46 @@ describe('Engine (in-thread, reference backend)', () => {
     expect(b.filter((e) => e.type === 'token').map((e) => (e as { id: number }).id)).toEqual(
       golden.expected.new_tokens.slice(0, 2),
     );
+  });
+
+  it('chat with an image: decoded and encoded in the engine, placeholders expanded', async () => {
+    engine.resetConversation();
+    const c = JSON.parse(readFileSync(`${GOLDEN}cases/a-one-image/case.json`, 'utf8')) as {
+      images: string[];
+      image_grid_hws: [number, number][];
+    };
+    const png = readFileSync(`${GOLDEN}cases/a-one-image/${c.images[0]}`);
+    const text = await collect((id, on) =>
+      engine.chat(id, [{ role: 'user', content: 'what' }], { temperature: 0, maxTokens: 1 }, on),
+    );
+    const withImage = await collect((id, on) =>
+      engine.chat(
+        id,
+        [
+          {
+            role: 'user',
+            content: [
+              { type: 'image', image: new Uint8Array(png) },
+              { type: 'text', text: 'what' },
+            ],
+          },
+        ],
+        { temperature: 0, maxTokens: 2 },
+        on,
+      ),
+    );
+    const [h, w] = c.image_grid_hws[0]!;
+    const d0 = text.at(-1)!;
+    const d1 = withImage.at(-1)!;
+    if (d0.type !== 'done' || d1.type !== 'done') throw new Error('no done');
+    // <|media_start|>image<|media_content|> + (h·w/4)·<|media_pad|> + <|media_end|>
+    const extra = d1.usage.promptTokens - d0.usage.promptTokens;
+    const tok = Tokenizer.fromFiles(
+      readFileSync(`${MODEL}tiktoken.model`, 'utf8'),
+      readFileSync(`${MODEL}tokenizer_config.json`, 'utf8'),
+    );
+    expect(extra).toBe(tok.encode(IMAGE_PLACEHOLDER).length - 1 + (h * w) / 4);
+    expect(d1.timings.imageEncodeMs).toBeGreaterThan(0);
   });
 
   it('thinking: startThinking + thinkingBudget give reasoning then answer', async () => {
