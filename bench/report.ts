@@ -38,13 +38,20 @@ function kernelRows(r: BenchResult, dev: string): string[][] {
   );
 }
 
-/** Why we lose where ours/theirs > 1, and what to optimise. */
+/** Why we lose where ours/theirs > 1, and what to optimise (from how our kernels are written today). */
 export function whyWeLose(p: PeerRow): string {
   if (p.op === 'matvec')
-    return 'ours: one workgroup per output row, scalar loads; optimise: several rows per workgroup, vec4 loads, subgroup reductions';
+    return (
+      'ours: one workgroup per output row, reduced through workgroup memory with barriers (costly on a CPU adapter); ' +
+      'optimise: several rows per workgroup, subgroup reductions, vec4<u32> weight loads'
+    );
   if (p.op.startsWith('matmul'))
-    return 'ours: 64×64 register tile, no vec4 loads, f32 math, no subgroup matrix ops; optimise the tile and use shader-f16 where present';
-  return 'ours: one query tile per workgroup, scalar dot products; optimise: vec4 K/V loads, larger key blocks in workgroup memory';
+    return (
+      'ours: weights decoded per element in the inner loop (a q4 word once per 4 output rows), f32 math; ' +
+      'optimise: dequantise a weight tile once into workgroup memory and reuse it for every row, vec4 loads, ' +
+      'shader-f16 where present'
+    );
+  return 'ours: one 64-query tile per workgroup and head, scalar dot products; optimise: vec4 K/V loads, larger key blocks in workgroup memory';
 }
 
 function peerRows(r: BenchResult, dev: string): string[][] {
