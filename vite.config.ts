@@ -10,6 +10,7 @@ const root = import.meta.dirname;
 export default defineConfig(({ mode }) => {
   if (mode === 'lib') {
     return {
+      publicDir: false,
       build: {
         outDir: 'dist/lib',
         emptyOutDir: true,

@@ -75,9 +75,15 @@ export class KimiVLModel {
     return logits;
   }
 
-  /** One decode step: the token at position cache.pos → logits [1, V]. */
+  /**
+   * One decode step: the token at position cache.pos → logits [1, V]. A generated id is text even when it
+   * equals the media placeholder id, so it is embedded plainly (never spliced).
+   */
   step(k: Kernels, id: number, cache: KvCache): Tensor {
-    return this.prefill(k, [id], null, cache, true);
+    const x = this.language.embed(k, [id]); // [1, D]
+    const logits = this.language.forward(k, x, cache.pos, cache, { lastRowOnly: true, tokens: [id] }); // [1, V]
+    k.release(x);
+    return logits;
   }
 
   release(k: Kernels): void {
