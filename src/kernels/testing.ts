@@ -33,6 +33,14 @@ export function randn(n: number, seed: number, scale = 1): Float32Array {
   return out;
 }
 
+/** Uniform values in [−scale, scale). */
+export function randu(n: number, seed: number, scale = 1): Float32Array {
+  const r = rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = (r() * 2 - 1) * scale;
+  return out;
+}
+
 /** Encodes f32 values as a weight of the given storage dtype (shape [..., K]). */
 export function encodeWeight(values: Float32Array, shape: number[], dtype: WeightDType): HostWeight {
   if (dtype === 'q8' || dtype === 'q4') return { dtype, shape, bytes: quantize(dtype, values, shape) };

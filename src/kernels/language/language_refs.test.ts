@@ -1,20 +1,20 @@
 // The language references against independent formulations: HF's de-interleave + rotate_half RoPE,
 // naive (decompressed) MLA, a brute-force grouped router, and sampler properties.
 import { describe, expect, it } from 'vitest';
+import { rng as mulberry32, nmse, randu as randomF32 } from '../testing.ts';
 import { mlaAttentionRef } from './mla_attention.ref.ts';
 import { moeExpertsRef } from './moe_experts.ref.ts';
 import { moeRouteRef } from './moe_route.ref.ts';
 import { uniformForStep } from './rng.ts';
 import { ropeInvFreq, ropeRef, ropeYarnFromConfig } from './rope.ref.ts';
 import { applyRepetitionPenalty, nucleusMask, sampleRef } from './sample.ref.ts';
-import { mulberry32, nmse, randomF32 } from './test_util.ts';
 
 describe('rope', () => {
   it('gives the same q·k as HF de-interleave + rotate_half', () => {
     const P = 16;
     const theta = 800000;
-    const q = randomF32(P, 1);
-    const kk = randomF32(P, 2);
+    const q = randu(P, 1);
+    const kk = randu(P, 2);
     const hf = (x: Float32Array, pos: number) => {
       // x' = [x0, x2, …, x1, x3, …]; out = x'·cos + rotate_half(x')·sin with emb = cat(freqs, freqs)
       const xp = [
@@ -43,7 +43,7 @@ describe('rope', () => {
     }
   });
   it('touches only the rope slice of each head', () => {
-    const x = randomF32(2 * 3 * 10, 3);
+    const x = randu(2 * 3 * 10, 3);
     const y = ropeRef(x, 2, 30, { heads: 3, headStride: 10, offset: 4, ropeDim: 6, theta: 10000, pos0: 7 });
     for (let t = 0; t < 2; t++)
       for (let h = 0; h < 3; h++)
@@ -77,9 +77,9 @@ describe('mlaAttention (absorbed) vs naive decompressed attention', () => {
     const T = 4;
     const pos0 = 3;
     const ctx = 9;
-    const q = randomF32(T * d.heads * 9, 10);
-    const kvB = randomF32(d.heads * 11 * 7, 11);
-    const cache = randomF32(ctx * 11, 12);
+    const q = randu(T * d.heads * 9, 10);
+    const kvB = randu(d.heads * 11 * 7, 11);
+    const cache = randu(ctx * 11, 12);
     const got = mlaAttentionRef(q, kvB, cache, T, pos0, d);
     // naive: k_nope[j,h] = W_UK[h] c_j, v[j,h] = W_UV[h] c_j; scores over [k_nope | k_pe]
     const exp = new Float32Array(T * d.heads * d.v);
@@ -138,9 +138,9 @@ describe('moeRoute', () => {
     const D = 12;
     const T = 40;
     const cfg = { topK: 3, nGroup: 4, topkGroup: 2, normTopkProb: true, routedScalingFactor: 2.5 };
-    const x = randomF32(T * D, 21);
-    const gate = randomF32(E * D, 22);
-    const bias = randomF32(E, 23, 0.3);
+    const x = randu(T * D, 21);
+    const gate = randu(E * D, 22);
+    const bias = randu(E, 23, 0.3);
     const r = moeRouteRef(x, gate, bias, T, D, cfg);
     let differsFromUngrouped = 0;
     for (let t = 0; t < T; t++) {
@@ -167,10 +167,10 @@ describe('moeRoute', () => {
 describe('moeExperts', () => {
   it('equals a weighted sum of per-expert SwiGLUs', () => {
     const [E, I, D, T, A] = [5, 7, 6, 3, 2];
-    const x = randomF32(T * D, 31);
-    const g = randomF32(E * I * D, 32);
-    const u = randomF32(E * I * D, 33);
-    const dn = randomF32(E * D * I, 34);
+    const x = randu(T * D, 31);
+    const g = randu(E * I * D, 32);
+    const u = randu(E * I * D, 33);
+    const dn = randu(E * D * I, 34);
     const ids = Uint32Array.from([4, 0, 2, 2, 1, 3]);
     const w = Float32Array.from([0.7, 0.3, 1, 0.5, 0.25, 2]);
     const y = moeExpertsRef(x, ids, w, g, u, dn, T, A, D, I);
@@ -232,7 +232,7 @@ describe('sampler', () => {
     );
     const u = new Set(Array.from({ length: 100 }, (_, i) => uniformForStep(3, i)));
     expect(u.size).toBe(100);
-    const r = mulberry32(1);
+    const r = rng(1);
     expect(r()).not.toBe(r());
   });
 });
