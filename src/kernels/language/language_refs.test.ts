@@ -1,7 +1,7 @@
 // The language references against independent formulations: HF's de-interleave + rotate_half RoPE,
 // naive (decompressed) MLA, a brute-force grouped router, and sampler properties.
 import { describe, expect, it } from 'vitest';
-import { rng as mulberry32, nmse, randu as randomF32 } from '../testing.ts';
+import { nmse, randu, rng } from '../testing.ts';
 import { mlaAttentionRef } from './mla_attention.ref.ts';
 import { moeExpertsRef } from './moe_experts.ref.ts';
 import { moeRouteRef } from './moe_route.ref.ts';
