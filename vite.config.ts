@@ -45,6 +45,7 @@ export default defineConfig(({ mode }) => {
   }
   return {
     root: resolve(root, 'demo'),
+    appType: 'mpa', // no SPA fallback: a missing file is a 404, not index.html (the loader probes optional files)
     publicDir: resolve(root, 'public'),
     base: './',
     server: { fs: { allow: [root, resolve(root, '..')] } },
