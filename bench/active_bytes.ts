@@ -2,8 +2,9 @@
 // alone (independent of what the kernels report): every active parameter once — attention, norms, one
 // embedding row, the dense FFN or the router + the selected and shared experts, the final norm and the
 // lm_head — plus the latent KV cache once (the rows 0..pos of every layer).
-import type { WeightDType } from '../src/kernels/types.ts';
-import type { KimiVLConfig } from '../src/weights/config.ts';
+
+import type { KimiVLConfig } from '../src/config/config.ts';
+import type { WeightDType } from '../src/tensor/types.ts';
 
 /** Bytes of `rows` rows of K values in a storage form (kvq1 q8: 34 B per 32, q4: 18 B per 32). */
 export function rowBytes(dtype: WeightDType, rows: number, k: number): number {

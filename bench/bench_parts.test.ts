@@ -1,9 +1,9 @@
 // Byte accounting (against the memory plan's tensor table), synthetic weights, timing and the report.
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { bf16BitsToF32, f16BitsToF32 } from '../src/kernels/half.ts';
-import { dequantize } from '../src/kernels/quant_format.ts';
-import { parseConfig } from '../src/weights/config.ts';
+import { parseConfig } from '../src/config/config.ts';
+import { bf16BitsToF32, f16BitsToF32 } from '../src/tensor/half.ts';
+import { dequantize } from '../src/tensor/quant_format.ts';
 import { planMemory } from '../src/weights/memory_plan.ts';
 import { activeWeightBytes, attendKvBytes, minKvBytes, rowBytes } from './active_bytes.ts';
 import { renderMarkdown, renderSvg } from './report.ts';

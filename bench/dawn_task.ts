@@ -3,7 +3,7 @@
 // bench/dawn_run.ts so the WGSL `?raw` imports resolve exactly as in the browser. No peer: ONNX Runtime
 // Web's WebGPU backend needs a browser page.
 import { GpuRuntime } from '../src/gpu/runtime.ts';
-import type { HostWeight } from '../src/kernels/types.ts';
+import type { HostWeight } from '../src/tensor/types.ts';
 import { assembleWeights } from '../src/weights/checkpoint.ts';
 import { openCheckpointDir } from '../src/weights/node_source.ts';
 import { benchContext, kernelsSection, stackSection, tinySection } from './sections.ts';

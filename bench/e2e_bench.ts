@@ -1,10 +1,12 @@
 // End-to-end figures through KimiVLModel (browser side): image encode per image size, prefill tokens/s,
 // decode tokens/s, time to first token, and per decoded token the GPU submissions, readbacks and bytes
 // read (rt.stats) against the theoretical minimum from the config (bench/active_bytes.ts).
+
+import type { KimiVLConfig } from '../src/config/config.ts';
 import type { GpuRuntime } from '../src/gpu/runtime.ts';
-import type { HostWeight, Kernels, SamplingParams } from '../src/kernels/types.ts';
+import type { Kernels, SamplingParams } from '../src/kernels/types.ts';
 import { KimiVLModel } from '../src/model/kimi_vl.ts';
-import type { KimiVLConfig } from '../src/weights/config.ts';
+import type { HostWeight } from '../src/tensor/types.ts';
 import { activeWeightBytes, attendKvBytes, minKvBytes } from './active_bytes.ts';
 import { syntheticActivations } from './synthetic.ts';
 import { median } from './timing.ts';

@@ -2,7 +2,8 @@
 // MLA decode over the latent cache, varlen patch attention. Time is the median of wall-clock samples
 // around rt.sync() (bench/timing.ts); GB/s counts the bytes an op must read at least.
 import type { GpuRuntime } from '../src/gpu/runtime.ts';
-import type { Kernels, Tensor, WeightDType } from '../src/kernels/types.ts';
+import type { Kernels } from '../src/kernels/types.ts';
+import type { Tensor, WeightDType } from '../src/tensor/types.ts';
 import { syntheticActivations, syntheticWeight, weightBytes } from './synthetic.ts';
 import { type TimingOptions, timeRuns } from './timing.ts';
 import type { BenchConfig, KernelRow } from './types.ts';

@@ -3,10 +3,11 @@
 //   - a real-size layer stack built in code: Kimi-VL-A3B's own config with one MoonViT block at 1152,
 //     the projector, one dense and one MoE LM layer at 2048, random weights in the memory plan's dtypes.
 //     The vocabulary is cut to 4096 (the 163840-row lm_head is timed on its own in the kernel table).
+
+import { type KimiVLConfig, parseConfig } from '../src/config/config.ts';
 import { KimiVLError } from '../src/errors.ts';
-import type { HostWeight } from '../src/kernels/types.ts';
+import type { HostWeight } from '../src/tensor/types.ts';
 import { assembleWeights, openCheckpoint } from '../src/weights/checkpoint.ts';
-import { type KimiVLConfig, parseConfig } from '../src/weights/config.ts';
 import { type PlanQuant, planMemory } from '../src/weights/memory_plan.ts';
 import { urlFiles } from '../src/weights/url_files.ts';
 import { syntheticWeight } from './synthetic.ts';

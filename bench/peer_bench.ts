@@ -1,9 +1,9 @@
 // Side by side with ONNX Runtime Web's WebGPU backend on the same adapter, same page, same inputs:
 // our kernel and the peer's graph run the same shape; we report ours/theirs and how closely the two
 // outputs agree (so a ratio never compares different work).
-import { f16BitsToF32, f32ToF16Bits } from '../src/kernels/half.ts';
-import { quantLayout } from '../src/kernels/quant_format.ts';
-import type { Tensor } from '../src/kernels/types.ts';
+import { f16BitsToF32, f32ToF16Bits } from '../src/tensor/half.ts';
+import { quantLayout } from '../src/tensor/quant_format.ts';
+import type { Tensor } from '../src/tensor/types.ts';
 import { type BenchContext, fmtShape, REAL } from './kernel_bench.ts';
 import { attentionModel, matmulModel, matmulNBitsModel } from './peer_graphs.ts';
 import { type PeerInput, runPeer } from './peer_ort.ts';

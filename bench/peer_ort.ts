@@ -2,7 +2,7 @@
 // node_modules through the dev server: nothing is fetched from the internet. Inputs live on the GPU and
 // outputs stay there ('gpu-buffer'), so a timed run is the kernels plus ORT's own per-run overhead.
 import type * as OrtModule from 'onnxruntime-web';
-import { f16BitsToF32 } from '../src/kernels/half.ts';
+import { f16BitsToF32 } from '../src/tensor/half.ts';
 import { type Timing, type TimingOptions, timeRuns } from './timing.ts';
 
 type Ort = typeof OrtModule;

@@ -2,9 +2,9 @@
 // two CPU cores). Values are finite and small in every storage form, which is all a timing needs:
 //   f32: uniform ±0.05; f16/bf16: random mantissa and sign, magnitude 2^−7..2^−3;
 //   q8/q4: random quants with small f16 scales in the kvq1 layout (src/kernels/quant_format.ts).
-import { f32ToF16Bits } from '../src/kernels/half.ts';
-import { quantLayout } from '../src/kernels/quant_format.ts';
-import type { HostWeight, WeightDType } from '../src/kernels/types.ts';
+import { f32ToF16Bits } from '../src/tensor/half.ts';
+import { quantLayout } from '../src/tensor/quant_format.ts';
+import type { HostWeight, WeightDType } from '../src/tensor/types.ts';
 
 /** xorshift32 filling whole words. */
 function fillRandom(words: Uint32Array, seed: number): void {

@@ -2,8 +2,8 @@
 // needs, per component, from config.json alone (src/weights/memory_plan.ts), and what must be split
 // under a device's binding limits.
 import { readFile } from 'node:fs/promises';
+import { parseConfig } from '../config/config.ts';
 import { KimiVLError } from '../errors.ts';
-import { parseConfig } from '../weights/config.ts';
 import {
   type MemoryPlan,
   type PlanQuant,

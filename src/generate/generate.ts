@@ -2,9 +2,11 @@
 // then one token at a time: sample on the device, read back the 4-byte id (the only readback of a
 // step), feed it. Stops on a stop id, the token budget, the context budget, or cancellation, each
 // checked between tokens so a cancel lands within one token.
-import type { Kernels, Tensor } from '../kernels/types.ts';
+
+import type { Kernels } from '../kernels/types.ts';
 import type { KimiVLModel } from '../model/kimi_vl.ts';
 import type { KvCache } from '../model/kv_cache.ts';
+import type { Tensor } from '../tensor/types.ts';
 import type { ResolvedGenerateOptions } from './params.ts';
 import type { TimingRecorder } from './timings.ts';
 

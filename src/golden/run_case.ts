@@ -1,12 +1,14 @@
 // Runs one golden case through the engine's model code on any Kernels backend and checks every
 // expected tensor: image file → decode → preprocess → MoonViT → projector → LM prefill → 8 greedy steps.
+
+import type { ImageProcessorConfig } from '../config/config.ts';
 import { KimiVLError } from '../errors.ts';
-import type { Kernels, Tensor } from '../kernels/types.ts';
+import type { Kernels } from '../kernels/types.ts';
 import { KimiVLModel } from '../model/kimi_vl.ts';
+import type { Tensor } from '../tensor/types.ts';
 import { decodePng } from '../vision/png.ts';
 import { preprocessImages } from '../vision/preprocess.ts';
 import { assembleWeights, type CheckpointFiles, openCheckpoint } from '../weights/checkpoint.ts';
-import type { ImageProcessorConfig } from '../weights/config.ts';
 import { f32FromBytes, type GoldenCase, joinPath, parseCase } from './case.ts';
 import { argmax, checkExact, checkTensor, type TensorCheck } from './compare.ts';
 

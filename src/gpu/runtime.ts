@@ -8,7 +8,7 @@
 // - Device loss and uncaptured validation errors are remembered and thrown as typed errors at the next
 //   call, so a lost device never looks like a hang or a wrong answer.
 import { KimiVLError } from '../errors.ts';
-import type { DType, HostWeight } from '../kernels/types.ts';
+import type { DType, HostWeight } from '../tensor/types.ts';
 import { BufferPool } from './buffer_pool.ts';
 import { type AcquiredDevice, acquireDevice, type DeviceRequest, type GpuFeatures } from './device.ts';
 import { type Access, PipelineCache } from './pipelines.ts';

@@ -1,8 +1,8 @@
 // A tensor living in a GPU buffer. Activations are f32/u32 (4 bytes per element); weights keep their
 // storage form (bf16/f16 packed two per u32, q8/q4 in the kvq1 block layout).
 import { KimiVLError } from '../errors.ts';
-import { quantLayout } from '../kernels/quant_format.ts';
-import type { DType, Tensor } from '../kernels/types.ts';
+import { quantLayout } from '../tensor/quant_format.ts';
+import type { DType, Tensor } from '../tensor/types.ts';
 
 export class GpuTensor implements Tensor {
   constructor(

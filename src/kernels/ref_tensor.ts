@@ -1,9 +1,9 @@
 // Host-side tensor of the reference backend. Weights are widened to f32 once at upload (q8/q4 are
 // dequantised with quant_format.ts), so every reference op computes on exactly the values the GPU reads.
 import { KimiVLError } from '../errors.ts';
-import { widenToF32 } from './half.ts';
-import { dequantize } from './quant_format.ts';
-import type { DType, HostWeight, Tensor } from './types.ts';
+import { widenToF32 } from '../tensor/half.ts';
+import { dequantize } from '../tensor/quant_format.ts';
+import type { DType, HostWeight, Tensor } from '../tensor/types.ts';
 
 export class RefTensor implements Tensor {
   constructor(

@@ -4,9 +4,9 @@
 // NMSE ≤ 1e-6; router ids exact.
 import { GpuRuntime } from '../gpu/runtime.ts';
 import type { GpuTensor } from '../gpu/tensor.ts';
-import { f32ToBf16Bits, f32ToF16Bits } from './half.ts';
-import { quantize } from './quant_format.ts';
-import type { HostWeight, WeightDType } from './types.ts';
+import { f32ToBf16Bits, f32ToF16Bits } from '../tensor/half.ts';
+import { quantize } from '../tensor/quant_format.ts';
+import type { HostWeight, WeightDType } from '../tensor/types.ts';
 
 export const GUARD_WORD = 0x7fc0dead; // a NaN payload no kernel writes
 

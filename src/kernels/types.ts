@@ -5,30 +5,13 @@
 //     is read back until `read()` is awaited, so a forward pass never stalls on the GPU.
 //
 // Tensors are opaque handles. Activations are f32 row-major; ids are u32. Weights keep their storage
-// dtype (bf16/f16/f32 or the engine's block-quantised q8/q4, see src/kernels/quant_format.ts) and are
+// dtype (bf16/f16/f32 or the engine's block-quantised q8/q4, see src/tensor/quant_format.ts) and are
 // only ever the right-hand operand of a matmul-like op or the table of an embedding gather.
 //
 // Legend used in shape comments: T tokens, D width, M rows, K reduction, N outputs, E experts,
 // A active experts per token, H heads, L patches, V vocab.
 
-export type ActivationDType = 'f32' | 'u32';
-export type WeightDType = 'f32' | 'f16' | 'bf16' | 'q8' | 'q4';
-export type DType = ActivationDType | WeightDType;
-
-/** Opaque handle; each backend extends it with its storage. */
-export interface Tensor {
-  readonly shape: readonly number[];
-  readonly dtype: DType;
-}
-
-/** Weight bytes as they come from a checkpoint or a converted shard (little-endian). */
-export interface HostWeight {
-  dtype: WeightDType;
-  /** Logical shape, e.g. [N, K] for a linear layer or [E, N, K] for stacked experts. */
-  shape: number[];
-  /** bf16/f16/f32: the raw element bytes. q8/q4: the block layout of quant_format.ts. */
-  bytes: Uint8Array;
-}
+import type { HostWeight, Tensor } from '../tensor/types.ts';
 
 export type GeluForm = 'erf' | 'tanh';
 

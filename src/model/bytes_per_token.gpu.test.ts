@@ -4,12 +4,12 @@
 // Also: after warm-up a decode step creates no pipeline and no bind group (no per-token churn).
 import { describe, expect, test } from 'vitest';
 import { server } from 'vitest/browser';
+import type { KimiVLConfig } from '../config/config.ts';
 import { joinPath } from '../golden/case.ts';
 import { GpuRuntime } from '../gpu/runtime.ts';
 import { createGpuKernels } from '../kernels/gpu_kernels.ts';
-import type { HostWeight, WeightDType } from '../kernels/types.ts';
+import type { HostWeight, WeightDType } from '../tensor/types.ts';
 import { assembleWeights, openCheckpoint } from '../weights/checkpoint.ts';
-import type { KimiVLConfig } from '../weights/config.ts';
 import { urlFiles } from '../weights/url_files.ts';
 import { KimiVLModel } from './kimi_vl.ts';
 

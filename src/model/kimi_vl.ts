@@ -1,8 +1,10 @@
 // Kimi-VL end to end as pure math over the Kernels facade (spec §3):
 //   pixels → MoonViT → 2×2 merge + projector → features spliced at <|media_pad|> → MoE LM → logits.
 // Legend: T tokens, D text width, L patches (all images), F image features (L/4), V vocab.
-import type { Grid, HostWeight, Kernels, Tensor } from '../kernels/types.ts';
-import type { KimiVLConfig } from '../weights/config.ts';
+
+import type { KimiVLConfig } from '../config/config.ts';
+import type { Grid, Kernels } from '../kernels/types.ts';
+import type { HostWeight, Tensor } from '../tensor/types.ts';
 import { KvCache } from './kv_cache.ts';
 import { LanguageModel, loadLanguageWeights } from './language.ts';
 import {

@@ -1,9 +1,11 @@
 // Latent MLA KV cache (spec §9.4): per layer one f32 tensor [ctx, kvRank + rope] of c_norm | roped k_pe.
 // `pos` is how many rows hold valid positions; `tokens` remembers the ids behind them so a follow-up turn
 // prefills only what is new (prefix reuse).
+
+import type { TextConfig } from '../config/config.ts';
 import { KimiVLError } from '../errors.ts';
-import type { Kernels, Tensor } from '../kernels/types.ts';
-import type { TextConfig } from '../weights/config.ts';
+import type { Kernels } from '../kernels/types.ts';
+import type { Tensor } from '../tensor/types.ts';
 
 export type CacheKernels = Pick<Kernels, 'zeros' | 'release'>;
 

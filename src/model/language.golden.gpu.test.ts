@@ -4,14 +4,15 @@
 // image_features.bin, so vision is not involved. Golden files are fetched through Vite's /@fs/.
 import { describe, expect, test } from 'vitest';
 import { server } from 'vitest/browser';
+import type { KimiVLConfig } from '../config/config.ts';
 import { browserGoldenIO } from '../golden/browser_io.ts';
 import { f32FromBytes, type GoldenCase, type GoldenTensorRef, joinPath, parseCase } from '../golden/case.ts';
 import { createGpuCoreOps } from '../kernels/core/gpu_core_ops.ts';
 import { createGpuLanguageOps } from '../kernels/language/gpu_ops.ts';
 import { testRuntime } from '../kernels/testing.ts';
-import type { HostWeight, Kernels, Tensor } from '../kernels/types.ts';
+import type { Kernels } from '../kernels/types.ts';
+import type { HostWeight, Tensor } from '../tensor/types.ts';
 import { assembleWeights, openCheckpoint } from '../weights/checkpoint.ts';
-import type { KimiVLConfig } from '../weights/config.ts';
 import { KvCache } from './kv_cache.ts';
 import { LanguageModel, loadLanguageWeights } from './language.ts';
 

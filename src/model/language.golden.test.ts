@@ -4,11 +4,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { type KimiVLConfig, parseConfig } from '../config/config.ts';
 import { createRefCoreOps } from '../kernels/core/ref_core_ops.ts';
 import { createRefLanguageOps } from '../kernels/language/ref_ops.ts';
 import { argmaxRef } from '../kernels/language/sample.ref.ts';
-import type { Kernels, Tensor } from '../kernels/types.ts';
-import { type KimiVLConfig, parseConfig } from '../weights/config.ts';
+import type { Kernels } from '../kernels/types.ts';
+import type { Tensor } from '../tensor/types.ts';
 import { loadHostWeights } from '../weights/node_source.ts';
 import { type GoldenCase, listCases, maxRelError, readF32 } from './golden_io.test_util.ts';
 import { KvCache } from './kv_cache.ts';

@@ -7,16 +7,17 @@
 // reference widens routed experts one at a time (all 64 as f32 would need 2.2 GB in the page).
 import { describe, expect, test } from 'vitest';
 import { server } from 'vitest/browser';
+import { type KimiVLConfig, parseConfig } from '../config/config.ts';
 import { createGpuCoreOps } from '../kernels/core/gpu_core_ops.ts';
 import { createRefCoreOps } from '../kernels/core/ref_core_ops.ts';
-import { widenToF32 } from '../kernels/half.ts';
 import { createGpuLanguageOps } from '../kernels/language/gpu_ops.ts';
 import { moeExpertsRef } from '../kernels/language/moe_experts.ref.ts';
 import { createRefLanguageOps } from '../kernels/language/ref_ops.ts';
 import { asRef, RefTensor } from '../kernels/ref_tensor.ts';
 import { nmse, testRuntime } from '../kernels/testing.ts';
-import type { HostWeight, Kernels, Tensor } from '../kernels/types.ts';
-import { type KimiVLConfig, parseConfig } from '../weights/config.ts';
+import type { Kernels } from '../kernels/types.ts';
+import { widenToF32 } from '../tensor/half.ts';
+import type { HostWeight, Tensor } from '../tensor/types.ts';
 import { KvCache } from './kv_cache.ts';
 import { LanguageModel, loadLanguageWeights } from './language.ts';
 

@@ -3,12 +3,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/config.ts';
 import { isKimiVLError } from '../errors.ts';
 import { createRefCoreOps } from '../kernels/core/ref_core_ops.ts';
 import { createRefLanguageOps } from '../kernels/language/ref_ops.ts';
 import { argmaxRef } from '../kernels/language/sample.ref.ts';
 import type { Kernels } from '../kernels/types.ts';
-import { parseConfig } from '../weights/config.ts';
 import { loadHostWeights } from '../weights/node_source.ts';
 import { GOLDEN_DIR, maxRelError } from './golden_io.test_util.ts';
 import { KvCache } from './kv_cache.ts';

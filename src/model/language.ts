@@ -2,10 +2,12 @@
 // → final rmsnorm → lm_head. Pure math over the Kernels facade.
 //
 // Legend: T tokens, D hidden, V vocab, H heads, N qk_nope, P qk_rope, Vd v_head, R kv_lora_rank.
+
+import type { KimiVLConfig, TextConfig } from '../config/config.ts';
 import { KimiVLError } from '../errors.ts';
 import { ropeYarnFromConfig } from '../kernels/language/rope.ref.ts';
-import type { HostWeight, Kernels, RouterConfig, Tensor } from '../kernels/types.ts';
-import type { KimiVLConfig, TextConfig } from '../weights/config.ts';
+import type { Kernels, RouterConfig } from '../kernels/types.ts';
+import type { HostWeight, Tensor } from '../tensor/types.ts';
 import type { KvCache } from './kv_cache.ts';
 import { type MlaSettings, type MlaWeights, mlaForward } from './mla.ts';
 import { type MoeWeights, moeForward, type SwiGluWeights, swiGlu } from './moe.ts';

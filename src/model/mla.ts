@@ -2,7 +2,8 @@
 //
 // Legend: T tokens, D hidden, H heads, N qk_nope, P qk_rope, Vd v_head, R kv_lora_rank, Q q_lora_rank.
 import type { RopeOptionsExt, RopeYarn } from '../kernels/language/rope.ref.ts';
-import type { Kernels, MlaDims, Tensor } from '../kernels/types.ts';
+import type { Kernels, MlaDims } from '../kernels/types.ts';
+import type { Tensor } from '../tensor/types.ts';
 
 /** q_a_layernorm and kv_a_layernorm are built without eps, so they use the class default (golden README). */
 export const LATENT_NORM_EPS = 1e-6;

@@ -2,7 +2,9 @@
 // MoE with always-on shared experts (width moe_intermediate_size · n_shared_experts).
 //
 // Legend: T tokens, D hidden, I width, E routed experts, A active experts per token.
-import type { Kernels, RouterConfig, Tensor } from '../kernels/types.ts';
+
+import type { Kernels, RouterConfig } from '../kernels/types.ts';
+import type { Tensor } from '../tensor/types.ts';
 
 export interface SwiGluWeights {
   /** gate, up [I, D]; down [D, I]. */

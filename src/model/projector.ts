@@ -2,9 +2,11 @@
 // LayerNorm on each slot, then linear_1 → GELU (erf form) → linear_2.
 //
 // Legend: L patches (Σ h·w), N = L/4 merged tokens, D vision width (1152), 4D = 4608, Dt text width (2048).
+
+import type { KimiVLConfig } from '../config/config.ts';
 import { KimiVLError } from '../errors.ts';
-import type { CoreOps, Grid, HostWeight, Tensor } from '../kernels/types.ts';
-import type { KimiVLConfig } from '../weights/config.ts';
+import type { CoreOps, Grid } from '../kernels/types.ts';
+import type { HostWeight, Tensor } from '../tensor/types.ts';
 import { VISION_LN_EPS, type VisionKernels } from './vision.ts';
 
 export interface ProjectorWeights {

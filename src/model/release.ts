@@ -1,5 +1,7 @@
 // Frees every tensor reachable from a weights object (nested records and arrays), each once.
-import type { CoreOps, Tensor } from '../kernels/types.ts';
+
+import type { CoreOps } from '../kernels/types.ts';
+import type { Tensor } from '../tensor/types.ts';
 
 function isTensor(v: unknown): v is Tensor {
   return typeof v === 'object' && v !== null && 'shape' in v && 'dtype' in v;

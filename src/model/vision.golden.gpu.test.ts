@@ -4,12 +4,13 @@
 // Also: several images in one call give the same features as one image at a time (no cross-image leak).
 import { describe, expect, test } from 'vitest';
 import { server } from 'vitest/browser';
+import type { KimiVLConfig } from '../config/config.ts';
 import { createGpuCoreOps } from '../kernels/core/gpu_core_ops.ts';
 import { testRuntime } from '../kernels/testing.ts';
-import type { Grid, HostWeight } from '../kernels/types.ts';
+import type { Grid } from '../kernels/types.ts';
 import { createGpuVisionOps } from '../kernels/vision/gpu_ops.ts';
+import type { HostWeight } from '../tensor/types.ts';
 import { assembleWeights, openCheckpoint } from '../weights/checkpoint.ts';
-import type { KimiVLConfig } from '../weights/config.ts';
 import { urlFiles } from '../weights/url_files.ts';
 import { loadProjectorWeights, project, releaseProjectorWeights } from './projector.ts';
 import {

@@ -3,11 +3,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { parseConfig } from '../config/config.ts';
 import { GOLDEN_ROOT } from '../golden/location.ts';
 import { createRefCoreOps } from '../kernels/core/ref_core_ops.ts';
-import type { HostWeight } from '../kernels/types.ts';
 import { createRefVisionOps } from '../kernels/vision/ref_ops.ts';
-import { parseConfig } from '../weights/config.ts';
+import type { HostWeight } from '../tensor/types.ts';
 import { loadHostWeights } from '../weights/node_source.ts';
 import { loadProjectorWeights, project } from './projector.ts';
 import { encodeImages, loadVisionWeights } from './vision.ts';

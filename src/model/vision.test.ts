@@ -1,11 +1,11 @@
 // Model-level plumbing of the vision tower: weight loading checks, the position-table cache's ownership,
 // input shape checks. (The math is checked against the goldens in vision.golden.test.ts.)
 import { describe, expect, it } from 'vitest';
+import type { VisionConfig } from '../config/config.ts';
 import { createRefCoreOps } from '../kernels/core/ref_core_ops.ts';
 import { encodeWeight, randn } from '../kernels/testing.ts';
-import type { HostWeight, Tensor } from '../kernels/types.ts';
 import { createRefVisionOps } from '../kernels/vision/ref_ops.ts';
-import type { VisionConfig } from '../weights/config.ts';
+import type { HostWeight, Tensor } from '../tensor/types.ts';
 import {
   encodeImages,
   loadVisionWeights,

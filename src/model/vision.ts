@@ -3,9 +3,11 @@
 //
 // Legend: L patches of all images (Σ h·w), D vision width (1152), H heads (16), d head dim (72),
 // I MLP width (4304), P = 3·14·14 = 588 pixel values per patch.
+
+import type { VisionConfig } from '../config/config.ts';
 import { KimiVLError } from '../errors.ts';
-import type { CoreOps, Grid, HostWeight, Tensor, VisionOps } from '../kernels/types.ts';
-import type { VisionConfig } from '../weights/config.ts';
+import type { CoreOps, Grid, VisionOps } from '../kernels/types.ts';
+import type { HostWeight, Tensor } from '../tensor/types.ts';
 
 /** The ops the vision tower and projector use. */
 export type VisionKernels = CoreOps & VisionOps;

@@ -2,12 +2,14 @@
 // Node for timing): random bf16 weights at the real Kimi-VL sizes, and a reference over the reference
 // kernels that runs every patch through patch embed, position table and qkv (all feed K and V) but queries,
 // MLP and projector only for sampled merged tokens.
+
+import type { VisionConfig } from '../config/config.ts';
 import { createRefCoreOps } from '../kernels/core/ref_core_ops.ts';
-import { f32ToBf16Bits } from '../kernels/half.ts';
 import { asRef, RefTensor } from '../kernels/ref_tensor.ts';
-import type { Grid, HostWeight, Tensor } from '../kernels/types.ts';
+import type { Grid } from '../kernels/types.ts';
 import { createRefVisionOps } from '../kernels/vision/ref_ops.ts';
-import type { VisionConfig } from '../weights/config.ts';
+import { f32ToBf16Bits } from '../tensor/half.ts';
+import type { HostWeight, Tensor } from '../tensor/types.ts';
 
 // Seeded normals and bf16 encoding, local so this module does not pull the GPU runtime into Node.
 function randn(n: number, seed: number, scale = 1): Float32Array {

@@ -2,7 +2,7 @@
 // decode the case's images, preprocess with the model's preprocessor_config.json, compare with
 // expected.pixel_values, image_grid_hws, images_info and the placeholder count in input_ids.
 // File access is injected, so the same check runs in Node (fs) and in the browser (fetch).
-import { parsePreprocessorConfig } from '../weights/config.ts';
+import { parsePreprocessorConfig } from '../config/config.ts';
 import type { RgbaImage } from './image.ts';
 import { decodePng } from './png.ts';
 import { preprocessImages } from './preprocess.ts';

@@ -4,8 +4,9 @@
 //
 // Legend: W×H original size, W'×H' resized, W''×H'' padded, p patch size (14),
 // h×w patch grid (H''/p × W''/p), P = h·w patches.
+
+import type { ImageProcessorConfig } from '../config/config.ts';
 import { KimiVLError } from '../errors.ts';
-import type { ImageProcessorConfig } from '../weights/config.ts';
 import type { RgbaImage } from './image.ts';
 import { pilResizeBicubic } from './pil_resize.ts';
 

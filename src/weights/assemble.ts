@@ -7,11 +7,12 @@
 //                norms, router, router bias, vision and projector keep their stored dtype.
 //   f16 'vision': bf16 vision/projector weights → f16.  f16 'all': every bf16 weight → f16.
 //   A converted checkpoint (engine names) passes through as stored unless a change is asked for.
+
+import type { KimiVLConfig } from '../config/config.ts';
 import { KimiVLError } from '../errors.ts';
-import type { QuantType } from '../kernels/quant_format.ts';
-import type { HostWeight, WeightDType } from '../kernels/types.ts';
+import type { QuantType } from '../tensor/quant_format.ts';
+import type { HostWeight, WeightDType } from '../tensor/types.ts';
 import type { TensorInfo, TensorSource } from './checkpoint.ts';
-import type { KimiVLConfig } from './config.ts';
 import { type WeightSpec, weightTable } from './names.ts';
 import { type FloatDType, quantizeStacked, quantizeWeight, toF16 } from './quantize_weights.ts';
 import { SAFETENSORS_TO_WEIGHT } from './safetensors.ts';

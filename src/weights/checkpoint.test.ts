@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/config.ts';
 import { GOLDEN_MODELS } from '../golden/location.ts';
 import { checkTensorsAgainstConfig, type TensorInfo, type TensorSource } from './checkpoint.ts';
-import { parseConfig } from './config.ts';
 import { weightTable } from './names.ts';
 import { loadHostWeights, openCheckpointDir } from './node_source.ts';
 

@@ -6,13 +6,14 @@
 // Two layouts are accepted:
 //   - Hugging Face: model.safetensors.index.json + shards (or one model.safetensors), HF names.
 //   - kimi-vl-web converted (manifest.ts): kimi-vl-manifest.json + shards, engine names.
-import { KimiVLError } from '../errors.ts';
+
 import {
   type ImageProcessorConfig,
   type KimiVLConfig,
   parseConfig,
   parsePreprocessorConfig,
-} from './config.ts';
+} from '../config/config.ts';
+import { KimiVLError } from '../errors.ts';
 import { checkIndexAgainstShards, INDEX_FILE, parseIndexJson } from './index_json.ts';
 import { checkManifestAgainstShards, MANIFEST_FILE, type Manifest, parseManifest } from './manifest.ts';
 import { isIgnoredHfTensor, weightTable } from './names.ts';

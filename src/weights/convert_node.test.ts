@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseByteSize } from '../cli/convert.ts';
 import { GOLDEN_MODELS } from '../golden/location.ts';
-import { widenToF32 } from '../kernels/half.ts';
+import { widenToF32 } from '../tensor/half.ts';
 import { assembleOptionsFor, convertCheckpoint } from './convert_node.ts';
 import { MANIFEST_FILE } from './manifest.ts';
 import { loadHostWeights, openCheckpointDir } from './node_source.ts';

@@ -6,13 +6,14 @@
 //
 //   const m = await loadModel('moonshotai/Kimi-VL-A3B-Instruct', { quant: 'q4', onProgress, signal });
 //   for await (const [name, w] of m.weights()) kernels.uploadWeight(w);
+
+import type { ImageProcessorConfig, KimiVLConfig } from '../config/config.ts';
 import { isKimiVLError, KimiVLError } from '../errors.ts';
-import type { HostWeight } from '../kernels/types.ts';
+import type { HostWeight } from '../tensor/types.ts';
 import { type AssembleOptions, assembleWeights } from './assemble.ts';
 import { ModelCacheEntry, opfsAvailable } from './cache.ts';
 import { localFiles } from './cache_files.ts';
 import { type OpenedCheckpoint, openCheckpoint } from './checkpoint.ts';
-import type { ImageProcessorConfig, KimiVLConfig } from './config.ts';
 import { abortError, type TransportOptions } from './fetch.ts';
 import { convertedForm, convertedId, convertIntoCache } from './load_convert.ts';
 import { type ProgressCallback, ProgressTracker } from './load_progress.ts';

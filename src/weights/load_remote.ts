@@ -8,6 +8,8 @@
 // A validation failure (ConfigError, SafetensorsError, CheckpointError) deletes the model's entry so
 // nothing untrusted stays; a transport failure (DownloadError, AbortError, QuotaError) keeps the
 // partial bytes for the next attempt, with the record not complete.
+
+import { parseConfig } from '../config/config.ts';
 import { isKimiVLError, KimiVLError } from '../errors.ts';
 import type { ModelCacheEntry } from './cache.ts';
 import { cacheEntryFiles } from './cache_files.ts';
@@ -19,7 +21,6 @@ import {
   PREPROCESSOR_FILE,
   SINGLE_FILE,
 } from './checkpoint.ts';
-import { parseConfig } from './config.ts';
 import { abortError, downloadToCache, headFile, isNotFound, type TransportOptions } from './fetch.ts';
 import { INDEX_FILE, parseIndexJson } from './index_json.ts';
 import { type ProgressTracker, runBounded } from './load_progress.ts';

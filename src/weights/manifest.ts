@@ -13,7 +13,7 @@
 // headers are still complete safetensors headers (dtypes KVQ8/KVQ4 for quantised blobs), so the
 // same reader checks them; the manifest must agree with them exactly.
 import { KimiVLError } from '../errors.ts';
-import type { WeightDType } from '../kernels/types.ts';
+import type { WeightDType } from '../tensor/types.ts';
 import { isPlainFileName } from './index_json.ts';
 import {
   SAFETENSORS_TO_WEIGHT,

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/config.ts';
 import { GOLDEN_MODELS } from '../golden/location.ts';
-import { quantLayout } from '../kernels/quant_format.ts';
-import { parseConfig } from './config.ts';
+import { quantLayout } from '../tensor/quant_format.ts';
 import { planFitsDevice, planMemory, WEBGPU_DEFAULT_LIMITS } from './memory_plan.ts';
 import { loadHostWeights } from './node_source.ts';
 

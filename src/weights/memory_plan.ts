@@ -6,10 +6,11 @@
 // embedding, vision/projector become f16; 'f16' turns every bf16 weight into f16; 'bf16' keeps the
 // checkpoint's dtypes. Stored dtypes are assumed bf16, except the router bias (f32 in real
 // checkpoints). GPU buffers are rounded up to 4 bytes (WebGPU copy/binding granularity).
-import { QUANT_BLOCK, quantBlockBytes, quantLayout } from '../kernels/quant_format.ts';
-import type { WeightDType } from '../kernels/types.ts';
+
+import type { KimiVLConfig } from '../config/config.ts';
+import { QUANT_BLOCK, quantBlockBytes, quantLayout } from '../tensor/quant_format.ts';
+import type { WeightDType } from '../tensor/types.ts';
 import { type AssembleOptions, assembledDType } from './assemble.ts';
-import type { KimiVLConfig } from './config.ts';
 import { elementCount, type WeightSpec, weightTable } from './names.ts';
 import { tensorByteSize, WEIGHT_TO_SAFETENSORS } from './safetensors.ts';
 

@@ -4,7 +4,7 @@
 // Engine conventions: Linear weights stay [out, in]; the patch-embedding conv [D, 3, p, p] is viewed
 // as [D, 3·p·p] ((c, y, x) order); experts are stacked per layer and projection into [E, out, in]
 // (HF experts 0..E−1 in order), so one dispatch serves every selected expert.
-import type { KimiVLConfig } from './config.ts';
+import type { KimiVLConfig } from '../config/config.ts';
 
 /** Which part of the model a weight belongs to (for the memory plan and dtype policy). */
 export type WeightPart =

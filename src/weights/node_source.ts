@@ -5,8 +5,8 @@ import { createReadStream } from 'node:fs';
 import { access, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KimiVLError } from '../errors.ts';
-import type { QuantType } from '../kernels/quant_format.ts';
-import type { HostWeight } from '../kernels/types.ts';
+import type { QuantType } from '../tensor/quant_format.ts';
+import type { HostWeight } from '../tensor/types.ts';
 import { type AssembleOptions, assembleWeights } from './assemble.ts';
 import {
   type CheckpointFiles,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GOLDEN_MODELS } from '../golden/location.ts';
-import { f16BitsToF32, f32ToBf16Bits, widenToF32 } from '../kernels/half.ts';
-import { dequantize, QUANT_BLOCK, type QuantType, quantize, quantLayout } from '../kernels/quant_format.ts';
+import { f16BitsToF32, f32ToBf16Bits, widenToF32 } from '../tensor/half.ts';
+import { dequantize, QUANT_BLOCK, type QuantType, quantize, quantLayout } from '../tensor/quant_format.ts';
 import { loadHostWeights } from './node_source.ts';
 import { quantizationError, quantizeStacked, toF16 } from './quantize_weights.ts';
 

@@ -2,8 +2,8 @@
 // f16, experts quantised one at a time straight into the stacked layout, and the error figures a
 // quantisation costs (reported by tests and by `kimi-vl convert`).
 import { KimiVLError } from '../errors.ts';
-import { f32ToF16Bits, widenToF32 } from '../kernels/half.ts';
-import { dequantize, type QuantType, quantize, quantLayout } from '../kernels/quant_format.ts';
+import { f32ToF16Bits, widenToF32 } from '../tensor/half.ts';
+import { dequantize, type QuantType, quantize, quantLayout } from '../tensor/quant_format.ts';
 
 export type FloatDType = 'bf16' | 'f16' | 'f32';
 

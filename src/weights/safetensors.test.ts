@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GOLDEN_MODELS } from '../golden/location.ts';
-import { quantLayout } from '../kernels/quant_format.ts';
+import { quantLayout } from '../tensor/quant_format.ts';
 import { type BadCheckpoint, makeBadCheckpoints } from './fixtures/bad_checkpoints.ts';
 import { openCheckpointDir } from './node_source.ts';
 import {

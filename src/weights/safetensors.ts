@@ -12,8 +12,8 @@
 // KVQ8 and KVQ4 are blobs in the kvq1 block format (src/kernels/quant_format.ts) whose `shape` is the
 // logical shape of the weight and whose byte size is quantLayout(shape).totalBytes.
 import { KimiVLError } from '../errors.ts';
-import { quantLayout } from '../kernels/quant_format.ts';
-import type { WeightDType } from '../kernels/types.ts';
+import { quantLayout } from '../tensor/quant_format.ts';
+import type { WeightDType } from '../tensor/types.ts';
 
 export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 

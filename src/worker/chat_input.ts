@@ -1,12 +1,13 @@
 // A chat request's messages → what the model consumes: every image decoded and preprocessed (in the
 // engine's thread: the page only transferred bytes/bitmaps), and the prompt ids with each image's
 // placeholder expanded to its feature count.
+
+import type { ImageProcessorConfig } from '../config/config.ts';
 import { KimiVLError } from '../errors.ts';
 import { buildPromptIds, type ChatMessage, type ContentPart, type Role } from '../text/chat_template.ts';
 import type { Tokenizer } from '../text/tokenizer.ts';
 import { decodeImage, type ImageInput } from '../vision/decode.ts';
 import { type PreprocessedBatch, preprocessImages } from '../vision/preprocess.ts';
-import type { ImageProcessorConfig } from '../weights/config.ts';
 
 /** An image as it crosses the worker boundary (structured-clonable; bitmaps and buffers transferred). */
 export type WireImage = Blob | ArrayBuffer | Uint8Array | ImageBitmap | ImageData | string;

@@ -1,6 +1,8 @@
 // The engine behind the worker boundary. The page talks to it through comlink (src/api/); tests and the
 // CLI harness construct it directly in-thread. Every public method takes and returns structured-clonable
 // values (or comlink proxies for streaming callbacks). Requests run one at a time (RequestQueue).
+
+import type { ImageProcessorConfig } from '../config/config.ts';
 import { isKimiVLError, KimiVLError } from '../errors.ts';
 import type { ChatEvent, DoneEvent } from '../generate/events.ts';
 import { type AdapterDescription, describeAdapter, requestAdapter } from '../gpu/device.ts';
@@ -11,7 +13,6 @@ import type { Kernels } from '../kernels/types.ts';
 import { KimiVLModel } from '../model/kimi_vl.ts';
 import type { KvCache } from '../model/kv_cache.ts';
 import { loadTokenizerFromUrl, Tokenizer } from '../text/tokenizer.ts';
-import type { ImageProcessorConfig } from '../weights/config.ts';
 import { type LoadProgress, loadModel, type ModelSource } from '../weights/load.ts';
 import { buildChatInput, validateMessages, type WireMessage } from './chat_input.ts';
 import { RequestQueue } from './request_queue.ts';

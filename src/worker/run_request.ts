@@ -6,7 +6,7 @@ import { TextEventStream } from '../generate/events.ts';
 import { generate } from '../generate/generate.ts';
 import { type GenerateOptions, resolveGenerateOptions } from '../generate/params.ts';
 import { TimingRecorder } from '../generate/timings.ts';
-import type { Tensor } from '../kernels/types.ts';
+import type { Tensor } from '../tensor/types.ts';
 import { StreamingDetokenizer } from '../text/detokenizer.ts';
 import { THINK_END, THINK_START, ThinkingSplitter } from '../text/thinking.ts';
 import type { Tokenizer } from '../text/tokenizer.ts';

@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
+import type { WeightDType } from '../../tensor/types.ts';
 import { hostWeightToF32 } from '../ref_tensor.ts';
 import { encodeWeight, expectGuardsIntact, firstMismatch, nmse, randn, testRuntime } from '../testing.ts';
-import type { WeightDType } from '../types.ts';
 import { addRef, geluRef, siluMulRef } from './elementwise.ref.ts';
 import { embeddingRef, sliceColsRef, spliceRowsRef } from './gather.ref.ts';
 import { createGpuCoreOps } from './gpu_core_ops.ts';

@@ -1,8 +1,9 @@
 // CoreOps on the GPU backend: each method forwards to its op module.
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import { asGpu } from '../../gpu/tensor.ts';
-import { widenToF32 } from '../half.ts';
-import type { CoreOps, HostWeight } from '../types.ts';
+import { widenToF32 } from '../../tensor/half.ts';
+import type { HostWeight } from '../../tensor/types.ts';
+import type { CoreOps } from '../types.ts';
 import { add, gelu, siluMul } from './elementwise.ts';
 import { embedding, sliceCols, sliceRows, spliceRows } from './gather.ts';
 import { matmul } from './matmul.ts';

@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { GpuRuntime } from '../../gpu/runtime.ts';
+import type { WeightDType } from '../../tensor/types.ts';
 import { hostWeightToF32 } from '../ref_tensor.ts';
 import { encodeWeight, expectGuardsIntact, nmse, randn, testRuntime } from '../testing.ts';
-import type { WeightDType } from '../types.ts';
 import { matmulRef } from './matmul.ref.ts';
 import { matmul } from './matmul.ts';
 

@@ -8,8 +8,8 @@ import matvecSource from '../../../shaders/matvec.wgsl?raw';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import { type GpuTensor, storageBytes } from '../../gpu/tensor.ts';
 import { defineUniforms } from '../../gpu/uniforms.ts';
-import { quantLayout } from '../quant_format.ts';
-import type { WeightDType } from '../types.ts';
+import { quantLayout } from '../../tensor/quant_format.ts';
+import type { WeightDType } from '../../tensor/types.ts';
 import { checkShape } from './ref_core_ops.ts';
 
 const Params = defineUniforms('MatmulParams', {

@@ -1,7 +1,8 @@
 // CoreOps on the reference backend: shape checks, then the *.ref.ts loops.
 import { KimiVLError } from '../../errors.ts';
+import type { HostWeight, Tensor } from '../../tensor/types.ts';
 import { asRef, hostWeightToF32, numel, RefTensor, rowsCols } from '../ref_tensor.ts';
-import type { CoreOps, GeluForm, HostWeight, Tensor } from '../types.ts';
+import type { CoreOps, GeluForm } from '../types.ts';
 import { addRef, geluRef, siluMulRef } from './elementwise.ref.ts';
 import { embeddingRef, sliceColsRef, spliceRowsRef } from './gather.ref.ts';
 import { matmulRef } from './matmul.ref.ts';

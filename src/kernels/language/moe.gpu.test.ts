@@ -1,9 +1,10 @@
 // moeRoute and moeExperts on the GPU vs the references. Router ids exact (the random data here keeps
 // every decision's margin far above f32 rounding); experts NMSE (matmul class) on dequantised weights.
 import { describe, expect, test } from 'vitest';
+import type { WeightDType } from '../../tensor/types.ts';
 import { hostWeightToF32 } from '../ref_tensor.ts';
 import { encodeWeight, expectGuardsIntact, nmse, randn, testRuntime } from '../testing.ts';
-import type { RouterConfig, WeightDType } from '../types.ts';
+import type { RouterConfig } from '../types.ts';
 import { moeExpertsRef } from './moe_experts.ref.ts';
 import { moeExperts } from './moe_experts.ts';
 import { moeRouteRef } from './moe_route.ref.ts';

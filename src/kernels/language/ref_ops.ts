@@ -1,7 +1,9 @@
 // LanguageOps + SamplingOps on the reference backend: shape checks, then the *.ref.ts loops.
+
+import type { Tensor } from '../../tensor/types.ts';
 import { checkShape } from '../core/ref_core_ops.ts';
 import { asRef, numel, RefTensor, rowsCols } from '../ref_tensor.ts';
-import type { LanguageOps, SamplingOps, Tensor } from '../types.ts';
+import type { LanguageOps, SamplingOps } from '../types.ts';
 import { kvCacheWriteRef } from './kv_cache_write.ref.ts';
 import { mlaAttentionRef } from './mla_attention.ref.ts';
 import { moeExpertsRef } from './moe_experts.ref.ts';

@@ -1,7 +1,7 @@
 // Interleaved RoPE of DeepSeek-V3 on the raw layout (spec §9.3): pair (x[o+2i], x[o+2i+1]) rotates by
 // pos·invFreq_i. HF de-interleaves then rotates halves; applied to q_pe and k_pe alike this gives the
 // same dot products, so the cache keeps the raw layout.
-import type { RopeScaling } from '../../weights/config.ts';
+import type { RopeScaling } from '../../config/config.ts';
 
 export interface RopeOptions {
   heads: number;

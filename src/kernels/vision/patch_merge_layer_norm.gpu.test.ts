@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
+import type { WeightDType } from '../../tensor/types.ts';
 import { hostWeightToF32 } from '../ref_tensor.ts';
 import { encodeWeight, expectGuardsIntact, nmse, randn, testRuntime } from '../testing.ts';
-import type { Grid, WeightDType } from '../types.ts';
+import type { Grid } from '../types.ts';
 import { GpuTableCache } from './gpu_table_cache.ts';
 import { totalPatches } from './grids.ts';
 import { patchMergeLayerNormRef } from './patch_merge_layer_norm.ref.ts';

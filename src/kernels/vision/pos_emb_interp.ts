@@ -4,8 +4,9 @@ import { KimiVLError } from '../../errors.ts';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import { type GpuTensor, storageBytes } from '../../gpu/tensor.ts';
 import { defineUniforms } from '../../gpu/uniforms.ts';
+import type { WeightDType } from '../../tensor/types.ts';
 import { WEIGHT_DEFINE } from '../core/matmul.ts';
-import type { Grid, WeightDType } from '../types.ts';
+import type { Grid } from '../types.ts';
 import { patchOffsets } from './grids.ts';
 import { posEmbInterpShapes } from './vision_shapes.ts';
 

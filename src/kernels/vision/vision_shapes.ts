@@ -1,8 +1,9 @@
 // Shape checks shared by the reference and GPU vision ops, so both backends refuse the same inputs
 // with the same messages. Each returns the sizes the op needs.
 import { KimiVLError } from '../../errors.ts';
+import type { Tensor } from '../../tensor/types.ts';
 import { numel } from '../ref_tensor.ts';
-import type { Grid, Tensor } from '../types.ts';
+import type { Grid } from '../types.ts';
 import { checkGrids, totalPatches } from './grids.ts';
 
 function fail(op: string, detail: string): never {

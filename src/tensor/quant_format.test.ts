@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
+import { randn } from '../kernels/testing.ts';
 import { f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from './half.ts';
 import { dequantize, quantize, quantLayout } from './quant_format.ts';
-import { randn } from './testing.ts';
 
 describe('kvq1 block quantisation', () => {
   test('layout: blocks of 32 along K, partial last block padded, u32-aligned scales', () => {
