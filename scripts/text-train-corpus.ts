@@ -1,6 +1,7 @@
 // The mixed corpus the test vocabularies are learned from (scripts/make-test-vocab.ts): hand-written
 // passages in several scripts plus deterministic synthetic text, so that the learned merges cover
 // English words with leading spaces, CJK runs, code, digits, emoji and whitespace runs.
+import { mulberry32 } from '../src/testing/random.ts';
 
 const PASSAGES: string[] = [
   `The quick brown fox jumps over the lazy dog. It's a sentence that uses every letter; we've all
@@ -87,18 +88,6 @@ const CODE = [
   'x += 1',
 ];
 const EMOJI = ['😀', '🎉', '👍🏽', '👩‍💻', '❤️', '🚀', '🇯🇵', '✨'];
-
-/** mulberry32: a tiny seeded PRNG so the corpus (and therefore the vocabulary) is reproducible. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick<T>(rand: () => number, items: readonly T[]): T {
   return items[Math.floor(rand() * items.length)]!;

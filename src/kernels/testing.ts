@@ -1,55 +1,12 @@
-// Test helpers shared by every kernel test: seeded data, weight encodings, error metrics, guard words.
+// Test helpers shared by every kernel test: error metrics, guard words, the test runtime (seeded data and
+// weight encodings are in src/testing/random.ts).
 // Tolerances by op class (design.md): elementwise allclose(atol 1e-6, rtol 1e-5); row reductions
 // NMSE ≤ 1e-6; matmul/attention NMSE ≤ 5e-4; quantised matmul vs the reference on dequantised weights
 // NMSE ≤ 1e-6; router ids exact.
 import { GpuRuntime } from '../gpu/runtime.ts';
 import type { GpuTensor } from '../gpu/tensor.ts';
-import { f32ToBf16Bits, f32ToF16Bits } from '../tensor/half.ts';
-import { quantize } from '../tensor/quant_format.ts';
-import type { HostWeight, WeightDType } from '../tensor/types.ts';
 
 export const GUARD_WORD = 0x7fc0dead; // a NaN payload no kernel writes
-
-/** Mulberry32: small, fast, seeded. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function randn(n: number, seed: number, scale = 1): Float32Array {
-  const r = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    // Box–Muller
-    const u = Math.max(r(), 1e-12);
-    out[i] = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r()) * scale;
-  }
-  return out;
-}
-
-/** Uniform values in [−scale, scale). */
-export function randu(n: number, seed: number, scale = 1): Float32Array {
-  const r = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = (r() * 2 - 1) * scale;
-  return out;
-}
-
-/** Encodes f32 values as a weight of the given storage dtype (shape [..., K]). */
-export function encodeWeight(values: Float32Array, shape: number[], dtype: WeightDType): HostWeight {
-  if (dtype === 'q8' || dtype === 'q4') return { dtype, shape, bytes: quantize(dtype, values, shape) };
-  if (dtype === 'f32') return { dtype, shape, bytes: new Uint8Array(values.buffer.slice(0)) };
-  const bits = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++)
-    bits[i] = dtype === 'bf16' ? f32ToBf16Bits(values[i]!) : f32ToF16Bits(values[i]!);
-  return { dtype, shape, bytes: new Uint8Array(bits.buffer) };
-}
 
 export function nmse(got: ArrayLike<number>, want: ArrayLike<number>): number {
   let num = 0;

@@ -6,9 +6,10 @@
 import { describe, expect, test } from 'vitest';
 import { createGpuCoreOps } from '../kernels/core/gpu_core_ops.ts';
 import { matmulRef } from '../kernels/core/matmul.ref.ts';
-import { nmse, randn, rng, testRuntime } from '../kernels/testing.ts';
+import { nmse, testRuntime } from '../kernels/testing.ts';
 import type { Grid } from '../kernels/types.ts';
 import { createGpuVisionOps } from '../kernels/vision/gpu_ops.ts';
+import { mulberry32, randn } from '../testing/random.ts';
 import { loadProjectorWeights, project, releaseProjectorWeights } from './projector.ts';
 import { encodeImages, loadVisionWeights, releaseVisionWeights, type VisionKernels } from './vision.ts';
 import {
@@ -53,7 +54,7 @@ async function compareOnImage(
     [half >> 1, half >> 1],
   ] as Array<[number, number]>)
     addToken(t);
-  const r = rng(seed);
+  const r = mulberry32(seed);
   while (tokens.length < want) addToken([Math.floor(r() * half), Math.floor(r() * half)]);
 
   const rt = await testRuntime();

@@ -10,27 +10,7 @@ import type { Grid } from '../kernels/types.ts';
 import { createRefVisionOps } from '../kernels/vision/ref_ops.ts';
 import { f32ToBf16Bits } from '../tensor/half.ts';
 import type { HostWeight, Tensor } from '../tensor/types.ts';
-
-// Seeded normals and bf16 encoding, local so this module does not pull the GPU runtime into Node.
-function randn(n: number, seed: number, scale = 1): Float32Array {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++)
-    out[i] = Math.sqrt(-2 * Math.log(Math.max(next(), 1e-12))) * Math.cos(2 * Math.PI * next()) * scale;
-  return out;
-}
-
-function bf16Weight(values: Float32Array, shape: number[]): HostWeight {
-  const bits = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) bits[i] = f32ToBf16Bits(values[i]!);
-  return { dtype: 'bf16', shape, bytes: new Uint8Array(bits.buffer) };
-}
+import { encodeWeight, randn } from '../testing/random.ts';
 
 import { loadProjectorWeights, project } from './projector.ts';
 import { loadVisionWeights, VISION_LN_EPS, VISION_ROPE_THETA, type VisionKernels } from './vision.ts';
@@ -60,7 +40,7 @@ export function randomHostWeights(seed: number): Map<string, HostWeight> {
     const n = shape.reduce((a, b) => a * b, 1);
     const v = randn(n, s++, scale);
     if (offset) for (let i = 0; i < n; i++) v[i]! += offset;
-    host.set(name, bf16Weight(v, shape));
+    host.set(name, encodeWeight(v, shape, 'bf16'));
   };
   const linear = (name: string, n: number, k: number) => {
     add(`${name}.weight`, [n, k], 1 / Math.sqrt(k));

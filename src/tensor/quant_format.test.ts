@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { randn } from '../kernels/testing.ts';
+import { randn } from '../testing/random.ts';
 import { f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from './half.ts';
 import { dequantize, quantize, quantLayout } from './quant_format.ts';
 

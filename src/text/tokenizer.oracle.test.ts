@@ -2,7 +2,7 @@
 // specials and pattern: encode and decode must agree exactly on every corpus string.
 import { Tiktoken } from 'tiktoken/lite';
 import { afterAll, describe, expect, it } from 'vitest';
-import { mulberry32 } from '../../scripts/text-train-corpus.ts';
+import { mulberry32 } from '../testing/random.ts';
 import { loadTokenizer, makeOracle, TEST_VOCAB_DIR, tinyTokenizerDir } from './fixtures/node_helpers.ts';
 import { HAND_CASES, LONG_CASES, oracleCorpus, randomCorpus } from './fixtures/oracle_corpus.ts';
 import { KIMI_PAT_STR, pretokenize, toWellFormed } from './pretokenize.ts';

@@ -2,19 +2,9 @@
 // encoder in png_encode.ts, then malformed inputs (must reject with ImageError, never hang).
 import { describe, expect, it } from 'vitest';
 import { isKimiVLError } from '../errors.ts';
+import { mulberry32 } from '../testing/random.ts';
 import { decodePng, isPng } from './png.ts';
 import { encodePng, type PngEncodeOptions } from './png_encode.ts';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CHANNELS = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 } as const;
 
@@ -56,7 +46,7 @@ function randomImage(
   height: number,
   seed: number,
 ) {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const ch = CHANNELS[colorType];
   const max = colorType === 3 ? Math.min(2 ** bitDepth, 200) - 1 : 2 ** bitDepth - 1;
   const samples = Array.from({ length: width * height * ch }, () => Math.floor(r() * (max + 1)));
@@ -214,7 +204,7 @@ describe('decodePng rejects malformed input', () => {
 
   it('random byte corruption: decodes or throws ImageError, never anything else', async () => {
     const png = await good();
-    const r = rng(7);
+    const r = mulberry32(7);
     for (let t = 0; t < 300; t++) {
       const bad = png.slice();
       for (let k = 0; k < 1 + Math.floor(r() * 4); k++)

@@ -1,8 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { GpuRuntime } from '../../gpu/runtime.ts';
 import type { WeightDType } from '../../tensor/types.ts';
+import { encodeWeight, randn } from '../../testing/random.ts';
 import { hostWeightToF32 } from '../ref_tensor.ts';
-import { encodeWeight, expectGuardsIntact, nmse, randn, testRuntime } from '../testing.ts';
+import { expectGuardsIntact, nmse, testRuntime } from '../testing.ts';
 import { matmulRef } from './matmul.ref.ts';
 import { matmul } from './matmul.ts';
 

@@ -1,7 +1,8 @@
 // The language references against independent formulations: HF's de-interleave + rotate_half RoPE,
 // naive (decompressed) MLA, a brute-force grouped router, and sampler properties.
 import { describe, expect, it } from 'vitest';
-import { nmse, randu, rng } from '../testing.ts';
+import { mulberry32, randu } from '../../testing/random.ts';
+import { nmse } from '../testing.ts';
 import { mlaAttentionRef } from './mla_attention.ref.ts';
 import { moeExpertsRef } from './moe_experts.ref.ts';
 import { moeRouteRef } from './moe_route.ref.ts';
@@ -232,7 +233,7 @@ describe('sampler', () => {
     );
     const u = new Set(Array.from({ length: 100 }, (_, i) => uniformForStep(3, i)));
     expect(u.size).toBe(100);
-    const r = rng(1);
+    const r = mulberry32(1);
     expect(r()).not.toBe(r());
   });
 });

@@ -2,8 +2,9 @@
 // context longer than one 64-key round, real Kimi-VL sizes, every kv_b storage form. Guard words.
 import { describe, expect, test } from 'vitest';
 import type { WeightDType } from '../../tensor/types.ts';
+import { encodeWeight, randn } from '../../testing/random.ts';
 import { hostWeightToF32 } from '../ref_tensor.ts';
-import { encodeWeight, expectGuardsIntact, nmse, randn, testRuntime } from '../testing.ts';
+import { expectGuardsIntact, nmse, testRuntime } from '../testing.ts';
 import type { MlaDims } from '../types.ts';
 import { mlaAttentionRef } from './mla_attention.ref.ts';
 import { mlaAttention } from './mla_attention.ts';

@@ -2,8 +2,9 @@
 // every decision's margin far above f32 rounding); experts NMSE (matmul class) on dequantised weights.
 import { describe, expect, test } from 'vitest';
 import type { WeightDType } from '../../tensor/types.ts';
+import { encodeWeight, randn } from '../../testing/random.ts';
 import { hostWeightToF32 } from '../ref_tensor.ts';
-import { encodeWeight, expectGuardsIntact, nmse, randn, testRuntime } from '../testing.ts';
+import { expectGuardsIntact, nmse, testRuntime } from '../testing.ts';
 import type { RouterConfig } from '../types.ts';
 import { moeExpertsRef } from './moe_experts.ref.ts';
 import { moeExperts } from './moe_experts.ts';

@@ -1,7 +1,8 @@
 // rope and kvCacheWrite on the GPU vs the references: awkward shapes, real MLA sizes, guard words.
 import { describe, expect, test } from 'vitest';
 import { asGpu } from '../../gpu/tensor.ts';
-import { expectGuardsIntact, firstMismatch, randn, testRuntime } from '../testing.ts';
+import { randn } from '../../testing/random.ts';
+import { expectGuardsIntact, firstMismatch, testRuntime } from '../testing.ts';
 import { kvCacheWriteRef } from './kv_cache_write.ref.ts';
 import { kvCacheWrite } from './kv_cache_write.ts';
 import { type RopeOptionsExt, ropeRef, ropeYarnFromConfig } from './rope.ref.ts';

@@ -1,7 +1,8 @@
 // sample on the GPU vs sampleRef: greedy (ties → lowest id), repetition penalty, temperature, top-k, top-p,
 // on small and real vocabularies, many (seed, step) draws. The same uniform U is used by both.
 import { describe, expect, test } from 'vitest';
-import { randn, testRuntime } from '../testing.ts';
+import { randn } from '../../testing/random.ts';
+import { testRuntime } from '../testing.ts';
 import type { SamplingParams } from '../types.ts';
 import { sampleRef } from './sample.ref.ts';
 import { sample } from './sample.ts';

@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import type { WeightDType } from '../../tensor/types.ts';
+import { encodeWeight, randn } from '../../testing/random.ts';
 import { hostWeightToF32 } from '../ref_tensor.ts';
-import { encodeWeight, expectGuardsIntact, nmse, randn, testRuntime } from '../testing.ts';
+import { expectGuardsIntact, nmse, testRuntime } from '../testing.ts';
 import type { Grid } from '../types.ts';
 import { GpuTableCache } from './gpu_table_cache.ts';
 import { totalPatches } from './grids.ts';

@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import type { WeightDType } from '../../tensor/types.ts';
+import { encodeWeight, randn } from '../../testing/random.ts';
 import { hostWeightToF32 } from '../ref_tensor.ts';
-import { encodeWeight, expectGuardsIntact, maxAbsDiff, randn, testRuntime } from '../testing.ts';
+import { expectGuardsIntact, maxAbsDiff, testRuntime } from '../testing.ts';
 import type { Grid } from '../types.ts';
 import { posEmbInterpRef } from './pos_emb_interp.ref.ts';
 import { posEmbInterp } from './pos_emb_interp.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { expectGuardsIntact, nmse, randn, testRuntime } from '../testing.ts';
+import { randn } from '../../testing/random.ts';
+import { expectGuardsIntact, nmse, testRuntime } from '../testing.ts';
 import type { Grid } from '../types.ts';
 import { GpuTableCache } from './gpu_table_cache.ts';
 import { totalPatches } from './grids.ts';
