@@ -1,13 +1,17 @@
 // Static-tier check of the house's shape (run by `npm test`, exit 1 on any finding):
 //   - no import circle among the modules of src/ and bench/ (type-only imports count: they are
 //     still arrows between rooms);
-//   - the layering rules: every arrow points down (see LAYER_RULES);
+//   - the layering rules: every arrow points down (see LAYER_RULES). They bind the engine's modules; a test
+//     may also reach test support and data sources beside its subject (a kernel test builds weights, a
+//     loader test reads a golden checkpoint), except under src/model/, whose tests stay as pure as its math;
+//   - engine modules never import test code (*.test.ts, src/testing/, fixtures);
 //   - no source file over MAX_LINES lines.
 // The graph is read from the import/export specifiers of each .ts file, resolved relative to it.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
-const ROOT = resolve(import.meta.dirname, '..');
+/** The tree to check: this repository, or the folder given as the first argument (the script's tests). */
+const ROOT = resolve(process.argv[2] ?? resolve(import.meta.dirname, '..'));
 const GRAPH_ROOTS = ['src', 'bench'];
 const LENGTH_ROOTS = ['src', 'bench', 'scripts', 'demo', 'e2e', 'extension', 'bin'];
 const MAX_LINES = 400;
@@ -26,6 +30,11 @@ const LAYER_RULES: Array<[string, string, string]> = [
   ['src/', 'bench/', 'the engine never depends on its benchmark'],
   ['src/', 'e2e/', 'the engine never depends on its end-to-end tests'],
 ];
+/** Test-only code: what the engine's modules may never import. */
+const TEST_CODE = [/\.test\.ts$/, /\.test_util\.ts$/, /^src\/testing\//, /\/testing\.ts$/, /\/fixtures\//];
+const isTest = (f: string) => TEST_CODE.some((x) => x.test(f));
+/** Floors whose tests obey the layer rules too. */
+const STRICT_TEST_FLOORS = ['src/model/'];
 /** Imports the layer rules allow even though a prefix matches. */
 const ALLOWED = ['src/errors.ts'];
 
@@ -100,6 +109,9 @@ for (const cycle of findCycles(graph)) problems.push(`import circle: ${cycle.joi
 for (const [from, targets] of graph)
   for (const to of targets) {
     if (ALLOWED.includes(to)) continue;
+    if (from.startsWith('src/') && !isTest(from) && isTest(to))
+      problems.push(`${from} imports ${to}: engine modules never import test code`);
+    if (isTest(from) && !STRICT_TEST_FLOORS.some((f) => from.startsWith(f))) continue;
     for (const [fromPrefix, forbidden, why] of LAYER_RULES) {
       if (!from.startsWith(fromPrefix) || !to.startsWith(forbidden)) continue;
       if (to.startsWith(fromPrefix)) continue; // within its own floor

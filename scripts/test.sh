@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: set up (npm packages + Debian's Chromium), then run every tier and print the totals:
-#   static   tsc --noEmit and biome (lint + format)
+#   static   tsc --noEmit, biome (lint + format), the architecture check (no import circle, layers point
+#            down, no file over 400 lines: scripts/check_architecture.ts)
 #   unit     Node: references, parsers, tokenizer, preprocessing, CPU-reference goldens
 #   gpu      kernels against their references in headless Chromium with WebGPU
 #   e2e      Playwright: weights loading, the worker API, the demo, the drop-in script
@@ -14,10 +15,18 @@ rm -rf "$OUT"; mkdir -p "$OUT"
 status=0
 step() { echo; echo "════ $1"; }
 
-step "static: tsc --noEmit, biome"
-npx tsc --noEmit -p . && npx biome check . --diagnostic-level=error > "$OUT/biome.txt" 2>&1 \
-  && echo "static checks passed" || { cat "$OUT/biome.txt" | tail -40; echo "static: FAILED"; status=1; }
-node -e 'require("fs").writeFileSync(process.argv[1], JSON.stringify({passed: process.argv[2]==="0"?1:0, failed: process.argv[2]==="0"?0:1}))' "$OUT/static.json" "$status"
+step "static: tsc --noEmit, biome, architecture"
+static_passed=0; static_failed=0
+check() { # name, command...: one static check, counted
+  local name="$1"; shift
+  if "$@" > "$OUT/static-$name.txt" 2>&1; then echo "static: $name passed"; static_passed=$((static_passed + 1))
+  else tail -40 "$OUT/static-$name.txt"; echo "static: $name FAILED"; static_failed=$((static_failed + 1)); status=1; fi
+}
+check tsc npx tsc --noEmit -p .
+check biome npx biome check . --diagnostic-level=error
+check architecture npx tsx scripts/check_architecture.ts
+tail -1 "$OUT/static-architecture.txt"
+echo "{\"passed\": $static_passed, \"failed\": $static_failed}" > "$OUT/static.json"
 
 step "unit (Node)"
 npx vitest run --project unit --reporter=default --reporter=json --outputFile.json="$OUT/unit.json" || status=1

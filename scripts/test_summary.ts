@@ -11,17 +11,31 @@ interface Counts {
 function vitest(file: string): Counts | null {
   if (!existsSync(file)) return null;
   const j = JSON.parse(readFileSync(file, 'utf8'));
+  // A test file that fails to load (syntax error, failed import, a throw at top level) has no failed
+  // test of its own, only a failed suite: count each such file as one failure so it cannot vanish.
+  const files: Array<{ status?: string; assertionResults?: Array<{ status?: string }> }> =
+    j.testResults ?? [];
+  const unloaded = files.filter(
+    (f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'),
+  ).length;
   return {
     passed: j.numPassedTests ?? 0,
-    failed: (j.numFailedTests ?? 0) + ((j.numFailedTestSuites ?? 0) ? 0 : 0),
+    failed: (j.numFailedTests ?? 0) + unloaded,
     skipped: (j.numPendingTests ?? 0) + (j.numTodoTests ?? 0),
   };
 }
 
 function playwright(file: string): Counts | null {
   if (!existsSync(file)) return null;
-  const s = JSON.parse(readFileSync(file, 'utf8')).stats ?? {};
-  return { passed: s.expected ?? 0, failed: (s.unexpected ?? 0) + (s.flaky ?? 0), skipped: s.skipped ?? 0 };
+  const j = JSON.parse(readFileSync(file, 'utf8'));
+  const s = j.stats ?? {};
+  // Errors outside any test (a spec that fails to load, a global setup that throws) count as failures.
+  const loadErrors = (j.errors ?? []).length;
+  return {
+    passed: s.expected ?? 0,
+    failed: (s.unexpected ?? 0) + (s.flaky ?? 0) + loadErrors,
+    skipped: s.skipped ?? 0,
+  };
 }
 
 function plain(file: string): Counts | null {

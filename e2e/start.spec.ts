@@ -1,0 +1,61 @@
+// The README's first command, exactly as a user runs it: `npm start` (scripts/start.sh → the real Vite
+// dev server, not the e2e test server) must open the demo with the bundled model loaded and no error.
+// Vite's dev server answers unknown paths with index.html and status 200 unless the demo config turns
+// that off; the loader's probes for optional files (kimi-vl-manifest.json) must see a 404.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { expect, test } from '@playwright/test';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForServer(url: string, child: ChildProcess, log: () => string, ms: number) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}:\n${log()}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`npm start did not serve ${url} within ${ms} ms:\n${log()}`);
+}
+
+test('npm start: the dev server opens the demo with the bundled model and no error', async ({ page }) => {
+  test.setTimeout(180_000);
+  const port = await freePort();
+  let output = '';
+  const child = spawn('npm', ['start'], {
+    env: { ...process.env, PORT: String(port) },
+    detached: true, // its own process group, so the whole tree (npm → bash → vite) stops with it
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (d) => (output += d));
+  child.stderr?.on('data', (d) => (output += d));
+  try {
+    const base = `http://localhost:${port}`;
+    await waitForServer(`${base}/`, child, () => output, 90_000);
+    const probe = await fetch(`${base}/models/kimi-vl-tiny/kimi-vl-manifest.json`);
+    expect(probe.status, 'an optional file the model lacks is a 404, not the SPA page').toBe(404);
+
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${base}/`);
+    await expect(page.locator('#status')).toHaveAttribute('data-state', 'ready', { timeout: 90_000 });
+    await expect(page.locator('#error')).toBeHidden();
+    await expect(page.locator('#send')).toBeEnabled();
+    expect(errors).toEqual([]);
+  } finally {
+    if (child.pid) process.kill(-child.pid, 'SIGTERM');
+  }
+});
