@@ -8,7 +8,8 @@ import { KimiVLModel } from '../model/kimi_vl.ts';
 import type { Tensor } from '../tensor/types.ts';
 import { decodePng } from '../vision/png.ts';
 import { preprocessImages } from '../vision/preprocess.ts';
-import { assembleWeights, type CheckpointFiles, openCheckpoint } from '../weights/checkpoint.ts';
+import { assembleWeights } from '../weights/assemble.ts';
+import { type CheckpointFiles, openCheckpoint } from '../weights/checkpoint.ts';
 import { f32FromBytes, type GoldenCase, joinPath, parseCase } from './case.ts';
 import { argmax, checkExact, checkTensor, type TensorCheck } from './compare.ts';
 

@@ -9,7 +9,8 @@ import { joinPath } from '../golden/case.ts';
 import { GpuRuntime } from '../gpu/runtime.ts';
 import { createGpuKernels } from '../kernels/gpu_kernels.ts';
 import type { HostWeight, WeightDType } from '../tensor/types.ts';
-import { assembleWeights, openCheckpoint } from '../weights/checkpoint.ts';
+import { assembleWeights } from '../weights/assemble.ts';
+import { openCheckpoint } from '../weights/checkpoint.ts';
 import { urlFiles } from '../weights/url_files.ts';
 import { KimiVLModel } from './kimi_vl.ts';
 

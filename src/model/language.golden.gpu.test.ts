@@ -12,7 +12,8 @@ import { createGpuLanguageOps } from '../kernels/language/gpu_ops.ts';
 import { testRuntime } from '../kernels/testing.ts';
 import type { Kernels } from '../kernels/types.ts';
 import type { HostWeight, Tensor } from '../tensor/types.ts';
-import { assembleWeights, openCheckpoint } from '../weights/checkpoint.ts';
+import { assembleWeights } from '../weights/assemble.ts';
+import { openCheckpoint } from '../weights/checkpoint.ts';
 import { KvCache } from './kv_cache.ts';
 import { LanguageModel, loadLanguageWeights } from './language.ts';
 

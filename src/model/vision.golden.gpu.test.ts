@@ -10,7 +10,8 @@ import { testRuntime } from '../kernels/testing.ts';
 import type { Grid } from '../kernels/types.ts';
 import { createGpuVisionOps } from '../kernels/vision/gpu_ops.ts';
 import type { HostWeight } from '../tensor/types.ts';
-import { assembleWeights, openCheckpoint } from '../weights/checkpoint.ts';
+import { assembleWeights } from '../weights/assemble.ts';
+import { openCheckpoint } from '../weights/checkpoint.ts';
 import { urlFiles } from '../weights/url_files.ts';
 import { loadProjectorWeights, project, releaseProjectorWeights } from './projector.ts';
 import {
