@@ -4,7 +4,7 @@
 // engine shapes (experts stacked) and their final dtype, plus `kimi-vl-manifest.json`:
 //   { format: "kimi-vl-web", version: 1,
 //     quant: "q8" | "q4" | "f16",        // what `kimi-vl convert --quant` produced
-//     quantFormat: "kvq1",                // block format of KVQ8/KVQ4 tensors (src/kernels/quant_format.ts)
+//     quantFormat: "kvq1",                // block format of KVQ8/KVQ4 tensors (src/tensor/quant_format.ts)
 //     config: {...config.json...}, preprocessor: {...} | null, files: [copied side files],
 //     tensors: [{ name, dtype: "q8"|"q4"|"f16"|"bf16"|"f32", shape, shard, offset, bytes }],
 //     shards:  [{ file, bytes, sha256 }] }

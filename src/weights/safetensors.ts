@@ -9,7 +9,7 @@
 // past the end of the file, no trailing bytes), as the reference `safetensors` library requires.
 //
 // Besides the standard BF16/F16/F32, converted kimi-vl-web shards use two dtypes of their own:
-// KVQ8 and KVQ4 are blobs in the kvq1 block format (src/kernels/quant_format.ts) whose `shape` is the
+// KVQ8 and KVQ4 are blobs in the kvq1 block format (src/tensor/quant_format.ts) whose `shape` is the
 // logical shape of the weight and whose byte size is quantLayout(shape).totalBytes.
 import { KimiVLError } from '../errors.ts';
 import { quantLayout } from '../tensor/quant_format.ts';
