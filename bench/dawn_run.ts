@@ -6,10 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createServer } from 'vite';
 import { flag, parseArgs } from '../src/cli/args.ts';
-import { benchConfig, currentLoad, engineCommit, hostLoad, writeResults } from './output.ts';
-import type { BenchResult } from './types.ts';
-
-const REPO_ROOT = resolve(import.meta.dirname, '..');
+import { benchConditions, benchConfig, finishRun, REPO_ROOT, startRun } from './output.ts';
 
 async function installNavigatorGpu(): Promise<string> {
   let mod: { create(flags: string[]): GPU; globals: Record<string, unknown> };
@@ -36,8 +33,7 @@ async function main(): Promise<number> {
   const cfg = benchConfig({ quick: p.flags.has('quick'), smoke: p.flags.has('smoke'), hardware: true });
   const tiny = resolve(flag(p, 'tiny') ?? join(REPO_ROOT, '../shared/golden/models/tiny-a'));
   const out = resolve(flag(p, 'out') ?? join(REPO_ROOT, 'bench/results'));
-  const t0 = Date.now();
-  const load0 = currentLoad();
+  const start = startRun();
   const server = await createServer({
     root: REPO_ROOT,
     configFile: false,
@@ -59,39 +55,19 @@ async function main(): Promise<number> {
       tinyDir: existsSync(join(tiny, 'config.json')) ? tiny : null,
       fullConfigJson,
     });
-    const a = r.info;
-    const result: BenchResult = {
+    return finishRun(out, start, {
       config: cfg,
-      conditions: {
-        date: new Date().toISOString(),
-        engine: engineCommit(REPO_ROOT),
+      conditions: benchConditions(r.probe, {
         userAgent: `Node ${process.version}`,
         browser: `none: Dawn for Node (${dawn})`,
-        adapter: {
-          vendor: a.vendor,
-          architecture: a.architecture,
-          device: a.device,
-          description: a.description,
-          fallback: a.isFallbackAdapter,
-        },
-        features: a.features,
-        maxBufferSize: r.maxBufferSize,
-        maxStorageBufferBindingSize: r.maxStorageBufferBindingSize,
         hardware: true,
-        host: hostLoad(load0),
-        timing:
-          'median of wall-clock samples around the GPU queue draining (rt.sync), each sample a batch of back-to-back runs',
         peer: 'not run: ONNX Runtime Web needs a browser page',
-      },
+      }),
       kernels: r.kernels,
       peer: r.peer,
       endToEnd: r.endToEnd,
       failures: r.failures,
-      seconds: (Date.now() - t0) / 1000,
-    };
-    for (const f of writeResults(out, result)) console.log(`wrote ${f}`);
-    for (const f of r.failures) console.error(`bench (dawn): ${f.section} failed: ${f.message}`);
-    return r.failures.length ? 1 : 0;
+    });
   } finally {
     await server.close();
   }

@@ -3,10 +3,9 @@
 // bench/dawn_run.ts so the WGSL `?raw` imports resolve exactly as in the browser. No peer: ONNX Runtime
 // Web's WebGPU backend needs a browser page.
 import { GpuRuntime } from '../src/gpu/runtime.ts';
-import type { HostWeight } from '../src/tensor/types.ts';
-import { assembleWeights } from '../src/weights/checkpoint.ts';
 import { openCheckpointDir } from '../src/weights/node_source.ts';
-import { benchContext, kernelsSection, stackSection, tinySection } from './sections.ts';
+import { checkpointModel } from './models.ts';
+import { benchContext, kernelsSection, probeAdapter, stackSection, tinySection } from './sections.ts';
 import type { BenchConfig, EndToEndRow, KernelRow, PeerRow } from './types.ts';
 
 export interface DawnBenchInput {
@@ -17,7 +16,7 @@ export interface DawnBenchInput {
 
 export async function runDawnBench(input: DawnBenchInput) {
   const rt = await GpuRuntime.create();
-  const lim = rt.device.limits;
+  const probe = probeAdapter(rt);
   const failures: { section: string; message: string }[] = [];
   const kernels: KernelRow[] = [];
   const endToEnd: EndToEndRow[] = [];
@@ -34,7 +33,9 @@ export async function runDawnBench(input: DawnBenchInput) {
     try {
       await fn();
     } catch (e) {
-      failures.push({ section, message: (e as Error).message.split('\n')[0]! });
+      const message = (e as Error).message.split('\n')[0]!;
+      console.error(`bench (dawn): ${section} failed: ${message}`);
+      failures.push({ section, message });
     }
   };
   await guard('kernels', async () => {
@@ -44,24 +45,18 @@ export async function runDawnBench(input: DawnBenchInput) {
     const dir = input.tinyDir;
     for (const quant of input.cfg.smoke ? (['none'] as const) : (['none', 'q4'] as const))
       await guard('e2e-tiny', async () => {
-        const ck = await openCheckpointDir(dir);
-        const host = new Map<string, HostWeight>();
-        for await (const [n, w] of assembleWeights(ck.config, ck.source, { quant })) host.set(n, w);
+        const m = await checkpointModel(await openCheckpointDir(dir), quant);
         const name = dir.split('/').filter(Boolean).pop() ?? 'tiny';
-        endToEnd.push(await tinySection(benchContext(rt, input.cfg), name, quant, { cfg: ck.config, host }));
+        endToEnd.push(await tinySection(benchContext(rt, input.cfg), name, quant, m));
       });
   }
   if (!input.cfg.smoke)
     await guard('e2e-stack', async () => {
       endToEnd.push(await stackSection(benchContext(rt, input.cfg), input.fullConfigJson, 'q4'));
     });
-  const info = rt.info;
   rt.destroy();
   return {
-    info,
-    features: rt.features,
-    maxBufferSize: lim.maxBufferSize,
-    maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize,
+    probe,
     kernels,
     peer,
     endToEnd,

@@ -7,7 +7,8 @@
 import { type KimiVLConfig, parseConfig } from '../src/config/config.ts';
 import { KimiVLError } from '../src/errors.ts';
 import type { HostWeight } from '../src/tensor/types.ts';
-import { assembleWeights, openCheckpoint } from '../src/weights/checkpoint.ts';
+import { assembleWeights } from '../src/weights/assemble.ts';
+import { type OpenedCheckpoint, openCheckpoint } from '../src/weights/checkpoint.ts';
 import { type PlanQuant, planMemory } from '../src/weights/memory_plan.ts';
 import { urlFiles } from '../src/weights/url_files.ts';
 import { syntheticWeight } from './synthetic.ts';
@@ -19,14 +20,25 @@ export interface LoadedModel {
 
 export const STACK_VOCAB = 4096;
 
+/** Every engine weight of an opened checkpoint at `quant`, assembled as the app loads them. */
+export async function checkpointModel(
+  ck: OpenedCheckpoint,
+  quant: 'none' | 'q8' | 'q4',
+): Promise<LoadedModel> {
+  const host = new Map<string, HostWeight>();
+  for await (const [n, w] of assembleWeights(ck.config, ck.source, { quant })) host.set(n, w);
+  return { cfg: ck.config, host };
+}
+
+/** The checkpoint served at `baseUrl` (browser side). */
 export async function loadCheckpointModel(
   baseUrl: string,
   quant: 'none' | 'q8' | 'q4',
 ): Promise<LoadedModel> {
-  const ck = await openCheckpoint(urlFiles(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`));
-  const host = new Map<string, HostWeight>();
-  for await (const [n, w] of assembleWeights(ck.config, ck.source, { quant })) host.set(n, w);
-  return { cfg: ck.config, host };
+  return checkpointModel(
+    await openCheckpoint(urlFiles(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`)),
+    quant,
+  );
 }
 
 /** Kimi-VL-A3B's config cut to 1 vision block + 2 LM layers (layer 0 dense, layer 1 MoE). */

@@ -1,5 +1,6 @@
 // The benchmark's sections on one GpuRuntime, independent of where it runs: the browser harness task
-// (src/cli/pages/bench_task.ts) and the Dawn-for-Node fallback (bench/dawn_task.ts) both call these.
+// (bench/pages/bench_task.ts) and the Dawn-for-Node fallback (bench/dawn_task.ts) both call these.
+import type { AdapterDescription } from '../src/gpu/device.ts';
 import type { GpuRuntime } from '../src/gpu/runtime.ts';
 import { createGpuKernels } from '../src/kernels/gpu_kernels.ts';
 import { runEndToEnd } from './e2e_bench.ts';
@@ -15,6 +16,24 @@ export function isCpuAdapter(rt: GpuRuntime): boolean {
     rt.info.isFallbackAdapter ||
     /swiftshader/i.test(rt.info.description + rt.info.architecture + rt.info.vendor)
   );
+}
+
+/** What the run's conditions need from the GPU side (bench/output.ts benchConditions builds them). */
+export interface AdapterProbe {
+  info: AdapterDescription;
+  timestampQuery: boolean;
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+}
+
+export function probeAdapter(rt: GpuRuntime): AdapterProbe {
+  const lim = rt.device.limits;
+  return {
+    info: rt.info,
+    timestampQuery: rt.features.timestampQuery,
+    maxBufferSize: lim.maxBufferSize,
+    maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize,
+  };
 }
 
 export function benchContext(rt: GpuRuntime, cfg: BenchConfig): BenchContext {

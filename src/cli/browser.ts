@@ -19,6 +19,11 @@ export interface BrowserOptions {
   hardware?: boolean;
   /** Forward the page's console to stderr. */
   verbose?: boolean;
+  /**
+   * Harness tasks whose modules live outside src/ (task name → repository-relative path of a module
+   * exporting `runTask`): the caller names them, so the engine's page never imports them.
+   */
+  taskModules?: Record<string, string>;
 }
 
 export async function withBrowser<T>(
@@ -63,6 +68,14 @@ export async function withBrowser<T>(
         timeout: 120_000,
       },
     );
+    for (const [name, path] of Object.entries(opts.taskModules ?? {}))
+      await page.evaluate(
+        ([n, u]) =>
+          (
+            globalThis as unknown as { kimiHarness: { addTaskModule(n: string, u: string): void } }
+          ).kimiHarness.addTaskModule(n as string, u as string),
+        [name, `/${path}`] as const,
+      );
     return await fn({ page, baseUrl, fsUrl: (p) => `${baseUrl}/@fs${p}` });
   } finally {
     await browser?.close();

@@ -5,7 +5,7 @@ import { convertCheckpoint, DEFAULT_SHARD_BYTES } from '../weights/convert_node.
 import type { ConvertQuant } from '../weights/manifest.ts';
 import { formatBytes } from '../weights/summary.ts';
 import { flag, parseArgs } from './args.ts';
-import type { CliCommand } from './main.ts';
+import type { CliCommand } from './command.ts';
 
 /** "1000000", "512k", "64M", "1G" (binary multiples) → bytes. */
 export function parseByteSize(s: string): number {

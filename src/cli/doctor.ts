@@ -2,8 +2,8 @@
 import type { AdapterDescription } from '../gpu/device.ts';
 import { parseArgs } from './args.ts';
 import { withBrowser } from './browser.ts';
+import type { CliCommand } from './command.ts';
 import { runHarnessTask } from './harness_client.ts';
-import type { CliCommand } from './main.ts';
 
 const KEY_LIMITS = [
   'maxBufferSize',

@@ -6,8 +6,8 @@ import { discoverCases } from '../golden/node_io.ts';
 import type { CaseReport } from '../golden/run_case.ts';
 import { flag, parseArgs } from './args.ts';
 import { REPO_ROOT, withBrowser } from './browser.ts';
+import type { CliCommand } from './command.ts';
 import { runHarnessTask } from './harness_client.ts';
-import type { CliCommand } from './main.ts';
 
 type Quant = 'none' | 'q8' | 'q4';
 

@@ -8,7 +8,7 @@ import { nodeFiles } from '../weights/node_source.ts';
 import { formatSummary, summarizeCheckpoint } from '../weights/summary.ts';
 import { urlFiles } from '../weights/url_files.ts';
 import { flag, parseArgs } from './args.ts';
-import type { CliCommand } from './main.ts';
+import type { CliCommand } from './command.ts';
 
 export function filesFor(location: string): CheckpointFiles {
   return /^https?:\/\//i.test(location) ? urlFiles(location) : nodeFiles(location);

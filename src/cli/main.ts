@@ -1,18 +1,13 @@
 // `kimi-vl <command>`: each command lives in its own module under src/cli/ and is loaded lazily,
 // so `kimi-vl tokenize` never pays for Playwright and `kimi-vl doctor` never parses weights.
+// Commands that live outside the engine (the benchmark's, in bench/) are passed in by the caller
+// (bin/kimi-vl.mjs), so nothing under src/ points at them.
 import { isKimiVLError } from '../errors.ts';
+import type { CommandLoader } from './command.ts';
 
-export interface CliCommand {
-  summary: string;
-  usage: string;
-  /** Returns the process exit code. */
-  run(args: string[]): Promise<number>;
-}
-
-const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
+const COMMANDS: Record<string, CommandLoader> = {
   doctor: () => import('./doctor.ts'),
   golden: () => import('./golden.ts'),
-  bench: () => import('./bench.ts'),
   inspect: () => import('./inspect.ts'),
   convert: () => import('./convert.ts'),
   plan: () => import('./plan.ts'),
@@ -20,26 +15,22 @@ const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   run: () => import('./run.ts'),
 };
 
-/** Registers a command module; later issues add theirs in COMMANDS above. */
-export function commandNames(): string[] {
-  return Object.keys(COMMANDS).sort();
+function help(names: string[]): string {
+  return ['usage: kimi-vl <command> [options]', '', 'commands:', ...names.map((n) => `  ${n}`)].join('\n');
 }
 
-function help(): string {
-  return ['usage: kimi-vl <command> [options]', '', 'commands:', ...commandNames().map((n) => `  ${n}`)].join(
-    '\n',
-  );
-}
-
-export async function main(argv: string[]): Promise<number> {
+/** `extra`: further commands composed in from outside src/ (e.g. `bench` from bench/cli_command.ts). */
+export async function main(argv: string[], extra: Record<string, CommandLoader> = {}): Promise<number> {
+  const commands: Record<string, CommandLoader> = { ...COMMANDS, ...extra };
+  const names = Object.keys(commands).sort();
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    console.log(help());
+    console.log(help(names));
     return name ? 0 : 2;
   }
-  const load = COMMANDS[name];
+  const load = commands[name];
   if (!load) {
-    console.error(`kimi-vl: unknown command "${name}"\n\n${help()}`);
+    console.error(`kimi-vl: unknown command "${name}"\n\n${help(names)}`);
     return 2;
   }
   const { command } = await load();

@@ -13,8 +13,8 @@ import {
 } from '../weights/memory_plan.ts';
 import { formatBytes, formatCount } from '../weights/summary.ts';
 import { flag, flagNumber, parseArgs } from './args.ts';
+import type { CliCommand } from './command.ts';
 import { parseByteSize } from './convert.ts';
-import type { CliCommand } from './main.ts';
 
 /** Component rows, with runs of identical layers ("layer 2 experts" … "layer 26 experts") folded into one. */
 export function componentRows(plan: MemoryPlan): string[][] {

@@ -6,8 +6,8 @@ import { KimiVLError } from '../errors.ts';
 import type { ChatEvent } from '../index.ts';
 import { flag, flagNumber, parseArgs } from './args.ts';
 import { withBrowser } from './browser.ts';
+import type { CliCommand } from './command.ts';
 import { runHarnessTask } from './harness_client.ts';
-import type { CliCommand } from './main.ts';
 import type { RunTaskArg } from './pages/run_task.ts';
 
 type RunEvent =

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { KimiVLError } from '../errors.ts';
 import { Tokenizer } from '../text/tokenizer.ts';
 import { flag, parseArgs } from './args.ts';
-import type { CliCommand } from './main.ts';
+import type { CliCommand } from './command.ts';
 
 export function loadTokenizerDir(dir: string): Tokenizer {
   const read = (name: string): string => {

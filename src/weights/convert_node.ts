@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { KimiVLError } from '../errors.ts';
-import { type AssembleOptions, assembleOne, type PlannedWeight, planAssembly } from './assemble.ts';
+import { type AssembleOptions, assembleOne, planAssembly } from './assemble.ts';
 import { CONFIG_FILE, PREPROCESSOR_FILE } from './checkpoint.ts';
 import { INDEX_FILE } from './index_json.ts';
 import {
@@ -23,7 +23,8 @@ import {
   type ManifestTensor,
 } from './manifest.ts';
 import { nodeFiles, openCheckpointDir } from './node_source.ts';
-import { encodeSafetensorsHeader, tensorByteSize, WEIGHT_TO_SAFETENSORS } from './safetensors.ts';
+import { encodeSafetensorsHeader } from './safetensors.ts';
+import { planShards } from './shard_plan.ts';
 
 export const DEFAULT_SHARD_BYTES = 1_000_000_000;
 
@@ -57,34 +58,6 @@ function isSideFile(name: string): boolean {
   return name !== INDEX_FILE && name !== MANIFEST_FILE && /\.(json|model|tiktoken|jinja|txt)$/.test(name);
 }
 
-interface ShardPlan {
-  file: string;
-  weights: PlannedWeight[];
-  bytes: number[];
-}
-
-function planShards(plan: PlannedWeight[], shardBytes: number): ShardPlan[] {
-  const shards: ShardPlan[] = [];
-  let cur: ShardPlan | null = null;
-  let curBytes = 0;
-  for (const p of plan) {
-    const n = tensorByteSize(WEIGHT_TO_SAFETENSORS[p.dtype], p.spec.shape);
-    if (!cur || (cur.weights.length > 0 && curBytes + n > shardBytes)) {
-      cur = { file: '', weights: [], bytes: [] };
-      shards.push(cur);
-      curBytes = 0;
-    }
-    cur.weights.push(p);
-    cur.bytes.push(n);
-    curBytes += n;
-  }
-  const pad = (i: number) => String(i).padStart(5, '0');
-  shards.forEach((s, i) => {
-    s.file = `model-${pad(i + 1)}-of-${pad(shards.length)}.safetensors`;
-  });
-  return shards;
-}
-
 export async function convertCheckpoint(
   srcDir: string,
   outDir: string,
@@ -107,20 +80,14 @@ export async function convertCheckpoint(
 
   const plan = planAssembly(ck.config, ck.source, assembleOptionsFor(opts.quant));
   const shardPlans = planShards(plan, opts.shardBytes ?? DEFAULT_SHARD_BYTES);
-  const bytesTotal = shardPlans.reduce((a, s) => a + s.bytes.reduce((x, y) => x + y, 0), 0);
+  const bytesTotal = shardPlans.reduce((a, s) => a + s.entries.reduce((x, e) => x + e.bytes, 0), 0);
   const tensors: ManifestTensor[] = [];
   const shards: ManifestShard[] = [];
   const t0 = performance.now();
   let bytesDone = 0;
   let index = 0;
   for (const sp of shardPlans) {
-    const entries = sp.weights.map((p, i) => ({
-      name: p.spec.name,
-      dtype: WEIGHT_TO_SAFETENSORS[p.dtype],
-      shape: p.spec.shape,
-      bytes: sp.bytes[i]!,
-    }));
-    const { header, offsets, fileSize } = encodeSafetensorsHeader(entries, { format: MANIFEST_FORMAT });
+    const { header, offsets, fileSize } = encodeSafetensorsHeader(sp.entries, { format: MANIFEST_FORMAT });
     const hash = createHash('sha256');
     const fh = await open(join(outDir, sp.file), 'w');
     try {
@@ -131,7 +98,7 @@ export async function convertCheckpoint(
       await write(header);
       for (const [i, p] of sp.weights.entries()) {
         const w = await assembleOne(p, ck.source);
-        if (w.bytes.byteLength !== sp.bytes[i])
+        if (w.bytes.byteLength !== sp.entries[i]!.bytes)
           throw new Error(`kimi-vl-web internal error: ${p.spec.name} size`);
         await write(w.bytes);
         tensors.push({

@@ -19,13 +19,9 @@ import {
   type Manifest,
   type ManifestTensor,
 } from './manifest.ts';
-import {
-  encodeSafetensorsHeader,
-  type SafetensorsEntry,
-  tensorByteSize,
-  WEIGHT_TO_SAFETENSORS,
-} from './safetensors.ts';
+import { encodeSafetensorsHeader } from './safetensors.ts';
 import { Sha256 } from './sha256.ts';
+import { planShards, type ShardPlan } from './shard_plan.ts';
 
 /** Converted shards are cut at about this size so no single OPFS file or read grows unwieldy. */
 export const CONVERTED_SHARD_BYTES = 1 << 30;
@@ -39,39 +35,6 @@ export function convertedForm(opts: AssembleOptions): ConvertQuant | null {
 export function convertedId(sourceId: string, opts: AssembleOptions): string {
   const f16 = opts.f16 && opts.f16 !== 'none' ? `+f16${opts.f16}` : '';
   return `${sourceId}#${opts.quant === 'none' ? 'bf16' : opts.quant}${f16}`;
-}
-
-interface PlannedShard {
-  file: string;
-  entries: SafetensorsEntry[];
-  plan: ReturnType<typeof planAssembly>;
-}
-
-function planShards(plan: ReturnType<typeof planAssembly>, maxBytes: number): PlannedShard[] {
-  const groups: PlannedShard[] = [];
-  let cur: PlannedShard | null = null;
-  let curBytes = 0;
-  for (const p of plan) {
-    const bytes = tensorByteSize(WEIGHT_TO_SAFETENSORS[p.dtype], p.spec.shape);
-    if (!cur || (curBytes > 0 && curBytes + bytes > maxBytes)) {
-      cur = { file: '', entries: [], plan: [] };
-      groups.push(cur);
-      curBytes = 0;
-    }
-    cur.entries.push({
-      name: p.spec.name,
-      dtype: WEIGHT_TO_SAFETENSORS[p.dtype],
-      shape: p.spec.shape,
-      bytes,
-    });
-    cur.plan.push(p);
-    curBytes += bytes;
-  }
-  const n = String(groups.length).padStart(5, '0');
-  groups.forEach((g, i) => {
-    g.file = `model-${String(i + 1).padStart(5, '0')}-of-${n}.safetensors`;
-  });
-  return groups;
 }
 
 export interface ConvertArgs {
@@ -109,7 +72,7 @@ export async function convertIntoCache(a: ConvertArgs): Promise<ModelCacheEntry>
       const sha = await writeShard(entry, shard, header, fileSize, a);
       manifestShards.push({ file: shard.file, bytes: fileSize, sha256: sha });
       for (const [j, e] of shard.entries.entries()) {
-        const dtype = shard.plan[j]!.dtype;
+        const dtype = shard.weights[j]!.dtype;
         tensors.push({
           name: e.name,
           dtype,
@@ -158,7 +121,7 @@ export async function convertIntoCache(a: ConvertArgs): Promise<ModelCacheEntry>
 
 async function writeShard(
   entry: ModelCacheEntry,
-  shard: PlannedShard,
+  shard: ShardPlan,
   header: Uint8Array,
   fileSize: number,
   a: ConvertArgs,
@@ -180,7 +143,7 @@ async function writeShard(
   };
   try {
     await put(header);
-    for (const [j, p] of shard.plan.entries()) {
+    for (const [j, p] of shard.weights.entries()) {
       if (a.signal?.aborted)
         throw new KimiVLError('AbortError', 'Model loading was cancelled during conversion.');
       const w = await assembleOne(p, a.original.source);

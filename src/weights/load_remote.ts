@@ -144,18 +144,18 @@ async function cachedJson(
   }
 }
 
-interface ShardPlan {
+interface ShardToFetch {
   name: string;
   size: number | null;
   sha256: string | null;
 }
 
 /** The shard list: from the converted manifest, the sharding index, or the single model.safetensors. */
-async function planShards(
+async function listShardsToFetch(
   src: RemoteModel,
   entry: ModelCacheEntry,
   ctx: RemoteContext,
-): Promise<ShardPlan[]> {
+): Promise<ShardToFetch[]> {
   const [hasManifest, hasIndex] = await Promise.all([
     fetchOptional(src, entry, ctx, MANIFEST_FILE),
     fetchOptional(src, entry, ctx, INDEX_FILE),
@@ -168,7 +168,7 @@ async function planShards(
   const names = hasIndex
     ? parseIndexJson(await cachedJson(entry, INDEX_FILE, 'CheckpointError')).shards
     : [SINGLE_FILE];
-  const plans: ShardPlan[] = names.map((name) => ({ name, size: null, sha256: null }));
+  const plans: ShardToFetch[] = names.map((name) => ({ name, size: null, sha256: null }));
   await runBounded(plans, ctx.concurrency, async (p) => {
     const known = entry.record.files[p.name];
     if (known?.complete) {
@@ -220,7 +220,7 @@ export async function downloadModel(
   await runBounded(OPTIONAL_FILES, ctx.concurrency, async (name) => {
     await fetchOptional(src, entry, ctx, name);
   });
-  const shards = await planShards(src, entry, ctx);
+  const shards = await listShardsToFetch(src, entry, ctx);
   await entry.saveRecord();
 
   let missing = 0;

@@ -7,16 +7,25 @@ async function doctor() {
   return { userAgent: navigator.userAgent, adapter: describeAdapter(adapter) };
 }
 
-const tasks: Record<string, (arg: never) => Promise<unknown>> = {
+type Task = (arg: never) => Promise<unknown>;
+
+// The engine's own tasks, imported lazily (keeps doctor free of the model code).
+const tasks: Record<string, Task> = {
   doctor,
   golden: async (arg) => (await import('./golden_task.ts')).runGoldenTask(arg),
   run: async (arg) => (await import('./run_task.ts')).runTask(arg),
-  bench: async (arg) => (await import('./bench_task.ts')).runBenchTask(arg),
 };
 
-/** Registers a task lazily imported by the CLI (keeps doctor free of the model code). */
-export function registerTask(name: string, fn: (arg: never) => Promise<unknown>): void {
-  tasks[name] = fn;
+/**
+ * Adds a task whose module lives outside src/ (the benchmark's, bench/pages/bench_task.ts), named by the
+ * Node side (BrowserOptions.taskModules) so the engine never imports it. `url` is served by the same dev
+ * server; the module exports `runTask(arg)`.
+ */
+function addTaskModule(name: string, url: string): void {
+  tasks[name] = async (arg) => {
+    const mod = (await import(/* @vite-ignore */ url)) as { runTask: Task };
+    return mod.runTask(arg);
+  };
 }
 
 async function runTask(name: string, arg: unknown): Promise<unknown> {
@@ -30,4 +39,4 @@ async function runTask(name: string, arg: unknown): Promise<unknown> {
   }
 }
 
-(globalThis as { kimiHarness?: unknown }).kimiHarness = { runTask };
+(globalThis as { kimiHarness?: unknown }).kimiHarness = { runTask, addTaskModule };

@@ -2,22 +2,16 @@
 // figures, all in one headless Chromium page on one adapter; writes latest.{md,json,svg}.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { benchConfig, currentLoad, engineCommit, hostLoad, writeResults } from '../../bench/output.ts';
-import type { BenchConfig, BenchResult, EndToEndRow, KernelRow, PeerRow } from '../../bench/types.ts';
-import type { AdapterDescription, GpuFeatures } from '../gpu/device.ts';
-import { flag, flagNumber, parseArgs } from './args.ts';
-import { type BrowserSession, REPO_ROOT, withBrowser } from './browser.ts';
-import { runHarnessTask } from './harness_client.ts';
-import type { CliCommand } from './main.ts';
+import { flag, flagNumber, parseArgs } from '../src/cli/args.ts';
+import { type BrowserSession, withBrowser } from '../src/cli/browser.ts';
+import type { CliCommand } from '../src/cli/command.ts';
+import { runHarnessTask } from '../src/cli/harness_client.ts';
+import { benchConditions, benchConfig, finishRun, REPO_ROOT, startRun } from './output.ts';
+import type { PageConditions } from './pages/bench_task.ts';
+import type { BenchConfig, BenchResult, EndToEndRow, KernelRow, PeerRow } from './types.ts';
 
-interface PageConditions {
-  userAgent: string;
-  info: AdapterDescription;
-  features: GpuFeatures;
-  maxBufferSize: number;
-  maxStorageBufferBindingSize: number;
-  ortVersion: string;
-}
+/** The page task this command runs, named to the CLI's harness page from here (see src/cli/pages/harness.ts). */
+const TASK_MODULES = { bench: 'bench/pages/bench_task.ts' };
 
 /** The tiny checkpoint: the demo's bundled model if present, else the golden tiny-a. */
 function tinyModelDir(explicit: string | undefined): string | null {
@@ -27,7 +21,12 @@ function tinyModelDir(explicit: string | undefined): string | null {
   return candidates.find((d) => existsSync(join(d, 'config.json'))) ?? null;
 }
 
-async function runSections(s: BrowserSession, cfg: BenchConfig, tinyDir: string | null, result: BenchResult) {
+async function runSections(
+  s: BrowserSession,
+  cfg: BenchConfig,
+  tinyDir: string | null,
+  result: Omit<BenchResult, 'seconds'>,
+) {
   const section = async <T>(name: string, arg: Record<string, unknown>, onOk: (v: T) => void) => {
     const t0 = Date.now();
     console.log(`bench: ${name} …`);
@@ -112,49 +111,29 @@ export const command: CliCommand = {
     });
     const out = resolve(flag(p, 'out') ?? resolve(REPO_ROOT, 'bench/results'));
     const tinyDir = tinyModelDir(flag(p, 'tiny'));
-    const t0 = Date.now();
-    const load0 = currentLoad();
-    const result = await withBrowser({ hardware, verbose: p.flags.has('verbose') }, async (s) => {
+    const start = startRun();
+    const browser = { hardware, verbose: p.flags.has('verbose'), taskModules: TASK_MODULES };
+    const result = await withBrowser(browser, async (s) => {
       s.page.on('console', (m) => {
         if (m.text().startsWith('[bench]')) console.log(`  ${m.text().slice(8)}`);
       });
       const pc = await runHarnessTask<PageConditions>(s, 'bench', { section: 'conditions' });
-      const a = pc.info;
-      const r: BenchResult = {
+      const r: Omit<BenchResult, 'seconds'> = {
         config: cfg,
-        conditions: {
-          date: new Date().toISOString(),
-          engine: engineCommit(REPO_ROOT),
+        conditions: benchConditions(pc.probe, {
           userAgent: pc.userAgent,
           browser: pc.userAgent.match(/(HeadlessChrome|Chrome|Chromium)\/[\d.]+/)?.[0] ?? pc.userAgent,
-          adapter: {
-            vendor: a.vendor,
-            architecture: a.architecture,
-            device: a.device,
-            description: a.description,
-            fallback: a.isFallbackAdapter,
-          },
-          features: a.features,
-          maxBufferSize: pc.maxBufferSize,
-          maxStorageBufferBindingSize: pc.maxStorageBufferBindingSize,
           hardware,
-          timing:
-            'median of wall-clock samples around the GPU queue draining (rt.sync / onSubmittedWorkDone), each sample a batch of back-to-back runs; ' +
-            `GPU timestamp queries ${pc.features.timestampQuery ? 'are available but not exposed by the runtime' : 'are not available on this adapter'}`,
           peer: `onnxruntime-web ${pc.ortVersion}, WebGPU execution provider, graphs built in code (bench/onnx_builder.ts)`,
-        },
+        }),
         kernels: [],
         peer: [],
         endToEnd: [],
         failures: [],
-        seconds: 0,
       };
       await runSections(s, cfg, tinyDir, r);
       return r;
     });
-    result.seconds = (Date.now() - t0) / 1000;
-    result.conditions.host = hostLoad(load0);
-    for (const f of writeResults(out, result)) console.log(`wrote ${f}`);
-    return result.failures.length ? 1 : 0;
+    return finishRun(out, start, result);
   },
 };

@@ -1,16 +1,20 @@
 // Harness task for `kimi-vl bench`: one section per call (so the CLI can report progress and a failing
-// section does not lose the others), all on one GpuRuntime kept for the page's lifetime.
-import { loadCheckpointModel } from '../../../bench/models.ts';
-import { loadOrt } from '../../../bench/peer_ort.ts';
+// section does not lose the others), all on one GpuRuntime kept for the page's lifetime. It lives in
+// bench/ and is named to the CLI's page from here (bench/cli_command.ts: taskModules), so the engine's
+// harness never imports the benchmark.
+import { GpuRuntime } from '../../src/gpu/runtime.ts';
+import { loadCheckpointModel } from '../models.ts';
+import { loadOrt } from '../peer_ort.ts';
 import {
+  type AdapterProbe,
   benchContext,
   kernelsSection,
   peerSection,
+  probeAdapter,
   stackSection,
   tinySection,
-} from '../../../bench/sections.ts';
-import type { BenchConfig } from '../../../bench/types.ts';
-import { GpuRuntime } from '../../gpu/runtime.ts';
+} from '../sections.ts';
+import type { BenchConfig } from '../types.ts';
 
 export type BenchSection =
   | { section: 'conditions' }
@@ -18,23 +22,27 @@ export type BenchSection =
   | { section: 'e2e-tiny'; cfg: BenchConfig; modelUrl: string; quant: 'none' | 'q8' | 'q4' }
   | { section: 'e2e-stack'; cfg: BenchConfig; quant: 'q8' | 'q4' };
 
+/** The 'conditions' section: the adapter, plus what only the page knows. */
+export interface PageConditions {
+  probe: AdapterProbe;
+  userAgent: string;
+  ortVersion: string;
+}
+
 let runtime: Promise<GpuRuntime> | null = null;
 
-export async function runBenchTask(arg: BenchSection): Promise<unknown> {
+export async function runTask(arg: BenchSection): Promise<unknown> {
   runtime ??= GpuRuntime.create();
   const rt = await runtime;
   switch (arg.section) {
     case 'conditions': {
       const ort = await loadOrt();
-      const lim = rt.device.limits;
-      return {
+      const pc: PageConditions = {
+        probe: probeAdapter(rt),
         userAgent: navigator.userAgent,
-        info: rt.info,
-        features: rt.features,
-        maxBufferSize: lim.maxBufferSize,
-        maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize,
         ortVersion: ort.env.versions.web ?? 'unknown',
       };
+      return pc;
     }
     case 'kernels':
       return kernelsSection(benchContext(rt, arg.cfg));
