@@ -116,7 +116,7 @@ export async function runEndToEnd(rt: GpuRuntime, k: Kernels, s: E2ESpec): Promi
     const textOnly = (t: number) => (t === s.cfg.mediaPlaceholderTokenId ? 1 : t);
     id = textOnly(id);
     const step = async (i: number) => {
-      const logits = m.step(k, id, cache);
+      const logits = m.step(k, [id], cache);
       const tok = k.sample(logits, null, GREEDY, i + 1);
       id = textOnly((await k.readU32(tok))[0]!);
       k.release(logits, tok);

@@ -13,9 +13,7 @@ import type { TimingRecorder } from './timings.ts';
 export type FinishReason = 'stop' | 'length' | 'abort';
 
 /** What the loop needs from a model (KimiVLModel satisfies it; tests may fake it). */
-export type GenerationModel = Pick<KimiVLModel, 'prefill' | 'language'> & {
-  cfg: { mediaPlaceholderTokenId: number };
-};
+export type GenerationModel = Pick<KimiVLModel, 'cacheKey' | 'prefill' | 'step'>;
 
 export interface GenerateRequest {
   /** The whole prompt, image placeholders already expanded. */
@@ -34,6 +32,12 @@ export interface GenerateRequest {
    */
   inject?: (generated: readonly number[]) => readonly number[] | null;
   timings: TimingRecorder;
+  /**
+   * Sees the logits [1, V] each token is sampled from, before sampling (step 0: the prompt's last row;
+   * step i: after feeding the i-th generated id and any forced ids). Tests read them back; without an
+   * observer nothing is read.
+   */
+  onLogits?: (logits: Tensor, step: number) => Promise<void> | void;
 }
 
 export interface GenerateResult {
@@ -55,9 +59,8 @@ export async function generate(
   cache: KvCache,
   req: GenerateRequest,
 ): Promise<GenerateResult> {
-  const pad = model.cfg.mediaPlaceholderTokenId;
-  const cacheIds = req.ids.map((id) => (id === pad ? null : id));
-  const cached = cache.reusablePrefix(cacheIds);
+  const keys = model.cacheKey(req.ids); // null: image rows
+  const cached = cache.reusablePrefix(keys);
   const result: GenerateResult = {
     tokens: [],
     finishReason: 'abort',
@@ -68,18 +71,16 @@ export async function generate(
   cache.checkFits(cached, req.ids.length - cached);
   cache.commit(cached, []); // forget rows after the shared prefix
 
-  const history = req.ids.filter((id) => id !== pad);
+  const history = keys.filter((id) => id !== null); // the repetition penalty sees text rows only
   const { sampling, maxTokens } = req.options;
   req.timings.prefillStarted();
   let logits = model.prefill(k, req.ids.slice(cached), req.features, cache, true); // [1, V]
-  let first = true;
   for (let step = 0; ; step++) {
+    await req.onLogits?.(logits, step);
     const id = await sampleOne(k, logits, sampling.repetitionPenalty === 1 ? null : history, req, step);
-    logits = null as unknown as Tensor;
     // A cancel that arrived while this token was computed drops it: nothing more reaches the caller.
     if (req.isCancelled()) return result;
-    if (first) req.timings.prefillDone(req.ids.length - cached);
-    first = false;
+    if (step === 0) req.timings.prefillDone(req.ids.length - cached);
     req.timings.tokenGenerated();
     if (req.stopIds.includes(id)) {
       result.finishReason = 'stop';
@@ -99,19 +100,8 @@ export async function generate(
       history.push(f);
       await req.onToken(f, true);
     }
-    logits = feedGenerated(k, model, [id, ...forced], cache); // [1, V]
+    logits = model.step(k, [id, ...forced], cache); // [1, V]
   }
-}
-
-/**
- * Feeds generated ids as plain tokens. Unlike prefill, an id equal to <|media_pad|> (a random model can
- * sample it) is embedded as a token, not taken for an image row.
- */
-function feedGenerated(k: Kernels, model: GenerationModel, ids: readonly number[], cache: KvCache): Tensor {
-  const x = model.language.embed(k, ids); // [T, D]
-  const logits = model.language.forward(k, x, cache.pos, cache, { lastRowOnly: true, tokens: ids }); // [1, V]
-  k.release(x);
-  return logits;
 }
 
 function endReason(

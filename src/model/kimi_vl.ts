@@ -3,6 +3,7 @@
 // Legend: T tokens, D text width, L patches (all images), F image features (L/4), V vocab.
 
 import type { KimiVLConfig } from '../config/config.ts';
+import { KimiVLError } from '../errors.ts';
 import type { Grid, Kernels } from '../kernels/types.ts';
 import type { HostWeight, Tensor } from '../tensor/types.ts';
 import { KvCache } from './kv_cache.ts';
@@ -13,7 +14,7 @@ import {
   project,
   releaseProjectorWeights,
 } from './projector.ts';
-import { releaseTree } from './release.ts';
+import { scope } from './scope.ts';
 import {
   encodeImages,
   loadVisionWeights,
@@ -36,7 +37,7 @@ export class KimiVLModel {
     readonly cfg: KimiVLConfig,
     private readonly vision: VisionWeights,
     private readonly projector: ProjectorWeights,
-    readonly language: LanguageModel,
+    private readonly language: LanguageModel,
   ) {}
 
   /** Uploads every weight (engine names) through the kernels. */
@@ -59,8 +60,18 @@ export class KimiVLModel {
   }
 
   /**
-   * Runs `ids` (image placeholders already expanded) at positions cache.pos.. and returns logits:
-   * [T, V] for every position, or [1, V] for the last when `lastOnly`.
+   * Which rows of a prompt are image rows, as the KV cache remembers them: the id of each text row, null
+   * for each image row (LanguageModel.promptKeys holds the rule). Prefix reuse and the repetition
+   * penalty's history read it; prefill splices image features into exactly these rows.
+   */
+  cacheKey(ids: readonly number[]): (number | null)[] {
+    return this.language.promptKeys(ids);
+  }
+
+  /**
+   * Runs the prompt `ids` (image placeholders already expanded; `features` [F, D] fill its F image rows)
+   * at positions cache.pos.. and returns logits: [T, V] for every position, or [1, V] for the last when
+   * `lastOnly`.
    */
   prefill(
     k: Kernels,
@@ -69,23 +80,25 @@ export class KimiVLModel {
     cache: KvCache,
     lastOnly: boolean,
   ): Tensor {
-    const x = this.language.embedWithImages(k, ids, features); // [T, D]
-    const placeholder = this.cfg.mediaPlaceholderTokenId;
-    const tokens = ids.map((id) => (id === placeholder ? null : id));
-    const logits = this.language.forward(k, x, cache.pos, cache, { lastRowOnly: lastOnly, tokens }); // [T|1, V]
-    k.release(x);
-    return logits;
+    const tokens = this.cacheKey(ids);
+    return scope(k, (tmp) => {
+      const x = tmp(this.language.embedWithImages(k, ids, features)); // [T, D]
+      return this.language.forward(k, x, cache.pos, cache, { lastRowOnly: lastOnly, tokens }); // [T|1, V]
+    });
   }
 
   /**
-   * One decode step: the token at position cache.pos → logits [1, V]. A generated id is text even when it
-   * equals the media placeholder id, so it is embedded plainly (never spliced).
+   * The decode step: feeds `ids` (one or more generated or forced ids) at positions cache.pos.. and
+   * returns the logits of the last, [1, V]. Every decoder (generate(), the golden runner, the bench) goes
+   * through here. Generated ids are text even when one equals the media placeholder id, so they are
+   * embedded plainly (never spliced).
    */
-  step(k: Kernels, id: number, cache: KvCache): Tensor {
-    const x = this.language.embed(k, [id]); // [1, D]
-    const logits = this.language.forward(k, x, cache.pos, cache, { lastRowOnly: true, tokens: [id] }); // [1, V]
-    k.release(x);
-    return logits;
+  step(k: Kernels, ids: readonly number[], cache: KvCache): Tensor {
+    if (!ids.length) throw new KimiVLError('ShapeError', 'a decode step needs at least one id');
+    return scope(k, (tmp) => {
+      const x = tmp(this.language.embed(k, ids)); // [T, D]
+      return this.language.forward(k, x, cache.pos, cache, { lastRowOnly: true, tokens: ids }); // [1, V]
+    });
   }
 
   release(k: Kernels): void {
@@ -93,6 +106,6 @@ export class KimiVLModel {
     k.clearVisionTables?.();
     releaseVisionWeights(k, this.vision);
     releaseProjectorWeights(k, this.projector);
-    releaseTree(k, this.language.weights);
+    this.language.release(k);
   }
 }

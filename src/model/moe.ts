@@ -3,41 +3,28 @@
 //
 // Legend: T tokens, D hidden, I width, E routed experts, A active experts per token.
 
+import type { MoeSlots, SwiGluSlots } from '../config/weight_names.ts';
 import type { Kernels, RouterConfig } from '../kernels/types.ts';
 import type { Tensor } from '../tensor/types.ts';
+import { scope } from './scope.ts';
 
-export interface SwiGluWeights {
-  /** gate, up [I, D]; down [D, I]. */
-  gate: Tensor;
-  up: Tensor;
-  down: Tensor;
-}
-
-export interface MoeWeights {
-  /** router [E, D], routerBias [E] (e_score_correction_bias: selection only). */
-  router: Tensor;
-  routerBias: Tensor;
-  /** Stacked experts: gate, up [E, I, D]; down [E, D, I]. */
-  expertsGate: Tensor;
-  expertsUp: Tensor;
-  expertsDown: Tensor;
-  shared: SwiGluWeights;
-}
+export type SwiGluWeights = SwiGluSlots<Tensor>;
+export type MoeWeights = MoeSlots<Tensor>;
 
 export function swiGlu(k: Kernels, w: SwiGluWeights, x: Tensor): Tensor {
-  const g = k.matmul(x, w.gate); // [T, I]
-  const u = k.matmul(x, w.up); // [T, I]
-  const h = k.siluMul(g, u); // [T, I]
-  const y = k.matmul(h, w.down); // [T, D]
-  k.release(g, u, h);
-  return y;
+  return scope(k, (tmp) => {
+    const g = tmp(k.matmul(x, w.gate)); // [T, I]
+    const u = tmp(k.matmul(x, w.up)); // [T, I]
+    return k.matmul(tmp(k.siluMul(g, u)), w.down); // [T, D]
+  });
 }
 
 export function moeForward(k: Kernels, w: MoeWeights, router: RouterConfig, x: Tensor): Tensor {
-  const { ids, weights } = k.moeRoute(x, w.router, w.routerBias, router); // [T, A] u32, [T, A]
-  const routed = k.moeExperts(x, ids, weights, w.expertsGate, w.expertsUp, w.expertsDown); // [T, D]
-  const shared = swiGlu(k, w.shared, x); // [T, D]
-  const y = k.add(routed, shared); // [T, D]
-  k.release(ids, weights, routed, shared);
-  return y;
+  return scope(k, (tmp) => {
+    const { ids, weights } = k.moeRoute(x, w.router, w.routerBias, router); // [T, A] u32, [T, A]
+    tmp(ids);
+    tmp(weights);
+    const routed = tmp(k.moeExperts(x, ids, weights, w.expertsGate, w.expertsUp, w.expertsDown)); // [T, D]
+    return k.add(routed, tmp(swiGlu(k, w.shared, x))); // [T, D]
+  });
 }

@@ -5,9 +5,12 @@
 // I MLP width (4304), P = 3·14·14 = 588 pixel values per patch.
 
 import type { VisionConfig } from '../config/config.ts';
-import { KimiVLError } from '../errors.ts';
+import { type VisionBlockSlots, type VisionSlots, visionSlots } from '../config/weight_names.ts';
 import type { CoreOps, Grid, VisionOps } from '../kernels/types.ts';
 import type { HostWeight, Tensor } from '../tensor/types.ts';
+import { expectShape } from './expect_shape.ts';
+import { scope } from './scope.ts';
+import { releaseTree, uploadSlots } from './weight_slots.ts';
 
 /** The ops the vision tower and projector use. */
 export type VisionKernels = CoreOps & VisionOps;
@@ -17,83 +20,20 @@ export const VISION_LN_EPS = 1e-5;
 /** Rope2DPosEmb(theta_base=10000) in the official code; not in config.json. */
 export const VISION_ROPE_THETA = 10000;
 
-export interface VisionBlockWeights {
-  norm0W: Tensor;
-  norm0B: Tensor;
-  qkvW: Tensor; // [3D, D]
-  qkvB: Tensor;
-  outW: Tensor; // [D, D]
-  outB: Tensor;
-  norm1W: Tensor;
-  norm1B: Tensor;
-  fc0W: Tensor; // [I, D]
-  fc0B: Tensor;
-  fc1W: Tensor; // [D, I]
-  fc1B: Tensor;
-}
+export type VisionBlockWeights = VisionBlockSlots<Tensor>;
+export type VisionWeights = VisionSlots<Tensor>;
 
-export interface VisionWeights {
-  patchW: Tensor; // [D, P]
-  patchB: Tensor;
-  posEmb: Tensor; // [H0, W0, D]
-  blocks: VisionBlockWeights[];
-  finalNormW: Tensor;
-  finalNormB: Tensor;
-}
-
-function need(host: ReadonlyMap<string, HostWeight>, name: string, shape: readonly number[]): HostWeight {
-  const w = host.get(name);
-  if (!w) throw new KimiVLError('CheckpointError', `weight ${name} is missing from the checkpoint`);
-  if (w.shape.join() !== shape.join()) {
-    throw new KimiVLError(
-      'CheckpointError',
-      `weight ${name} has shape [${w.shape}], config.json implies [${shape}]`,
-    );
-  }
-  return w;
-}
-
-/** Uploads the vision tower's weights (engine names, weights contract) through `k.uploadWeight`. */
+/** Uploads the vision tower's weights (the weight table's `vision.*` slots) through `k.uploadWeight`. */
 export function loadVisionWeights(
   k: CoreOps,
   host: ReadonlyMap<string, HostWeight>,
   cfg: VisionConfig,
 ): VisionWeights {
-  const D = cfg.hiddenSize;
-  const I = cfg.intermediateSize;
-  const P = 3 * cfg.patchSize * cfg.patchSize;
-  const up = (name: string, shape: readonly number[]) => k.uploadWeight(need(host, name, shape));
-  const blocks: VisionBlockWeights[] = [];
-  for (let i = 0; i < cfg.numLayers; i++) {
-    const p = `vision.blocks.${i}`;
-    blocks.push({
-      norm0W: up(`${p}.norm0.weight`, [D]),
-      norm0B: up(`${p}.norm0.bias`, [D]),
-      qkvW: up(`${p}.qkv.weight`, [3 * D, D]),
-      qkvB: up(`${p}.qkv.bias`, [3 * D]),
-      outW: up(`${p}.out.weight`, [D, D]),
-      outB: up(`${p}.out.bias`, [D]),
-      norm1W: up(`${p}.norm1.weight`, [D]),
-      norm1B: up(`${p}.norm1.bias`, [D]),
-      fc0W: up(`${p}.fc0.weight`, [I, D]),
-      fc0B: up(`${p}.fc0.bias`, [I]),
-      fc1W: up(`${p}.fc1.weight`, [D, I]),
-      fc1B: up(`${p}.fc1.bias`, [D]),
-    });
-  }
-  return {
-    patchW: up('vision.patch_embed.weight', [D, P]),
-    patchB: up('vision.patch_embed.bias', [D]),
-    posEmb: up('vision.pos_emb', [cfg.posEmbHeight, cfg.posEmbWidth, D]),
-    blocks,
-    finalNormW: up('vision.final_norm.weight', [D]),
-    finalNormB: up('vision.final_norm.bias', [D]),
-  };
+  return uploadSlots(k, host, visionSlots(cfg));
 }
 
 export function releaseVisionWeights(k: CoreOps, w: VisionWeights): void {
-  k.release(w.patchW, w.patchB, w.posEmb, w.finalNormW, w.finalNormB);
-  for (const b of w.blocks) k.release(...Object.values(b));
+  releaseTree(k, w);
 }
 
 /**
@@ -125,6 +65,7 @@ export class PosEmbCache {
   }
 }
 
+/** One MoonViT block on x [L, D]: x += attn(LN x); x += MLP(LN x). Does not release x. */
 function encoderBlock(
   k: VisionKernels,
   b: VisionBlockWeights,
@@ -134,28 +75,20 @@ function encoderBlock(
 ): Tensor {
   const H = cfg.numHeads;
   const d = cfg.headDim;
-  const y = k.layerNorm(x, b.norm0W, b.norm0B, VISION_LN_EPS); // [L, D]
-  const qkv = k.matmul(y, b.qkvW, b.qkvB); // [L, 3D] = q | k | v, each [L, H, d]
-  k.release(y);
-  const qkvRoped = k.rope2d(qkv, grids, H, d, VISION_ROPE_THETA); // [L, 3D]
-  k.release(qkv);
-  const attn = k.varlenAttention(qkvRoped, grids, H, d); // [L, D]
-  k.release(qkvRoped);
-  const o = k.matmul(attn, b.outW, b.outB); // [L, D]
-  k.release(attn);
-  const x1 = k.add(x, o);
-  k.release(o);
-
-  const y1 = k.layerNorm(x1, b.norm1W, b.norm1B, VISION_LN_EPS);
-  const h = k.matmul(y1, b.fc0W, b.fc0B); // [L, I]
-  k.release(y1);
-  const g = k.gelu(h, 'tanh'); // MoonViT's MLP uses the tanh form (spec §7.4)
-  k.release(h);
-  const m = k.matmul(g, b.fc1W, b.fc1B); // [L, D]
-  k.release(g);
-  const x2 = k.add(x1, m);
-  k.release(x1, m);
-  return x2;
+  const x1 = scope(k, (tmp) => {
+    const y = tmp(k.layerNorm(x, b.norm0W, b.norm0B, VISION_LN_EPS)); // [L, D]
+    const qkv = tmp(k.matmul(y, b.qkvW, b.qkvB)); // [L, 3D] = q | k | v, each [L, H, d]
+    const qkvRoped = tmp(k.rope2d(qkv, grids, H, d, VISION_ROPE_THETA)); // [L, 3D]
+    const attn = tmp(k.varlenAttention(qkvRoped, grids, H, d)); // [L, D]
+    return k.add(x, tmp(k.matmul(attn, b.outW, b.outB))); // [L, D]
+  });
+  return scope(k, (tmp) => {
+    tmp(x1);
+    const y = tmp(k.layerNorm(x1, b.norm1W, b.norm1B, VISION_LN_EPS)); // [L, D]
+    const h = tmp(k.matmul(y, b.fc0W, b.fc0B)); // [L, I]
+    const g = tmp(k.gelu(h, 'tanh')); // MoonViT's MLP uses the tanh form (spec §7.4)
+    return k.add(x1, tmp(k.matmul(g, b.fc1W, b.fc1B))); // [L, D]
+  });
 }
 
 /**
@@ -172,23 +105,12 @@ export function encodeImages(
 ): Tensor {
   const L = grids.reduce((s, g) => s + g.h * g.w, 0);
   const P = 3 * cfg.patchSize * cfg.patchSize;
-  if (pixelValues.shape.length !== 2 || pixelValues.shape[0] !== L || pixelValues.shape[1] !== P) {
-    throw new KimiVLError(
-      'ShapeError',
-      `encodeImages: pixel values [${pixelValues.shape}] must be [${L}, ${P}] for these grids`,
-    );
-  }
-  const patches = k.matmul(pixelValues, w.patchW, w.patchB); // [L, D]
-  const pos = posCache ? posCache.get(k, w.posEmb, grids) : k.posEmbInterp(w.posEmb, grids); // [L, D]
-  let x = k.add(patches, pos); // [L, D]
-  k.release(patches);
-  if (!posCache) k.release(pos);
-  for (const b of w.blocks) {
-    const next = encoderBlock(k, b, cfg, x, grids);
-    k.release(x);
-    x = next;
-  }
-  const out = k.layerNorm(x, w.finalNormW, w.finalNormB, VISION_LN_EPS); // [L, D]
-  k.release(x);
-  return out;
+  expectShape('encodeImages: pixel values', pixelValues, [L, P], 'for these grids');
+  let x = scope(k, (tmp) => {
+    const patches = tmp(k.matmul(pixelValues, w.patchW, w.patchB)); // [L, D]
+    const pos = posCache ? posCache.get(k, w.posEmb, grids) : tmp(k.posEmbInterp(w.posEmb, grids)); // [L, D]
+    return k.add(patches, pos); // [L, D]
+  });
+  for (const b of w.blocks) x = scope(k, (tmp) => encoderBlock(k, b, cfg, tmp(x), grids));
+  return scope(k, (tmp) => k.layerNorm(tmp(x), w.finalNormW, w.finalNormB, VISION_LN_EPS)); // [L, D]
 }

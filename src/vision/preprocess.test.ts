@@ -146,5 +146,6 @@ describe('preprocessImage', () => {
     const alone = preprocessImage(b, cfg(64)).pixelValues;
     expect(Array.from(batch.pixelValues.subarray(24 * 588))).toEqual(Array.from(alone));
     expect(batch.pixelValues.length).toBe(28 * 588);
+    expect(batch.shape).toEqual([28, 588]); // one row per patch, as the vision tower takes them
   });
 });

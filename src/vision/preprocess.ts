@@ -42,6 +42,8 @@ export interface PreprocessedImage extends ImagePlan {
 export interface PreprocessedBatch {
   /** All images' patches concatenated in order: [Σ P, 3, p, p]. */
   pixelValues: Float32Array;
+  /** The shape the vision tower takes pixelValues in: [Σ P, 3·p·p] (one row per patch). */
+  shape: [number, number];
   grids: PatchGrid[];
   nTokens: number[];
   images: ImagePlan[];
@@ -101,8 +103,10 @@ export function preprocessImages(images: readonly RgbaImage[], cfg: PreprocessCo
     pixelValues.set(d.pixelValues, at);
     at += d.pixelValues.length;
   }
+  const row = 3 * cfg.patchSize * cfg.patchSize;
   return {
     pixelValues,
+    shape: [pixelValues.length / row, row],
     grids: done.map((d) => d.grid),
     nTokens: done.map((d) => d.nTokens),
     images: done.map(({ pixelValues: _, ...plan }) => plan),

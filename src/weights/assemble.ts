@@ -13,7 +13,7 @@ import { KimiVLError } from '../errors.ts';
 import type { QuantType } from '../tensor/quant_format.ts';
 import type { HostWeight, WeightDType } from '../tensor/types.ts';
 import type { TensorInfo, TensorSource } from './checkpoint.ts';
-import { type WeightSpec, weightTable } from './names.ts';
+import { type WeightSpec, weightTable } from '../config/weight_names.ts';
 import { type FloatDType, quantizeStacked, quantizeWeight, toF16 } from './quantize_weights.ts';
 import { SAFETENSORS_TO_WEIGHT } from './safetensors.ts';
 

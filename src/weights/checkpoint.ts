@@ -13,18 +13,16 @@ import {
   parseConfig,
   parsePreprocessorConfig,
 } from '../config/config.ts';
+import { isIgnoredHfTensor, weightTable } from '../config/weight_names.ts';
 import { KimiVLError } from '../errors.ts';
 import { checkIndexAgainstShards, INDEX_FILE, parseIndexJson } from './index_json.ts';
 import { checkManifestAgainstShards, MANIFEST_FILE, type Manifest, parseManifest } from './manifest.ts';
-import { isIgnoredHfTensor, weightTable } from './names.ts';
 import {
   parseSafetensorsHeader,
   type SafetensorsDType,
   type SafetensorsFile,
   safetensorsHeaderLength,
 } from './safetensors.ts';
-
-export { type AssembleOptions, assembleWeights } from './assemble.ts';
 
 export const CONFIG_FILE = 'config.json';
 export const PREPROCESSOR_FILE = 'preprocessor_config.json';

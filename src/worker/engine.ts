@@ -2,22 +2,21 @@
 // CLI harness construct it directly in-thread. Every public method takes and returns structured-clonable
 // values (or comlink proxies for streaming callbacks). Requests run one at a time (RequestQueue).
 
-import type { ImageProcessorConfig } from '../config/config.ts';
 import { isKimiVLError, KimiVLError } from '../errors.ts';
 import type { ChatEvent, DoneEvent } from '../generate/events.ts';
 import { type AdapterDescription, describeAdapter, requestAdapter } from '../gpu/device.ts';
 import { GpuRuntime } from '../gpu/runtime.ts';
 import { createGpuKernels } from '../kernels/gpu_kernels.ts';
 import { createRefKernels } from '../kernels/ref_kernels.ts';
-import type { Kernels } from '../kernels/types.ts';
 import { KimiVLModel } from '../model/kimi_vl.ts';
-import type { KvCache } from '../model/kv_cache.ts';
 import { loadTokenizerFromUrl, Tokenizer } from '../text/tokenizer.ts';
 import { type LoadProgress, loadModel, type ModelSource } from '../weights/load.ts';
-import { buildChatInput, validateMessages, type WireMessage } from './chat_input.ts';
+import type { WireMessage } from './chat_input.ts';
+import type { LoadedEngineState, ModelInfo } from './engine_state.ts';
 import { RequestQueue } from './request_queue.ts';
-import { type EngineChatOptions, runRequest } from './run_request.ts';
+import { type EngineChatOptions, type RequestInput, runRequest } from './run_request.ts';
 
+export type { ModelInfo } from './engine_state.ts';
 export type { EngineChatOptions } from './run_request.ts';
 
 export interface EngineLoadOptions {
@@ -36,34 +35,7 @@ export interface EngineLoadOptions {
   tokenizerUrl?: string;
 }
 
-export interface ModelInfo {
-  id: string;
-  thinking: boolean;
-  backend: 'gpu' | 'ref';
-  contextBudget: number;
-  /** False for checkpoints without tokenizer files: only generateFromIds works. */
-  hasTokenizer: boolean;
-  acceptsImages: boolean;
-  layers: number;
-  hiddenSize: number;
-  experts: number;
-  vocabSize: number;
-  loadMs: number;
-  networkBytes: number;
-}
-
 export const DEFAULT_CONTEXT_BUDGET = 4096;
-
-interface Loaded {
-  info: ModelInfo;
-  k: Kernels;
-  rt: GpuRuntime | null;
-  model: KimiVLModel;
-  cache: KvCache;
-  tokenizer: Tokenizer | null;
-  preprocessor: ImageProcessorConfig | null;
-  stopIds: number[];
-}
 
 async function readTokenizer(
   readFile: (name: string) => Promise<Uint8Array | null>,
@@ -76,7 +48,7 @@ async function readTokenizer(
 }
 
 export class Engine {
-  private loaded: Loaded | null = null;
+  private loaded: LoadedEngineState | null = null;
   private readonly queue = new RequestQueue();
   private readonly loadAborts = new Map<number, AbortController>();
 
@@ -192,17 +164,7 @@ export class Engine {
     opts: EngineChatOptions,
     onEvent: (e: ChatEvent) => unknown,
   ): Promise<DoneEvent> {
-    return this.queue.run(requestId, (isCancelled) =>
-      this.guard(async (s) => {
-        validateMessages(messages);
-        if (!s.tokenizer)
-          throw new KimiVLError(
-            'TokenizerError',
-            `${s.info.id} has no tiktoken.model/tokenizer_config.json; pass tokenizerUrl when loading`,
-          );
-        return runRequest(s, { kind: 'chat', messages, build: buildChatInput }, opts, isCancelled, onEvent);
-      }),
-    );
+    return this.request(requestId, { kind: 'chat', messages }, opts, onEvent);
   }
 
   /** Low-level: generates from prompt ids (placeholders expanded, no images). Tests and benchmarks. */
@@ -212,8 +174,17 @@ export class Engine {
     opts: EngineChatOptions,
     onEvent: (e: ChatEvent) => unknown,
   ): Promise<DoneEvent> {
+    return this.request(requestId, { kind: 'ids', ids }, opts, onEvent);
+  }
+
+  private request(
+    requestId: number,
+    input: RequestInput,
+    opts: EngineChatOptions,
+    onEvent: (e: ChatEvent) => unknown,
+  ): Promise<DoneEvent> {
     return this.queue.run(requestId, (isCancelled) =>
-      this.guard((s) => runRequest(s, { kind: 'ids', ids }, opts, isCancelled, onEvent)),
+      this.guard((s) => runRequest(s, input, opts, isCancelled, onEvent)),
     );
   }
 
@@ -254,7 +225,7 @@ export class Engine {
   }
 
   /** Runs `fn` on the loaded model; a lost device drops the model so a fresh load starts clean. */
-  private async guard<T>(fn: (s: Loaded) => Promise<T>): Promise<T> {
+  private async guard<T>(fn: (s: LoadedEngineState) => Promise<T>): Promise<T> {
     const s = this.loaded;
     if (!s) throw new KimiVLError('EngineStateError', 'no model is loaded; call load() first');
     try {
@@ -276,4 +247,3 @@ export class Engine {
 }
 
 export type EngineApi = Engine;
-export type { Loaded as LoadedEngineState };

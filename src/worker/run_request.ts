@@ -10,8 +10,8 @@ import type { Tensor } from '../tensor/types.ts';
 import { StreamingDetokenizer } from '../text/detokenizer.ts';
 import { THINK_END, THINK_START, ThinkingSplitter } from '../text/thinking.ts';
 import type { Tokenizer } from '../text/tokenizer.ts';
-import type { buildChatInput, ChatInput, WireMessage } from './chat_input.ts';
-import type { LoadedEngineState } from './engine.ts';
+import { buildChatInput, type ChatInput, validateMessages, type WireMessage } from './chat_input.ts';
+import type { LoadedEngineState } from './engine_state.ts';
 
 export interface EngineChatOptions extends GenerateOptions {
   /** Also stream each generated id as a `token` event. */
@@ -29,9 +29,7 @@ export interface EngineChatOptions extends GenerateOptions {
   thinking?: boolean;
 }
 
-export type RequestInput =
-  | { kind: 'chat'; messages: WireMessage[]; build: typeof buildChatInput }
-  | { kind: 'ids'; ids: number[] };
+export type RequestInput = { kind: 'chat'; messages: WireMessage[] } | { kind: 'ids'; ids: number[] };
 
 function textStream(tok: Tokenizer | null, thinking: boolean, startInReasoning: boolean) {
   if (!tok) return null;
@@ -41,6 +39,22 @@ function textStream(tok: Tokenizer | null, thinking: boolean, startInReasoning: 
   );
 }
 
+/** A chat request's tokenizer, after checking its messages (both before anything else runs). */
+function chatTokenizer(s: LoadedEngineState, messages: unknown): Tokenizer {
+  validateMessages(messages);
+  if (!s.tokenizer)
+    throw new KimiVLError(
+      'TokenizerError',
+      `${s.info.id} has no tiktoken.model/tokenizer_config.json; pass tokenizerUrl when loading`,
+    );
+  return s.tokenizer;
+}
+
+function checkIds(ids: readonly number[], vocabSize: number): void {
+  if (!ids.length || ids.some((id) => !Number.isInteger(id) || id < 0 || id >= vocabSize))
+    throw new KimiVLError('ConfigError', `ids must be a non-empty list of integers in [0, ${vocabSize})`);
+}
+
 export async function runRequest(
   s: LoadedEngineState,
   input: RequestInput,
@@ -48,35 +62,28 @@ export async function runRequest(
   isCancelled: () => boolean,
   onEvent: (e: ChatEvent) => unknown,
 ): Promise<DoneEvent> {
+  const tok = input.kind === 'chat' ? chatTokenizer(s, input.messages) : null;
   const timings = new TimingRecorder();
   const thinking = opts.thinking ?? s.info.thinking;
   const options = resolveGenerateOptions(opts, thinking);
   const startThinking = thinking && !!opts.startThinking && s.tokenizer !== null;
   let built: ChatInput;
-  if (input.kind === 'chat') {
+  if (input.kind === 'chat' && tok) {
     const t0 = performance.now();
-    const suffix = startThinking ? s.tokenizer!.encode(THINK_START) : [];
-    built = await input.build(input.messages, s.tokenizer!, s.preprocessor, suffix);
+    const suffix = startThinking ? tok.encode(THINK_START) : [];
+    built = await buildChatInput(input.messages, tok, s.preprocessor, suffix);
     if (built.images) timings.addImageEncode(performance.now() - t0);
   } else {
-    if (
-      !input.ids.length ||
-      input.ids.some((id) => !Number.isInteger(id) || id < 0 || id >= s.info.vocabSize)
-    )
-      throw new KimiVLError(
-        'ConfigError',
-        `ids must be a non-empty list of integers in [0, ${s.info.vocabSize})`,
-      );
-    built = { ids: input.ids, images: null };
+    const ids = input.kind === 'ids' ? input.ids : [];
+    checkIds(ids, s.info.vocabSize);
+    built = { ids, images: null };
   }
 
   let features: Tensor | null = null;
   if (built.images) {
     const t0 = performance.now();
-    const { pixelValues, grids } = built.images;
-    const patch = pixelValues.length / grids.reduce((n, g) => n + g.h * g.w, 0);
-    const px = s.k.upload(pixelValues, [pixelValues.length / patch, patch]); // [L, 3·p·p]
-    const enc = s.model.encodeImages(s.k, px, grids);
+    const px = s.k.upload(built.images.pixelValues, built.images.shape); // [L, 3·p·p]
+    const enc = s.model.encodeImages(s.k, px, built.images.grids);
     s.k.release(px, enc.visionOut);
     features = enc.features; // [F, D]
     timings.addImageEncode(performance.now() - t0);
