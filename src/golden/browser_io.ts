@@ -1,7 +1,7 @@
 // Golden file access from a page served by Vite: absolute paths are fetched through /@fs/.
 import { KimiVLError } from '../errors.ts';
 import { urlFiles } from '../weights/url_files.ts';
-import type { GoldenIO } from './run_case.ts';
+import type { GoldenIO } from './reader.ts';
 
 export function fsUrl(absPath: string): string {
   return `${location.origin}/@fs${absPath}`;

@@ -1,4 +1,5 @@
 // The golden case format (../shared/golden/README.md): case.json beside raw little-endian f32 tensors.
+// parseCase is the one parser of case.json; reader.ts reads cases and their tensors through a GoldenIO.
 import { KimiVLError } from '../errors.ts';
 
 export interface GoldenTensorRef {
@@ -19,6 +20,8 @@ export interface GoldenCase {
   grids: Array<{ h: number; w: number }>;
   placeholderId: number;
   placeholderCounts: number[];
+  /** Per image: the sizes the reference preprocessing went through (case.json `images_info`). */
+  imagesInfo: GoldenImageInfo[];
   expected: {
     pixelValues?: GoldenTensorRef;
     visionTowerOut?: GoldenTensorRef;
@@ -27,7 +30,32 @@ export interface GoldenCase {
     stepLogits?: GoldenTensorRef;
     newTokens: number[];
   };
+  /** Intermediates for localising a failure: the interpolated position table, the prompt's routed experts. */
+  debug: { posEmb?: GoldenTensorRef; routing?: GoldenRouting };
   tolerance: { pixelValuesMaxAbs: number; floatMaxRel: number };
+}
+
+export interface GoldenImageInfo {
+  sizeWH: [number, number];
+  resizedWH: [number, number];
+  paddedWH: [number, number];
+  placeholderTokens: number;
+}
+
+/** The prompt's routed experts: per MoE layer, per prompt position, the sorted expert ids. */
+export interface GoldenRouting {
+  moeLayers: number[];
+  experts: number[][][];
+}
+
+type VisionExpected = Required<
+  Pick<GoldenCase['expected'], 'pixelValues' | 'visionTowerOut' | 'imageFeatures'>
+>;
+/** A case with the vision tower's goldens (every case with images; text-only cases have none). */
+export type VisionCase = GoldenCase & { expected: VisionExpected };
+
+export function hasVisionGoldens(c: GoldenCase): c is VisionCase {
+  return !!(c.expected.pixelValues && c.expected.visionTowerOut && c.expected.imageFeatures);
 }
 
 /** POSIX path join that resolves `..` (works in the browser, where node:path is absent). */
@@ -60,7 +88,9 @@ export function parseCase(name: string, dir: string, json: unknown): GoldenCase 
   if (!Array.isArray(c.input_ids)) fail(name, 'missing "input_ids"');
   const exp = (c.expected ?? {}) as Record<string, unknown>;
   const tol = (c.tolerance ?? {}) as Record<string, unknown>;
-  const infos = (c.images_info ?? []) as Array<{ placeholder_tokens?: number }>;
+  const infos = (c.images_info ?? []) as Array<Record<string, unknown>>;
+  const dbg = (c.debug ?? {}) as Record<string, unknown>;
+  const routing = dbg.routing_prompt as { moe_layers: number[]; experts: number[][][] } | undefined;
   const grids = ((c.image_grid_hws ?? []) as number[][]).map(([h, w]) => ({ h: h!, w: w! }));
   return {
     name,
@@ -70,7 +100,13 @@ export function parseCase(name: string, dir: string, json: unknown): GoldenCase 
     inputIds: c.input_ids as number[],
     grids,
     placeholderId: Number(c.media_placeholder_token_id),
-    placeholderCounts: grids.map((g, i) => infos[i]?.placeholder_tokens ?? (g.h * g.w) / 4),
+    placeholderCounts: grids.map((g, i) => (infos[i]?.placeholder_tokens as number) ?? (g.h * g.w) / 4),
+    imagesInfo: infos.map((i) => ({
+      sizeWH: i.size_wh as [number, number],
+      resizedWH: i.resized_wh as [number, number],
+      paddedWH: i.padded_wh as [number, number],
+      placeholderTokens: i.placeholder_tokens as number,
+    })),
     expected: {
       pixelValues: tensorRef(name, exp.pixel_values),
       visionTowerOut: tensorRef(name, exp.vision_tower_out),
@@ -79,6 +115,10 @@ export function parseCase(name: string, dir: string, json: unknown): GoldenCase 
       stepLogits: tensorRef(name, exp.step_logits),
       newTokens: (exp.new_tokens as number[] | undefined) ?? [],
     },
+    debug: {
+      posEmb: tensorRef(name, dbg.pos_emb),
+      routing: routing && { moeLayers: routing.moe_layers, experts: routing.experts },
+    },
     tolerance: {
       pixelValuesMaxAbs: Number(tol.pixel_values_max_abs ?? 1e-5),
       floatMaxRel: Number(tol.float_max_abs_over_max_abs_expected ?? 1e-4),
@@ -86,7 +126,13 @@ export function parseCase(name: string, dir: string, json: unknown): GoldenCase 
   };
 }
 
+/** A [L, …] tensor's shape viewed as the matrix [L, rest]: pixel_values [L, 3, 14, 14] as [L, 588]. */
+export function matrixShape(ref: GoldenTensorRef): [number, number] {
+  return [ref.shape[0]!, ref.shape.slice(1).reduce((a, b) => a * b, 1)];
+}
+
+/** Little-endian f32 bytes as floats (copied only when unaligned); a ragged tail of < 4 bytes is dropped. */
 export function f32FromBytes(bytes: Uint8Array): Float32Array {
   const copy = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
-  return new Float32Array(copy.buffer, copy.byteOffset, copy.byteLength / 4);
+  return new Float32Array(copy.buffer, copy.byteOffset, copy.byteLength >> 2);
 }

@@ -1,5 +1,6 @@
 // Comparisons with the goldens' tolerances: pixel values by max |Δ|, every other float tensor by
-// max |got − expected| / max |expected|, tokens and grids exactly.
+// max |got − expected| / max |expected|, tokens, grids and routed experts exactly.
+import type { GoldenRouting } from './case.ts';
 
 export interface TensorCheck {
   name: string;
@@ -10,16 +11,22 @@ export interface TensorCheck {
   detail?: string;
 }
 
+/** max |got − want|; NaN anywhere or a length mismatch is +∞ (a failure under any tolerance). */
 export function maxAbsError(got: ArrayLike<number>, want: ArrayLike<number>): number {
   if (got.length !== want.length) return Number.POSITIVE_INFINITY;
   let m = 0;
   for (let i = 0; i < want.length; i++) {
     const d = Math.abs(got[i]! - want[i]!);
-    if (!(d <= m)) m = d; // NaN propagates as a failure
+    if (Number.isNaN(d)) return Number.POSITIVE_INFINITY;
+    if (d > m) m = d;
   }
   return m;
 }
 
+/**
+ * The goldens' float metric (README "Tolerances"): max |got − want| / max |want|, the one definition every
+ * caller uses. NaN anywhere or a length mismatch is +∞; an all-zero `want` compares absolutely.
+ */
 export function maxRelError(got: ArrayLike<number>, want: ArrayLike<number>): number {
   let scale = 0;
   for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]!));
@@ -61,4 +68,38 @@ export function argmax(v: ArrayLike<number>, offset = 0, length = v.length - off
     }
   }
   return best;
+}
+
+/** Failed checks as readable lines (empty when everything passed): what a test asserts equal to []. */
+export function failures(checks: readonly TensorCheck[]): string[] {
+  return checks.filter((c) => !c.pass).map((c) => `${c.name} ${c.error} > ${c.tolerance} ${c.detail ?? ''}`);
+}
+
+/**
+ * The prompt's routed experts against the case's debug record: `routed[l]` holds the router's ids of the
+ * l-th MoE layer, `perToken` per prompt position (in any order: the record is sorted).
+ */
+export function checkRouting(
+  routing: GoldenRouting,
+  routed: readonly Uint32Array[],
+  perToken: number,
+): TensorCheck {
+  let detail: string | undefined;
+  if (routed.length !== routing.moeLayers.length)
+    detail = `${routed.length} routed MoE layers, expected ${routing.moeLayers.length}`;
+  routing.moeLayers.forEach((layer, li) => {
+    routing.experts[li]!.forEach((want, pos) => {
+      const got = routed[li]?.subarray(pos * perToken, (pos + 1) * perToken) ?? [];
+      const ids = Array.from(got).sort((a, b) => a - b);
+      if (!detail && ids.join() !== want.join())
+        detail = `layer ${layer} position ${pos}: got [${ids}], expected [${want}]`;
+    });
+  });
+  return {
+    name: 'routing_prompt',
+    error: detail ? 1 : 0,
+    tolerance: 0,
+    pass: !detail,
+    ...(detail ? { detail } : {}),
+  };
 }

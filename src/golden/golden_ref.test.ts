@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { createRefKernels } from '../kernels/ref_kernels.ts';
+import { failures } from './compare.ts';
 import { GOLDEN_ROOT } from './location.ts';
 import { discoverCases, nodeGoldenIO } from './node_io.ts';
 import { GoldenRunner } from './run_case.ts';
@@ -16,10 +17,7 @@ describe.skipIf(!existsSync(ROOT))(`golden cases on the reference backend (${ROO
   for (const dir of cases) {
     test(dir.split('/').pop()!, async () => {
       const r = await runner.run(dir);
-      const failed = r.checks
-        .filter((c) => !c.pass)
-        .map((c) => `${c.name} ${c.error} > ${c.tolerance} ${c.detail ?? ''}`);
-      expect(failed).toEqual([]);
+      expect(failures(r.checks)).toEqual([]);
     });
   }
 });

@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { nodeFiles } from '../weights/node_source.ts';
-import type { GoldenIO } from './run_case.ts';
+import type { GoldenIO } from './reader.ts';
 
 export const nodeGoldenIO: GoldenIO = {
   readBytes: async (p) => new Uint8Array(await readFile(p)),

@@ -10,8 +10,6 @@ import { nmse, testRuntime } from '../kernels/testing.ts';
 import type { Grid } from '../kernels/types.ts';
 import { createGpuVisionOps } from '../kernels/vision/gpu_ops.ts';
 import { mulberry32, randn } from '../testing/random.ts';
-import { loadProjectorWeights, project, releaseProjectorWeights } from './projector.ts';
-import { encodeImages, loadVisionWeights, releaseVisionWeights, type VisionKernels } from './vision.ts';
 import {
   matmulRefBlocked,
   PROJ_CFG,
@@ -20,7 +18,9 @@ import {
   referenceSample,
   TEXT_HIDDEN,
   VISION,
-} from './vision_real_dims_ref.ts';
+} from '../testing/vision_real_dims_ref.ts';
+import { loadProjectorWeights, project, releaseProjectorWeights } from './projector.ts';
+import { encodeImages, loadVisionWeights, releaseVisionWeights, type VisionKernels } from './vision.ts';
 
 /**
  * Runs the model code on the GPU over a whole grid×grid image, and the reference for the sampled merged

@@ -2,20 +2,19 @@
 // decoder and, separately, Chromium's decoder (createImageBitmap + canvas) → preprocess → compare with
 // pixel_values.bin. Also uses Chromium's decoder as an independent oracle for png.ts on generated PNGs.
 // Golden root: ../shared/golden next to the repo root, served through Vite's /@fs/ (fs.allow ['..']).
+// Text-only golden cases have nothing to preprocess and are not listed.
 import { describe, expect, it } from 'vitest';
 import { server } from 'vitest/browser';
+import { browserGoldenIO, fsUrl } from '../golden/browser_io.ts';
+import { joinPath } from '../golden/case.ts';
+import { failures } from '../golden/compare.ts';
+import { checkGoldenPixels } from '../golden/pixels.ts';
+import { readCases, suiteCaseDirs } from '../golden/reader.ts';
 import { decodeImage, decodeWithBrowser } from './decode.ts';
-import { checkGoldenPixels, joinPath, PIXEL_VALUES_TOLERANCE } from './golden_pixels.ts';
 import { decodePng } from './png.ts';
 import { encodePng, type PngEncodeOptions } from './png_encode.ts';
 
-const goldenRoot = `/@fs${joinPath(server.config.root, '../shared/golden')}`;
-
-async function read(path: string): Promise<Uint8Array> {
-  const res = await fetch(path);
-  if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status}`);
-  return new Uint8Array(await res.arrayBuffer());
-}
+const goldenRoot = joinPath(server.config.root, '../shared/golden');
 
 const viaBrowser = (bytes: Uint8Array) =>
   decodeWithBrowser(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'image/png' }));
@@ -28,37 +27,31 @@ function differingBytes(a: Uint8ClampedArray, b: Uint8ClampedArray): number {
 }
 
 // Case names come from suite.json (a browser cannot list the cases folder).
-const suite = JSON.parse(new TextDecoder().decode(await read(`${goldenRoot}/suite.json`))) as {
-  cases: { case: string }[];
-};
-const cases = suite.cases.map((c) => c.case);
+const all = await readCases(browserGoldenIO, await suiteCaseDirs(browserGoldenIO, goldenRoot));
+const withImages = all.filter((c) => c.images.length > 0).map((c) => [c.name, c.dir]);
 
 describe('golden pixel_values in the browser', () => {
-  it('finds the golden suite', () => {
-    expect(cases.length).toBeGreaterThan(0);
+  it('finds the golden suite and its cases with images', () => {
+    expect(all.length).toBeGreaterThan(0);
+    expect(withImages.length).toBeGreaterThan(0);
   });
 
-  it.each(cases)('%s: our PNG decoder', async (name) => {
-    const report = await checkGoldenPixels(`${goldenRoot}/cases/${name}`, read);
-    if (report === null) return;
-    console.log(`${name} [png.ts]: max |Δ| = ${report.maxAbsDiff}`);
-    expect(report.problems).toEqual([]);
-    expect(report.maxAbsDiff).toBeLessThanOrEqual(PIXEL_VALUES_TOLERANCE);
-  });
-
-  it.each(cases)('%s: Chromium decoder (createImageBitmap, no color conversion)', async (name) => {
-    const report = await checkGoldenPixels(`${goldenRoot}/cases/${name}`, read, viaBrowser);
-    if (report === null) return;
-    console.log(
-      `${name} [createImageBitmap]: max |Δ| = ${report.maxAbsDiff}, mismatches ${report.mismatches}`,
-    );
-    expect(report.problems).toEqual([]);
-    expect(report.maxAbsDiff).toBeLessThanOrEqual(PIXEL_VALUES_TOLERANCE);
-  });
+  for (const [decoder, decode] of [
+    ['our PNG decoder', decodePng],
+    ['Chromium decoder (createImageBitmap, no color conversion)', viaBrowser],
+  ] as const) {
+    it.each(withImages)(`%s: ${decoder}`, async (name, dir) => {
+      const r = await checkGoldenPixels(browserGoldenIO, dir, decode);
+      console.log(`${name} [${decoder}]: max |Δ| = ${r.pixelError}`);
+      expect(failures(r.checks)).toEqual([]);
+      expect(r.pixelError).toBeLessThanOrEqual(r.case.tolerance.pixelValuesMaxAbs);
+    });
+  }
 
   it('decodeImage from a URL, OffscreenCanvas, ImageBitmap, <canvas> and <img> all give the PNG bytes', async () => {
-    const url = `${goldenRoot}/images/img5_130x61.png`;
-    const ours = await decodePng(await read(url));
+    const png = `${goldenRoot}/images/img5_130x61.png`;
+    const url = fsUrl(png);
+    const ours = await decodePng(await browserGoldenIO.readBytes(png));
     const fromUrl = await decodeImage(url);
     expect(differingBytes(fromUrl.data, ours.data)).toBe(0);
     expect(fromUrl.pilMode).toBe('RGB');

@@ -1,41 +1,29 @@
 // Every golden case through the language model on the REF backend: prompt logits (one prefill at pos 0),
 // 8 greedy decode steps through the latent cache, and the routed experts of the prompt.
 // Image features come from the case's expected image_features.bin, so this does not depend on vision.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type KimiVLConfig, parseConfig } from '../config/config.ts';
 import { createRefCoreOps } from '../kernels/core/ref_core_ops.ts';
 import { createRefLanguageOps } from '../kernels/language/ref_ops.ts';
 import { argmaxRef } from '../kernels/language/sample.ref.ts';
 import type { Kernels } from '../kernels/types.ts';
+import { KvCache } from '../model/kv_cache.ts';
+import { LanguageModel, loadLanguageWeights } from '../model/language.ts';
 import type { Tensor } from '../tensor/types.ts';
-import { loadHostWeights } from '../weights/node_source.ts';
-import { type GoldenCase, listCases, maxRelError, readF32 } from './golden_io.test_util.ts';
-import { KvCache } from './kv_cache.ts';
-import { LanguageModel, loadLanguageWeights } from './language.ts';
+import type { GoldenCase } from './case.ts';
+import { checkRouting, maxRelError } from './compare.ts';
+import { GOLDEN_ROOT } from './location.ts';
+import { discoverCases, nodeGoldenIO } from './node_io.ts';
+import { loadGoldenModel, perFolder, readCases, readTensor } from './reader.ts';
 
 const TOL = 1e-4; // golden README: max|got − exp| / max|exp| per tensor
-const cases = listCases();
+const cases = await readCases(nodeGoldenIO, discoverCases(GOLDEN_ROOT));
+const read = (c: GoldenCase, ref: Parameters<typeof readTensor>[2]) => readTensor(nodeGoldenIO, c, ref);
 
-function refKernels(): Kernels {
-  return { ...createRefCoreOps(), ...createRefLanguageOps() } as unknown as Kernels;
-}
-
-const models = new Map<string, Promise<{ cfg: KimiVLConfig; lm: LanguageModel; k: Kernels }>>();
-function modelFor(dir: string) {
-  let m = models.get(dir);
-  if (!m) {
-    m = (async () => {
-      const cfg = parseConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
-      const k = refKernels();
-      const lm = new LanguageModel(cfg, loadLanguageWeights(k, await loadHostWeights(dir), cfg));
-      return { cfg, lm, k };
-    })();
-    models.set(dir, m);
-  }
-  return m;
-}
+const modelFor = perFolder(async (dir) => {
+  const { config: cfg, host } = await loadGoldenModel(nodeGoldenIO, dir);
+  const k = { ...createRefCoreOps(), ...createRefLanguageOps() } as unknown as Kernels;
+  return { cfg, lm: new LanguageModel(cfg, loadLanguageWeights(k, host, cfg)), k };
+});
 
 async function runCase(c: GoldenCase) {
   const { cfg, lm, k: base } = await modelFor(c.modelDir);
@@ -50,9 +38,8 @@ async function runCase(c: GoldenCase) {
     },
   };
   const T = c.inputIds.length;
-  const feats: Tensor | null = c.expected.image_features
-    ? k.upload(readF32(c, c.expected.image_features), c.expected.image_features.shape)
-    : null;
+  const f = c.expected.imageFeatures;
+  const feats: Tensor | null = f ? k.upload(await read(c, f), f.shape) : null;
   const cache = KvCache.create(k, cfg.text, T + 8);
   const x = lm.embedWithImages(k, c.inputIds, feats);
   const logits = await k.read(lm.forward(k, x, 0, cache, { tokens: c.inputIds }));
@@ -74,27 +61,17 @@ describe('language model vs golden cases (REF backend)', () => {
   for (const c of cases) {
     it(`${c.name}: logits, greedy tokens, step logits, routing`, async () => {
       const r = await runCase(c);
-      const errLogits = maxRelError(r.logits, readF32(c, c.expected.logits));
-      const errSteps = maxRelError(r.steps, readF32(c, c.expected.step_logits));
+      const errLogits = maxRelError(r.logits, await read(c, c.expected.logits!));
+      const errSteps = maxRelError(r.steps, await read(c, c.expected.stepLogits!));
       console.log(
         `${c.name}: logits ${errLogits.toExponential(2)} step_logits ${errSteps.toExponential(2)} tokens ${r.tokens.join(',')}`,
       );
-      expect(r.tokens).toEqual(c.expected.new_tokens);
+      expect(r.tokens).toEqual(c.expected.newTokens);
       expect(errLogits).toBeLessThanOrEqual(TOL);
       expect(errSteps).toBeLessThanOrEqual(TOL);
       expect(r.cache.pos).toBe(c.inputIds.length + 8);
-      const rp = c.debug?.routing_prompt;
-      if (rp) {
-        const A = r.cfg.text.numExpertsPerTok;
-        expect(r.routedPrompt.length).toBe(rp.moe_layers.length);
-        rp.moe_layers.forEach((layer, li) => {
-          const got = r.routedPrompt[li]!;
-          rp.experts[li]!.forEach((exp, pos) => {
-            const ids = Array.from(got.subarray(pos * A, (pos + 1) * A)).sort((a, b) => a - b);
-            expect(ids, `layer ${layer} position ${pos}`).toEqual(exp);
-          });
-        });
-      }
+      const rp = c.debug.routing;
+      if (rp) expect(checkRouting(rp, r.routedPrompt, r.cfg.text.numExpertsPerTok).detail).toBeUndefined();
     });
   }
 });

@@ -1,25 +1,25 @@
 // LanguageModel and KvCache behaviour on the REF backend with a golden tiny model: decoding through
 // the cache equals recomputing the whole prefix, prefix reuse across turns, context overflow.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// (Here beside the goldens because it loads a golden checkpoint; src/model/ tests build weights in memory.)
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../config/config.ts';
 import { isKimiVLError } from '../errors.ts';
 import { createRefCoreOps } from '../kernels/core/ref_core_ops.ts';
 import { createRefLanguageOps } from '../kernels/language/ref_ops.ts';
 import { argmaxRef } from '../kernels/language/sample.ref.ts';
 import type { Kernels } from '../kernels/types.ts';
-import { loadHostWeights } from '../weights/node_source.ts';
-import { GOLDEN_DIR, maxRelError } from './golden_io.test_util.ts';
-import { KvCache } from './kv_cache.ts';
-import { LanguageModel, loadLanguageWeights } from './language.ts';
+import { KvCache } from '../model/kv_cache.ts';
+import { LanguageModel, loadLanguageWeights } from '../model/language.ts';
+import { joinPath } from './case.ts';
+import { maxRelError } from './compare.ts';
+import { GOLDEN_MODELS } from './location.ts';
+import { nodeGoldenIO } from './node_io.ts';
+import { loadGoldenModel } from './reader.ts';
 
 const k = { ...createRefCoreOps(), ...createRefLanguageOps() } as unknown as Kernels;
 
 async function tinyB() {
-  const dir = join(GOLDEN_DIR, 'models', 'tiny-b');
-  const cfg = parseConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
-  return { cfg, lm: new LanguageModel(cfg, loadLanguageWeights(k, await loadHostWeights(dir), cfg)) };
+  const { config: cfg, host } = await loadGoldenModel(nodeGoldenIO, joinPath(GOLDEN_MODELS, 'tiny-b'));
+  return { cfg, lm: new LanguageModel(cfg, loadLanguageWeights(k, host, cfg)) };
 }
 
 describe('LanguageModel with the latent KV cache', () => {

@@ -5,14 +5,13 @@
 import { describe, expect, test } from 'vitest';
 import { server } from 'vitest/browser';
 import type { KimiVLConfig } from '../config/config.ts';
-import { joinPath } from '../golden/case.ts';
 import { GpuRuntime } from '../gpu/runtime.ts';
 import { createGpuKernels } from '../kernels/gpu_kernels.ts';
-import type { HostWeight, WeightDType } from '../tensor/types.ts';
-import { assembleWeights } from '../weights/assemble.ts';
-import { openCheckpoint } from '../weights/checkpoint.ts';
-import { urlFiles } from '../weights/url_files.ts';
-import { KimiVLModel } from './kimi_vl.ts';
+import { KimiVLModel } from '../model/kimi_vl.ts';
+import type { WeightDType } from '../tensor/types.ts';
+import { browserGoldenIO } from './browser_io.ts';
+import { joinPath } from './case.ts';
+import { loadGoldenModel } from './reader.ts';
 
 const MODELS = joinPath(server.config.root, '../shared/golden/models');
 
@@ -68,9 +67,8 @@ describe('bytes of weights read per decoded token', () => {
     test(`${model} ${quant === 'none' ? 'bf16' : quant}`, async () => {
       const rt = await GpuRuntime.create();
       const k = createGpuKernels(rt);
-      const ck = await openCheckpoint(urlFiles(`${location.origin}/@fs${MODELS}/${model}/`));
-      const host = new Map<string, HostWeight>();
-      for await (const [n, w] of assembleWeights(ck.config, ck.source, { quant })) host.set(n, w);
+      const ck = await loadGoldenModel(browserGoldenIO, `${MODELS}/${model}`, { quant });
+      const host = ck.host;
       const m = KimiVLModel.load(k, ck.config, host);
       const cache = m.newCache(k, 32);
       const prompt = [1, 2, 3, 4, 5];
@@ -79,7 +77,7 @@ describe('bytes of weights read per decoded token', () => {
       for (let i = 0; i < 3; i++) {
         await rt.sync();
         const before = { ...rt.stats, pipelines: rt.pipelines.size };
-        const logits = m.step(k, 10 + i, cache);
+        const logits = m.step(k, [10 + i], cache);
         await k.read(logits);
         k.release(logits);
         perStep.push(rt.stats.weightBytes - before.weightBytes);

@@ -8,12 +8,10 @@ import { createRefCoreOps } from '../kernels/core/ref_core_ops.ts';
 import { asRef, RefTensor } from '../kernels/ref_tensor.ts';
 import type { Grid } from '../kernels/types.ts';
 import { createRefVisionOps } from '../kernels/vision/ref_ops.ts';
-import { f32ToBf16Bits } from '../tensor/half.ts';
+import { loadProjectorWeights, project } from '../model/projector.ts';
+import { loadVisionWeights, VISION_LN_EPS, VISION_ROPE_THETA, type VisionKernels } from '../model/vision.ts';
 import type { HostWeight, Tensor } from '../tensor/types.ts';
-import { encodeWeight, randn } from '../testing/random.ts';
-
-import { loadProjectorWeights, project } from './projector.ts';
-import { loadVisionWeights, VISION_LN_EPS, VISION_ROPE_THETA, type VisionKernels } from './vision.ts';
+import { encodeWeight, randn } from './random.ts';
 
 export const VISION: VisionConfig = {
   patchSize: 14,
