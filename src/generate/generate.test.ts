@@ -1,26 +1,27 @@
 // The generation loop on the CPU reference against the golden greedy tokens, plus its stop rules,
 // cancellation, injection and KV-cache prefix reuse.
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { GOLDEN_ROOT } from '../golden/location.ts';
+import { nodeGoldenIO as io } from '../golden/node_io.ts';
+import { loadGoldenModel, readCase } from '../golden/reader.ts';
 import { createRefKernels } from '../kernels/ref_kernels.ts';
 import { KimiVLModel } from '../model/kimi_vl.ts';
-import { loadHostWeights, openCheckpointDir } from '../weights/node_source.ts';
+import type { KvCache } from '../model/kv_cache.ts';
 import { type GenerateRequest, generate } from './generate.ts';
 import { resolveGenerateOptions } from './params.ts';
 import { TimingRecorder } from './timings.ts';
 
-const GOLDEN = new URL('../../../shared/golden/', import.meta.url).pathname;
-const golden = JSON.parse(readFileSync(`${GOLDEN}cases/a-text-only/case.json`, 'utf8')) as {
-  input_ids: number[];
-  expected: { new_tokens: number[] };
-};
 const k = createRefKernels();
 let model: KimiVLModel;
+/** a-text-only: its prompt and expected greedy tokens. */
+const golden = { input_ids: [] as number[], expected: { new_tokens: [] as number[] } };
 
 beforeAll(async () => {
-  const dir = `${GOLDEN}models/tiny-a`;
-  const ck = await openCheckpointDir(dir);
-  model = KimiVLModel.load(k, ck.config, await loadHostWeights(dir));
+  const c = await readCase(io, `${GOLDEN_ROOT}/cases/a-text-only`);
+  golden.input_ids = c.inputIds;
+  golden.expected.new_tokens = c.expected.newTokens;
+  const m = await loadGoldenModel(io, c.modelDir);
+  model = KimiVLModel.load(k, m.config, m.host);
 });
 
 function request(ids: number[], over: Partial<GenerateRequest> = {}, maxTokens = 8): GenerateRequest {
@@ -39,16 +40,16 @@ function request(ids: number[], over: Partial<GenerateRequest> = {}, maxTokens =
   };
 }
 
+/** generate() on the golden prompt with request overrides. */
+function run(cache: KvCache, over: Partial<GenerateRequest> = {}, maxTokens = 8) {
+  return generate(k, model, cache, request(golden.input_ids, over, maxTokens));
+}
+
 describe('generate (reference kernels, tiny-a)', () => {
   it('greedy tokens equal the golden a-text-only new_tokens', async () => {
     const cache = model.newCache(k, 64);
     const streamed: number[] = [];
-    const r = await generate(
-      k,
-      model,
-      cache,
-      request(golden.input_ids, { onToken: (id) => void streamed.push(id) }),
-    );
+    const r = await run(cache, { onToken: (id) => void streamed.push(id) });
     expect(r.tokens).toEqual(golden.expected.new_tokens);
     expect(streamed).toEqual(golden.expected.new_tokens);
     expect(r.finishReason).toBe('length');
@@ -61,7 +62,7 @@ describe('generate (reference kernels, tiny-a)', () => {
   it('stops on a stop id without emitting it', async () => {
     const cache = model.newCache(k, 64);
     const stop = golden.expected.new_tokens[3]!;
-    const r = await generate(k, model, cache, request(golden.input_ids, { stopIds: [stop] }));
+    const r = await run(cache, { stopIds: [stop] });
     expect(r.finishReason).toBe('stop');
     expect(r.tokens).toEqual(golden.expected.new_tokens.slice(0, 3));
     cache.release(k);
@@ -70,12 +71,7 @@ describe('generate (reference kernels, tiny-a)', () => {
   it('cancellation lands within one token', async () => {
     const cache = model.newCache(k, 64);
     let n = 0;
-    const r = await generate(
-      k,
-      model,
-      cache,
-      request(golden.input_ids, { onToken: () => void n++, isCancelled: () => n >= 2 }),
-    );
+    const r = await run(cache, { onToken: () => void n++, isCancelled: () => n >= 2 });
     expect(r.finishReason).toBe('abort');
     expect(r.tokens.length).toBe(2);
     cache.release(k);
@@ -83,7 +79,7 @@ describe('generate (reference kernels, tiny-a)', () => {
 
   it('a follow-up turn prefills only new tokens and matches a fresh cache', async () => {
     const cache = model.newCache(k, 96);
-    const first = await generate(k, model, cache, request(golden.input_ids, {}, 4));
+    const first = await run(cache, {}, 4);
     const follow = [...golden.input_ids, ...first.tokens, 482, 483, 17, 29, 482, 484];
     const reused = await generate(k, model, cache, request(follow));
     expect(reused.cachedPromptTokens).toBe(golden.input_ids.length + 3);
@@ -98,24 +94,33 @@ describe('generate (reference kernels, tiny-a)', () => {
   it('injected ids are fed and streamed as forced', async () => {
     const cache = model.newCache(k, 64);
     const forced: number[] = [];
-    const r = await generate(
-      k,
-      model,
-      cache,
-      request(golden.input_ids, {
-        inject: (g) => (g.length === 1 ? [7, 9] : null),
-        onToken: (id, f) => void (f && forced.push(id)),
-      }),
-    );
+    const r = await run(cache, {
+      inject: (g) => (g.length === 1 ? [7, 9] : null),
+      onToken: (id, f) => void (f && forced.push(id)),
+    });
     expect(forced).toEqual([7, 9]);
     expect(r.tokens.slice(0, 3)).toEqual([golden.expected.new_tokens[0], 7, 9]);
     expect(r.tokens.length).toBe(8);
     cache.release(k);
   });
 
+  it('a fed id equal to <|media_pad|> is text (a decode step never splices image rows)', async () => {
+    const cache = model.newCache(k, 64);
+    const pad = model.cfg.mediaPlaceholderTokenId;
+    const r = await run(cache, { inject: (g) => (g.length === 1 ? [pad] : null) }, 4);
+    expect(r.tokens.slice(0, 2)).toEqual([golden.expected.new_tokens[0], pad]);
+    expect(r.tokens.length).toBe(4);
+    // generated rows are remembered as text ids; only prompt placeholders are image rows (null)
+    expect(cache.tokens.slice(golden.input_ids.length, golden.input_ids.length + 2)).toEqual(
+      r.tokens.slice(0, 2),
+    );
+    expect(model.cacheKey([5, pad, 7])).toEqual([5, null, 7]);
+    cache.release(k);
+  });
+
   it('a prompt larger than the context budget is a ContextOverflowError', async () => {
     const cache = model.newCache(k, 16);
-    await expect(generate(k, model, cache, request(golden.input_ids))).rejects.toMatchObject({
+    await expect(run(cache)).rejects.toMatchObject({
       name: 'ContextOverflowError',
     });
     cache.release(k);
@@ -123,7 +128,7 @@ describe('generate (reference kernels, tiny-a)', () => {
 
   it('stops with "length" when the context budget fills', async () => {
     const cache = model.newCache(k, golden.input_ids.length + 2);
-    const r = await generate(k, model, cache, request(golden.input_ids));
+    const r = await run(cache);
     expect(r.finishReason).toBe('length');
     expect(r.tokens).toEqual(golden.expected.new_tokens.slice(0, 3));
     cache.release(k);

@@ -30,6 +30,13 @@ export interface EncodedImages {
   features: Tensor;
 }
 
+/** Images as the preprocessor hands them over: pixelValues is [L, 3·p·p] (`shape`), patches of `grids`. */
+export interface PixelRows {
+  pixelValues: Float32Array;
+  shape: readonly [number, number];
+  grids: readonly Grid[];
+}
+
 export class KimiVLModel {
   private readonly posCache = new PosEmbCache();
 
@@ -53,6 +60,18 @@ export class KimiVLModel {
     const visionOut = encodeImages(k, this.vision, this.cfg.vision, pixelValues, grids, this.posCache); // [L, Dv]
     const features = project(k, this.projector, this.cfg, visionOut, grids); // [F, D]
     return { visionOut, features };
+  }
+
+  /**
+   * The image features [F, D] of preprocessed images (host pixel rows in prompt order, as the
+   * preprocessor's batch carries them); the vision output is not kept.
+   */
+  imageFeatures(k: Kernels, images: PixelRows): Tensor {
+    return scope(k, (tmp) => {
+      const enc = this.encodeImages(k, tmp(k.upload(images.pixelValues, images.shape)), images.grids);
+      tmp(enc.visionOut);
+      return enc.features; // [F, D]
+    });
   }
 
   newCache(k: Kernels, contextBudget: number): KvCache {

@@ -8,26 +8,22 @@ import { type LanguageSlots, type LayerSlots, languageSlots } from '../config/we
 import { KimiVLError } from '../errors.ts';
 import { ropeYarnFromConfig } from '../kernels/language/rope.ref.ts';
 import type { Kernels, RouterConfig } from '../kernels/types.ts';
-import type { HostWeight, Tensor } from '../tensor/types.ts';
+import type { Tensor } from '../tensor/types.ts';
 import type { KvCache } from './kv_cache.ts';
 import { type MlaSettings, mlaForward } from './mla.ts';
 import { moeForward, swiGlu } from './moe.ts';
 import { scope, type Tmp } from './scope.ts';
-import { releaseTree, uploadSlots } from './weight_slots.ts';
+import { type HostWeights, releaseTree, uploadSlots } from './weight_slots.ts';
 
 export type LayerWeights = LayerSlots<Tensor>;
 export type LanguageWeights = LanguageSlots<Tensor>;
 
-type WeightKernels = Pick<Kernels, 'uploadWeight'>;
-
 /** Uploads the language model's weights (the weight table's `lm.*` slots) for cfg. */
-export function loadLanguageWeights(
-  k: WeightKernels,
-  host: ReadonlyMap<string, HostWeight>,
+export const loadLanguageWeights = (
+  k: Pick<Kernels, 'uploadWeight'>,
+  host: HostWeights,
   cfg: KimiVLConfig,
-): LanguageWeights {
-  return uploadSlots(k, host, languageSlots(cfg));
-}
+): LanguageWeights => uploadSlots(k, host, languageSlots(cfg));
 
 export function routerConfig(t: TextConfig): RouterConfig {
   return {

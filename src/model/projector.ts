@@ -6,22 +6,20 @@
 import type { KimiVLConfig } from '../config/config.ts';
 import { type ProjectorSlots, projectorSlots } from '../config/weight_names.ts';
 import type { CoreOps, Grid } from '../kernels/types.ts';
-import type { HostWeight, Tensor } from '../tensor/types.ts';
+import type { Tensor } from '../tensor/types.ts';
 import { expectShape } from './expect_shape.ts';
 import { scope } from './scope.ts';
 import { VISION_LN_EPS, type VisionKernels } from './vision.ts';
-import { releaseTree, uploadSlots } from './weight_slots.ts';
+import { type HostWeights, releaseTree, uploadSlots } from './weight_slots.ts';
 
 export type ProjectorWeights = ProjectorSlots<Tensor>;
 
 /** Uploads the projector's weights (the weight table's `projector.*` slots). */
-export function loadProjectorWeights(
+export const loadProjectorWeights = (
   k: CoreOps,
-  host: ReadonlyMap<string, HostWeight>,
+  host: HostWeights,
   cfg: Parameters<typeof projectorSlots>[0],
-): ProjectorWeights {
-  return uploadSlots(k, host, projectorSlots(cfg));
-}
+): ProjectorWeights => uploadSlots(k, host, projectorSlots(cfg));
 
 export function releaseProjectorWeights(k: CoreOps, w: ProjectorWeights): void {
   releaseTree(k, w);

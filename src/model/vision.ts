@@ -7,10 +7,10 @@
 import type { VisionConfig } from '../config/config.ts';
 import { type VisionBlockSlots, type VisionSlots, visionSlots } from '../config/weight_names.ts';
 import type { CoreOps, Grid, VisionOps } from '../kernels/types.ts';
-import type { HostWeight, Tensor } from '../tensor/types.ts';
+import type { Tensor } from '../tensor/types.ts';
 import { expectShape } from './expect_shape.ts';
 import { scope } from './scope.ts';
-import { releaseTree, uploadSlots } from './weight_slots.ts';
+import { type HostWeights, releaseTree, uploadSlots } from './weight_slots.ts';
 
 /** The ops the vision tower and projector use. */
 export type VisionKernels = CoreOps & VisionOps;
@@ -24,13 +24,8 @@ export type VisionBlockWeights = VisionBlockSlots<Tensor>;
 export type VisionWeights = VisionSlots<Tensor>;
 
 /** Uploads the vision tower's weights (the weight table's `vision.*` slots) through `k.uploadWeight`. */
-export function loadVisionWeights(
-  k: CoreOps,
-  host: ReadonlyMap<string, HostWeight>,
-  cfg: VisionConfig,
-): VisionWeights {
-  return uploadSlots(k, host, visionSlots(cfg));
-}
+export const loadVisionWeights = (k: CoreOps, host: HostWeights, cfg: VisionConfig): VisionWeights =>
+  uploadSlots(k, host, visionSlots(cfg));
 
 export function releaseVisionWeights(k: CoreOps, w: VisionWeights): void {
   releaseTree(k, w);

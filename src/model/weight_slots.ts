@@ -7,8 +7,11 @@ import { KimiVLError } from '../errors.ts';
 import type { CoreOps } from '../kernels/types.ts';
 import type { HostWeight, Tensor } from '../tensor/types.ts';
 
+/** Engine-named weights as a checkpoint or converted folder supplies them. */
+export type HostWeights = ReadonlyMap<string, HostWeight>;
+
 /** The host weight behind a slot; throws CheckpointError when it is missing or shaped otherwise. */
-function hostWeight(host: ReadonlyMap<string, HostWeight>, s: WeightSpec): HostWeight {
+function hostWeight(host: HostWeights, s: WeightSpec): HostWeight {
   const w = host.get(s.name);
   if (!w) throw new KimiVLError('CheckpointError', `weight ${s.name} is missing from the checkpoint`);
   if (w.shape.join() !== s.shape.join())
@@ -22,7 +25,7 @@ function hostWeight(host: ReadonlyMap<string, HostWeight>, s: WeightSpec): HostW
 /** Uploads every slot of `tree` (engine names) through `k.uploadWeight`, in load order. */
 export function uploadSlots<S>(
   k: Pick<CoreOps, 'uploadWeight'>,
-  host: ReadonlyMap<string, HostWeight>,
+  host: HostWeights,
   tree: S,
 ): SlotsOf<S, Tensor> {
   return mapSlots(tree, (s) => k.uploadWeight(hostWeight(host, s)));

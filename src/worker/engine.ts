@@ -3,7 +3,7 @@
 // values (or comlink proxies for streaming callbacks). Requests run one at a time (RequestQueue).
 
 import { isKimiVLError, KimiVLError } from '../errors.ts';
-import type { ChatEvent, DoneEvent } from '../generate/events.ts';
+import type { ChatEvent } from '../generate/events.ts';
 import { type AdapterDescription, describeAdapter, requestAdapter } from '../gpu/device.ts';
 import { GpuRuntime } from '../gpu/runtime.ts';
 import { createGpuKernels } from '../kernels/gpu_kernels.ts';
@@ -36,6 +36,9 @@ export interface EngineLoadOptions {
 }
 
 export const DEFAULT_CONTEXT_BUDGET = 4096;
+
+/** Receives a request's events in order (awaited); a comlink proxy across the worker boundary. */
+type OnEvent = (e: ChatEvent) => unknown;
 
 async function readTokenizer(
   readFile: (name: string) => Promise<Uint8Array | null>,
@@ -158,31 +161,17 @@ export class Engine {
    * Answers a chat. Events go to `onEvent` (awaited, so they arrive in order); the promise resolves with
    * the final `done` event. Earlier turns of the same conversation are reused from the KV cache.
    */
-  chat(
-    requestId: number,
-    messages: WireMessage[],
-    opts: EngineChatOptions,
-    onEvent: (e: ChatEvent) => unknown,
-  ): Promise<DoneEvent> {
+  chat(requestId: number, messages: WireMessage[], opts: EngineChatOptions, onEvent: OnEvent) {
     return this.request(requestId, { kind: 'chat', messages }, opts, onEvent);
   }
 
   /** Low-level: generates from prompt ids (placeholders expanded, no images). Tests and benchmarks. */
-  generateFromIds(
-    requestId: number,
-    ids: number[],
-    opts: EngineChatOptions,
-    onEvent: (e: ChatEvent) => unknown,
-  ): Promise<DoneEvent> {
+  generateFromIds(requestId: number, ids: number[], opts: EngineChatOptions, onEvent: OnEvent) {
     return this.request(requestId, { kind: 'ids', ids }, opts, onEvent);
   }
 
-  private request(
-    requestId: number,
-    input: RequestInput,
-    opts: EngineChatOptions,
-    onEvent: (e: ChatEvent) => unknown,
-  ): Promise<DoneEvent> {
+  /** chat and generateFromIds: one request at a time, on the loaded model. */
+  private request(requestId: number, input: RequestInput, opts: EngineChatOptions, onEvent: OnEvent) {
     return this.queue.run(requestId, (isCancelled) =>
       this.guard((s) => runRequest(s, input, opts, isCancelled, onEvent)),
     );

@@ -82,10 +82,7 @@ export async function runRequest(
   let features: Tensor | null = null;
   if (built.images) {
     const t0 = performance.now();
-    const px = s.k.upload(built.images.pixelValues, built.images.shape); // [L, 3·p·p]
-    const enc = s.model.encodeImages(s.k, px, built.images.grids);
-    s.k.release(px, enc.visionOut);
-    features = enc.features; // [F, D]
+    features = s.model.imageFeatures(s.k, built.images); // [F, D]
     timings.addImageEncode(performance.now() - t0);
   }
 
