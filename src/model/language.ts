@@ -12,7 +12,7 @@ import type { Tensor } from '../tensor/types.ts';
 import type { KvCache } from './kv_cache.ts';
 import { type MlaSettings, mlaForward } from './mla.ts';
 import { moeForward, swiGlu } from './moe.ts';
-import { scope, type Tmp } from './scope.ts';
+import { scope } from './scope.ts';
 import { type HostWeights, releaseTree, uploadSlots } from './weight_slots.ts';
 
 export type LayerWeights = LayerSlots<Tensor>;
@@ -84,9 +84,10 @@ export class LanguageModel {
 
   /** Token embeddings: ids [T] → [T, D]. */
   embed(k: Kernels, ids: readonly number[] | Uint32Array): Tensor {
-    return scope(k, (tmp) =>
-      k.embedding(tmp(k.upload(Uint32Array.from(ids), [ids.length])), this.weights.embed),
-    ); // [T, D]
+    return scope(k, (tmp) => {
+      const idT = tmp(k.upload(Uint32Array.from(ids), [ids.length])); // [T] u32
+      return k.embedding(idT, this.weights.embed); // [T, D]
+    });
   }
 
   /**
@@ -113,12 +114,12 @@ export class LanguageModel {
     const T = inputEmbeds.shape[0]!;
     cache.checkFits(pos0, T);
     const eps = this.cfg.text.rmsNormEps;
-    const mine = (tmp: Tmp, x: Tensor) => (x === inputEmbeds ? x : tmp(x)); // the caller owns inputEmbeds
     let x = inputEmbeds; // [T, D]
     this.weights.layers.forEach((w, i) => {
       const x0 = x;
       x = scope(k, (tmp) => {
-        const h = tmp(k.rmsNorm(mine(tmp, x0), w.attnNorm, eps)); // [T, D]
+        if (x0 !== inputEmbeds) tmp(x0); // the layer before's residual stream; the caller owns inputEmbeds
+        const h = tmp(k.rmsNorm(x0, w.attnNorm, eps)); // [T, D]
         const x1 = tmp(k.add(x0, tmp(mlaForward(k, w.attn, this.mla, h, cache.layers[i]!, pos0)))); // [T, D]
         const h2 = tmp(k.rmsNorm(x1, w.ffnNorm, eps)); // [T, D]
         const f = w.moe ? moeForward(k, w.moe, this.router, h2) : swiGlu(k, w.mlp!, h2); // [T, D]
@@ -127,8 +128,8 @@ export class LanguageModel {
     });
     cache.commit(pos0, opts.tokens ?? new Array<null>(T).fill(null));
     return scope(k, (tmp) => {
-      const h = mine(tmp, x); // [T, D]
-      const last = opts.lastRowOnly ? tmp(k.sliceRows(h, T - 1, 1)) : h; // [T', D]
+      if (x !== inputEmbeds) tmp(x);
+      const last = opts.lastRowOnly ? tmp(k.sliceRows(x, T - 1, 1)) : x; // [T', D]
       return k.matmul(tmp(k.rmsNorm(last, this.weights.norm, eps)), this.weights.head); // [T', V]
     });
   }

@@ -1,4 +1,4 @@
-// Checkpoint tensors → engine weights (HostWeight), one at a time: HF names renamed (names.ts),
+// Checkpoint tensors → engine weights (HostWeight), one at a time: HF names renamed (config/weight_names.ts),
 // experts stacked per layer and projection, dtypes changed as asked. Streaming keeps peak host
 // memory at about one stacked weight, whatever the checkpoint size.
 //

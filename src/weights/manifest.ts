@@ -1,6 +1,6 @@
 // The converted checkpoint format "kimi-vl-web", manifest version 1.
 //
-// A converted folder holds safetensors shards whose tensors already carry ENGINE names (names.ts),
+// A converted folder holds safetensors shards whose tensors already carry ENGINE names (config/weight_names.ts),
 // engine shapes (experts stacked) and their final dtype, plus `kimi-vl-manifest.json`:
 //   { format: "kimi-vl-web", version: 1,
 //     quant: "q8" | "q4" | "f16",        // what `kimi-vl convert --quant` produced
