@@ -5,16 +5,16 @@
 import { describe, expect, test } from 'vitest';
 import { server } from 'vitest/browser';
 import { createGpuCoreOps } from '../kernels/core/gpu_core_ops.ts';
-import { createGpuLanguageOps } from '../kernels/language/gpu_ops.ts';
+import { createGpuLanguageOps } from '../kernels/language/gpu_language_ops.ts';
 import { testRuntime } from '../kernels/testing.ts';
 import type { Kernels } from '../kernels/types.ts';
 import { KvCache } from '../model/kv_cache.ts';
 import { LanguageModel, loadLanguageWeights } from '../model/language.ts';
-import type { Tensor } from '../tensor/types.ts';
 import { browserGoldenIO } from './browser_io.ts';
 import { type GoldenCase, type GoldenTensorRef, joinPath } from './case.ts';
 import { checkRouting, maxRelError } from './compare.ts';
 import { loadGoldenModel, perFolder, readCases, readTensor, suiteCaseDirs } from './reader.ts';
+import { recordRouting } from './testing.ts';
 
 const TOL = 1e-4; // golden README: max|got − exp| / max|exp| per tensor
 const io = browserGoldenIO;
@@ -35,19 +35,8 @@ describe('language model vs golden cases (GPU backend)', () => {
   for (const c of cases) {
     test(`${c.name}: logits, greedy tokens (sampled on the GPU), step logits, routing`, async () => {
       const { cfg, lm, k: base } = await modelFor(c.modelDir);
-      const routedIds: Tensor[] = [];
-      const k: Kernels = {
-        ...base,
-        moeRoute(x, g, b, r) {
-          const out = base.moeRoute(x, g, b, r);
-          routedIds.push(out.ids);
-          // keep the ids alive for the check below: the model releases them after the experts
-          return { ids: out.ids, weights: out.weights };
-        },
-        release(...ts) {
-          base.release(...ts.filter((t) => !routedIds.includes(t)));
-        },
-      };
+      const routing = recordRouting(base);
+      const k = routing.k;
       const T = c.inputIds.length;
       const V = cfg.text.vocabSize;
       const feats = c.expected.imageFeatures
@@ -57,9 +46,8 @@ describe('language model vs golden cases (GPU backend)', () => {
       const x = lm.embedWithImages(k, c.inputIds, feats);
       const logitsT = lm.forward(k, x, 0, cache, { tokens: c.inputIds });
       const logits = await k.read(logitsT);
-      const prompt = await Promise.all(routedIds.map((t) => k.readU32(t)));
-      base.release(x, logitsT, ...routedIds, ...(feats ? [feats] : []));
-      routedIds.length = 0;
+      const prompt = await routing.take();
+      base.release(x, logitsT, ...(feats ? [feats] : []));
       const last = k.sliceRows(k.upload(logits, [T, V]), T - 1, 1);
       let id = k.sample(last, null, GREEDY, 0);
       const tokens: number[] = [];
@@ -69,8 +57,8 @@ describe('language model vs golden cases (GPU backend)', () => {
         const xi = lm.embed(k, [tokens[i]!]);
         const li = lm.forward(k, xi, T + i, cache, { tokens: [tokens[i]!], lastRowOnly: true });
         steps.set(await k.read(li), i * V);
-        base.release(id, xi, ...routedIds);
-        routedIds.length = 0;
+        base.release(id, xi);
+        routing.drop();
         id = k.sample(li, null, GREEDY, i + 1);
         base.release(li);
       }
@@ -84,8 +72,8 @@ describe('language model vs golden cases (GPU backend)', () => {
       expect(tokens).toEqual(c.expected.newTokens);
       expect(errLogits).toBeLessThanOrEqual(TOL);
       expect(errSteps).toBeLessThanOrEqual(TOL);
-      const routing = c.debug.routing;
-      if (routing) expect(checkRouting(routing, prompt, cfg.text.numExpertsPerTok).detail).toBeUndefined();
+      const want = c.debug.routing;
+      if (want) expect(checkRouting(want, prompt, cfg.text.numExpertsPerTok).detail).toBeUndefined();
     });
   }
 });

@@ -3,7 +3,7 @@
 // Image features come from the case's expected image_features.bin, so this does not depend on vision.
 import { describe, expect, it } from 'vitest';
 import { createRefCoreOps } from '../kernels/core/ref_core_ops.ts';
-import { createRefLanguageOps } from '../kernels/language/ref_ops.ts';
+import { createRefLanguageOps } from '../kernels/language/ref_language_ops.ts';
 import { argmaxRef } from '../kernels/language/sample.ref.ts';
 import type { Kernels } from '../kernels/types.ts';
 import { KvCache } from '../model/kv_cache.ts';
@@ -14,6 +14,7 @@ import { checkRouting, maxRelError } from './compare.ts';
 import { GOLDEN_ROOT } from './location.ts';
 import { discoverCases, nodeGoldenIO } from './node_io.ts';
 import { loadGoldenModel, perFolder, readCases, readTensor } from './reader.ts';
+import { recordRouting } from './testing.ts';
 
 const TOL = 1e-4; // golden README: max|got − exp| / max|exp| per tensor
 const cases = await readCases(nodeGoldenIO, discoverCases(GOLDEN_ROOT));
@@ -28,22 +29,15 @@ const modelFor = perFolder(async (dir) => {
 async function runCase(c: GoldenCase) {
   const { cfg, lm, k: base } = await modelFor(c.modelDir);
   // record the router's ids per call (MoE layers run in order during the prefill)
-  const routed: Uint32Array[] = [];
-  const k: Kernels = {
-    ...base,
-    moeRoute(x, g, b, r) {
-      const out = base.moeRoute(x, g, b, r);
-      base.readU32(out.ids).then((ids) => routed.push(ids));
-      return out;
-    },
-  };
+  const routing = recordRouting(base);
+  const k = routing.k;
   const T = c.inputIds.length;
   const f = c.expected.imageFeatures;
   const feats: Tensor | null = f ? k.upload(await read(c, f), f.shape) : null;
   const cache = KvCache.create(k, cfg.text, T + 8);
   const x = lm.embedWithImages(k, c.inputIds, feats);
   const logits = await k.read(lm.forward(k, x, 0, cache, { tokens: c.inputIds }));
-  const routedPrompt = routed.splice(0);
+  const routedPrompt = await routing.take();
   const V = cfg.text.vocabSize;
   const tokens = [argmaxRef(logits.subarray((T - 1) * V))];
   const steps = new Float32Array(8 * V);
@@ -52,6 +46,7 @@ async function runCase(c: GoldenCase) {
     const li = await k.read(lm.forward(k, xi, T + i, cache, { tokens: [tokens[i]!] }));
     steps.set(li, i * V);
     tokens.push(argmaxRef(li));
+    routing.drop();
   }
   return { logits, steps, tokens: tokens.slice(0, 8), routedPrompt, cfg, cache };
 }

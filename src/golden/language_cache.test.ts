@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { isKimiVLError } from '../errors.ts';
 import { createRefCoreOps } from '../kernels/core/ref_core_ops.ts';
-import { createRefLanguageOps } from '../kernels/language/ref_ops.ts';
+import { createRefLanguageOps } from '../kernels/language/ref_language_ops.ts';
 import { argmaxRef } from '../kernels/language/sample.ref.ts';
 import type { Kernels } from '../kernels/types.ts';
 import { KvCache } from '../model/kv_cache.ts';

@@ -7,7 +7,7 @@ import { server } from 'vitest/browser';
 import { createGpuCoreOps } from '../kernels/core/gpu_core_ops.ts';
 import { testRuntime } from '../kernels/testing.ts';
 import type { Grid } from '../kernels/types.ts';
-import { createGpuVisionOps } from '../kernels/vision/gpu_ops.ts';
+import { createGpuVisionOps } from '../kernels/vision/gpu_vision_ops.ts';
 import * as projector from '../model/projector.ts';
 import * as tower from '../model/vision.ts';
 import { browserGoldenIO } from './browser_io.ts';

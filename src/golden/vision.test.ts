@@ -2,7 +2,7 @@
 // The case's expected pixel_values are the input, so this test does not depend on preprocessing.
 import { describe, expect, test } from 'vitest';
 import { createRefCoreOps } from '../kernels/core/ref_core_ops.ts';
-import { createRefVisionOps } from '../kernels/vision/ref_ops.ts';
+import { createRefVisionOps } from '../kernels/vision/ref_vision_ops.ts';
 import { loadProjectorWeights, project } from '../model/projector.ts';
 import { encodeImages, loadVisionWeights } from '../model/vision.ts';
 import { type GoldenCase, type GoldenTensorRef, hasVisionGoldens, matrixShape } from './case.ts';

@@ -3,28 +3,22 @@
 // kernels that runs every patch through patch embed, position table and qkv (all feed K and V) but queries,
 // MLP and projector only for sampled merged tokens.
 
-import type { VisionConfig } from '../config/config.ts';
+import realConfig from '../../configs/Kimi-VL-A3B-Instruct.config.json';
+import { parseConfig, type VisionConfig } from '../config/config.ts';
+import type { matmulRef } from '../kernels/core/matmul.ref.ts';
 import { createRefCoreOps } from '../kernels/core/ref_core_ops.ts';
 import { asRef, RefTensor } from '../kernels/ref_tensor.ts';
 import type { Grid } from '../kernels/types.ts';
-import { createRefVisionOps } from '../kernels/vision/ref_ops.ts';
+import { createRefVisionOps } from '../kernels/vision/ref_vision_ops.ts';
 import { loadProjectorWeights, project } from '../model/projector.ts';
 import { loadVisionWeights, VISION_LN_EPS, VISION_ROPE_THETA, type VisionKernels } from '../model/vision.ts';
 import type { HostWeight, Tensor } from '../tensor/types.ts';
 import { encodeWeight, randn } from './random.ts';
 
-export const VISION: VisionConfig = {
-  patchSize: 14,
-  hiddenSize: 1152,
-  numLayers: 1,
-  numHeads: 16,
-  headDim: 72,
-  intermediateSize: 4304,
-  posEmbHeight: 64,
-  posEmbWidth: 64,
-  mergeKernel: [2, 2],
-};
-export const TEXT_HIDDEN = 2048;
+const REAL = parseConfig(realConfig);
+/** The real MoonViT sizes (configs/Kimi-VL-A3B-Instruct.config.json) with one block. */
+export const VISION: VisionConfig = { ...REAL.vision, numLayers: 1 };
+export const TEXT_HIDDEN = REAL.text.hiddenSize;
 
 /** Random bf16 weights with the engine names; linear weights scaled 1/√K so activations stay O(1). */
 export function randomHostWeights(seed: number): Map<string, HostWeight> {
@@ -71,14 +65,8 @@ export const PROJ_CFG = { vision: VISION, text: { hiddenSize: TEXT_HIDDEN } } as
  * matmulRef's exact arithmetic (acc starts at the bias, then += x·w in k order, f64) on 4 rows at a time,
  * so each weight row is read once per 4 rows: ~1.5× faster in V8 and bit-identical (checked below).
  */
-export function matmulRefBlocked(
-  x: Float32Array,
-  w: Float32Array,
-  m: number,
-  k: number,
-  n: number,
-  bias?: Float32Array,
-) {
+export function matmulRefBlocked(...args: Parameters<typeof matmulRef>): Float32Array {
+  const [x, w, m, k, n, bias] = args;
   const y = new Float32Array(m * n);
   for (let i = 0; i < m; i += 4) {
     const r = [i, Math.min(i + 1, m - 1), Math.min(i + 2, m - 1), Math.min(i + 3, m - 1)];

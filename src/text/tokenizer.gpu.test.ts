@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildPromptIds } from './chat_template.ts';
 import { StreamingDetokenizer } from './detokenizer.ts';
+import { mixedText } from './fixtures/mixed_text.ts';
 import { loadTokenizerFromUrl } from './tokenizer.ts';
 
 // Served by Vite from the repository root. The fixture is fetched, not imported: it holds lone
@@ -46,18 +47,7 @@ describe('tokenizer in the browser', () => {
   });
 
   it('encodes 100 KB of mixed text (time logged, not asserted)', () => {
-    const parts = [
-      'The quick brown fox ',
-      "it's ",
-      '自然语言处理 ',
-      'カタカナ ',
-      '😀👍🏽 ',
-      '12345 ',
-      '\n\t',
-      'f(x);\n',
-    ];
-    let text = '';
-    for (let i = 0; text.length < 100_000; i++) text += parts[(i * 7919) % parts.length] + String(i);
+    const text = mixedText(100_000, 11);
     const t0 = performance.now();
     const ids = tok.encode(text);
     const ms = performance.now() - t0;

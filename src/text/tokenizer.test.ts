@@ -6,6 +6,7 @@ import { formatTiktokenModel } from '../../scripts/make-test-vocab.ts';
 import { trainBpe } from '../../scripts/text-bpe-train.ts';
 import { isKimiVLError } from '../errors.ts';
 import { mulberry32 } from '../testing/random.ts';
+import { mixedText } from './fixtures/mixed_text.ts';
 import { loadTokenizer, readTokenizerFiles, TEST_VOCAB_DIR } from './fixtures/node_helpers.ts';
 import { KIMI_PAT_STR, splitForEncode } from './pretokenize.ts';
 import { loadTokenizerFromUrl, Tokenizer } from './tokenizer.ts';
@@ -144,20 +145,7 @@ describe('loadTokenizerFromUrl', () => {
 describe('speed (logged, not asserted: the machine is shared)', () => {
   it('encodes 100 KB of mixed text', () => {
     const tok = loadTokenizer(TEST_VOCAB_DIR);
-    const rand = mulberry32(11);
-    const parts = [
-      'The quick brown fox ',
-      "it's ",
-      '自然语言处理 ',
-      'カタカナ ',
-      '😀👍🏽 ',
-      '12345 ',
-      '\n\t',
-      'f(x) = x*2;\n',
-    ];
-    let text = '';
-    while (text.length < 100_000)
-      text += parts[Math.floor(rand() * parts.length)] + String(Math.floor(rand() * 1e6));
+    const text = mixedText(100_000, 11);
     const t0 = performance.now();
     const ids = tok.encode(text);
     const ms = performance.now() - t0;
