@@ -59,7 +59,7 @@ export function minKvBytes(cfg: KimiVLConfig, pos: number): number {
 }
 
 /**
- * What shaders/mla_attend.wgsl reads of the cache: one workgroup per head, each streaming every row, so
+ * What shaders/mla_attention_attend.wgsl reads of the cache: one workgroup per head, each streaming every row, so
  * H times the minimum (until the kernel shares rows across heads).
  */
 export function attendKvBytes(cfg: KimiVLConfig, pos: number): number {

@@ -210,7 +210,7 @@ export function renderMarkdown(r: BenchResult): string {
     ),
     '',
     ...r.endToEnd.filter((e) => e.note).map((e) => `- ${e.model}: ${e.note}`),
-    '- The MLA decode kernel (shaders/mla_attend.wgsl) streams the latent cache once per head, H× the minimum: ' +
+    '- The MLA decode kernel (shaders/mla_attention_attend.wgsl) streams the latent cache once per head, H× the minimum: ' +
       'that is the excess over the minimum here (and it grows with the context). Sharing each cache row across ' +
       'heads in one workgroup would remove it.',
     '- Time is wall clock around the queue draining, so on SwiftShader it is CPU time shared with everything ' +

@@ -5,14 +5,7 @@
 const TILE: u32 = 64u;
 const KC: u32 = 32u;
 
-@group(0) @binding(1) var<storage, read> x: array<f32>;        // [M, K]
-@group(0) @binding(2) var<storage, read> w: array<u32>;        // [N, K] in the W_* storage form
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;  // [M, N]
-#if HAS_BIAS
-@group(0) @binding(4) var<storage, read> bias: array<f32>;     // [N]
-#endif
-
-#include "common/weights.wgsl"
+#include "common/matmul_io.wgsl"
 
 var<workgroup> xs: array<array<f32, 33>, 64>;  // [m][k], padded against bank conflicts
 var<workgroup> ws: array<array<f32, 33>, 64>;  // [n][k]

@@ -2,14 +2,7 @@
 // block and streams its 4 x-rows and 4 w-rows along K, four values at a time. Used where barriers are
 // expensive (CPU WebGPU implementations such as SwiftShader); GPUs take the tiled kernel (matmul.wgsl).
 // Dispatch: (ceil(N / 32), ceil(M / 32)) workgroups of 8×8 invocations.
-@group(0) @binding(1) var<storage, read> x: array<f32>;        // [M, K]
-@group(0) @binding(2) var<storage, read> w: array<u32>;        // [N, K] in the W_* storage form
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;  // [M, N]
-#if HAS_BIAS
-@group(0) @binding(4) var<storage, read> bias: array<f32>;     // [N]
-#endif
-
-#include "common/weights.wgsl"
+#include "common/matmul_io.wgsl"
 
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {

@@ -24,7 +24,6 @@ override WG: u32 = 256;
 #if PICK
 var<workgroup> rv: array<f32, WG>;
 var<workgroup> ri: array<u32, WG>;
-var<workgroup> ru: array<u32, WG>;
 var<workgroup> chosen: u32;
 
 fn weight(i: u32, mx: f32) -> f32 {
@@ -43,15 +42,9 @@ fn sum_all(tid: u32, v: f32) -> f32 {
   return workgroupUniformLoad(&rv[0]);
 }
 
+/// Sum over threads of a count: counts stay below V ≤ 2^24, where f32 sums of integers are exact.
 fn count_all(tid: u32, v: u32) -> u32 {
-  workgroupBarrier();
-  ru[tid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (tid < s) { ru[tid] += ru[tid + s]; }
-    workgroupBarrier();
-  }
-  return workgroupUniformLoad(&ru[0]);
+  return u32(sum_all(tid, f32(v)));
 }
 
 @compute @workgroup_size(WG)

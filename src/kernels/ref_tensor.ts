@@ -4,6 +4,7 @@ import { KimiVLError } from '../errors.ts';
 import { widenToF32 } from '../tensor/half.ts';
 import { dequantize } from '../tensor/quant_format.ts';
 import type { DType, HostWeight, Tensor } from '../tensor/types.ts';
+import { numel } from './shape_check.ts';
 
 export class RefTensor implements Tensor {
   constructor(
@@ -21,20 +22,10 @@ export class RefTensor implements Tensor {
   }
 }
 
-export function numel(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
 export function asRef(t: Tensor): RefTensor {
   if (!(t instanceof RefTensor))
     throw new KimiVLError('ShapeError', 'a GPU tensor was passed to the reference backend');
   return t;
-}
-
-/** Rows and columns of a tensor viewed as a matrix over its last dimension. */
-export function rowsCols(t: Tensor): [number, number] {
-  const cols = t.shape[t.shape.length - 1] ?? 1;
-  return [numel(t.shape) / cols, cols];
 }
 
 export function hostWeightToF32(w: HostWeight): Float32Array {

@@ -43,8 +43,6 @@ export interface CoreOps {
   rmsNorm(x: Tensor, w: Tensor, eps: number): Tensor;
   /** Row-wise (x − mean) / sqrt(var + eps) · w + b. x [M,D], w,b [D]. */
   layerNorm(x: Tensor, w: Tensor, b: Tensor, eps: number): Tensor;
-  /** Row-wise softmax over the last dim. */
-  softmax(x: Tensor): Tensor;
   /** silu(gate) · up, same shape. */
   siluMul(gate: Tensor, up: Tensor): Tensor;
   gelu(x: Tensor, form: GeluForm): Tensor;
@@ -102,25 +100,34 @@ export interface MlaDims {
   scale: number;
 }
 
+/** DeepSeek YaRN knobs already reduced to what the kernel needs (DeepseekV3YarnRotaryEmbedding). */
+export interface RopeYarn {
+  factor: number;
+  /** Ramp bounds in pair index: pairs below `low` keep the original frequency, above `high` are divided by factor. */
+  low: number;
+  high: number;
+  /** cos/sin multiplier: yarn_get_mscale(factor, mscale) / yarn_get_mscale(factor, mscale_all_dim). */
+  attnFactor: number;
+}
+
+export interface RopeOptions {
+  heads: number;
+  headStride: number;
+  offset: number;
+  ropeDim: number;
+  theta: number;
+  pos0: number;
+  /** DeepSeek YaRN frequency blend (only when config.json sets rope_scaling; absent in every released Kimi-VL). */
+  yarn?: RopeYarn;
+}
+
 /** DeepSeek-V3 language-model ops (src/kernels/language/*). */
 export interface LanguageOps {
   /**
    * Interleaved RoPE in place on a copy of x [T, C]: for each of `heads` heads of stride `headStride`,
    * pairs (x[o+2i], x[o+2i+1]) with o = head·headStride + offset rotate by (pos0 + t)·θ^(−2i/ropeDim).
    */
-  rope(
-    x: Tensor,
-    o: {
-      heads: number;
-      headStride: number;
-      offset: number;
-      ropeDim: number;
-      theta: number;
-      pos0: number;
-      /** DeepSeek YaRN frequency blend (only when config.json sets rope_scaling). */
-      yarn?: { factor: number; low: number; high: number; attnFactor: number };
-    },
-  ): Tensor;
+  rope(x: Tensor, o: RopeOptions): Tensor;
   /** Writes c_norm [T,R] and roped k_pe [T,P] into the latent cache [ctx, R+P] at rows pos0..pos0+T−1. */
   kvCacheWrite(cache: Tensor, cNorm: Tensor, kPe: Tensor, pos0: number): void;
   /**

@@ -3,8 +3,7 @@
 // Legend: T tokens, D hidden, H heads, N qk_nope, P qk_rope, Vd v_head, R kv_lora_rank, Q q_lora_rank.
 
 import type { MlaSlots } from '../config/weight_names.ts';
-import type { RopeOptionsExt, RopeYarn } from '../kernels/language/rope.ref.ts';
-import type { Kernels, MlaDims } from '../kernels/types.ts';
+import type { Kernels, MlaDims, RopeOptions, RopeYarn } from '../kernels/types.ts';
 import type { Tensor } from '../tensor/types.ts';
 import { scope } from './scope.ts';
 
@@ -19,7 +18,7 @@ export interface MlaSettings {
   yarn?: RopeYarn;
 }
 
-type RopeKernels = Kernels & { rope(x: Tensor, o: RopeOptionsExt): Tensor };
+type RopeKernels = Kernels & { rope(x: Tensor, o: RopeOptions): Tensor };
 
 /** q [T, H·(N+P)] from the normed hidden h [T, D], directly or through the q_lora bottleneck. */
 function queries(k: Kernels, w: MlaWeights, h: Tensor): Tensor {

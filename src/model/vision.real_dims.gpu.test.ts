@@ -8,7 +8,7 @@ import { createGpuCoreOps } from '../kernels/core/gpu_core_ops.ts';
 import { matmulRef } from '../kernels/core/matmul.ref.ts';
 import { nmse, testRuntime } from '../kernels/testing.ts';
 import type { Grid } from '../kernels/types.ts';
-import { createGpuVisionOps } from '../kernels/vision/gpu_ops.ts';
+import { createGpuVisionOps } from '../kernels/vision/gpu_vision_ops.ts';
 import { mulberry32, randn } from '../testing/random.ts';
 import {
   matmulRefBlocked,

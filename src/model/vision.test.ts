@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { VisionConfig } from '../config/config.ts';
 import { createRefCoreOps } from '../kernels/core/ref_core_ops.ts';
-import { createRefVisionOps } from '../kernels/vision/ref_ops.ts';
+import { createRefVisionOps } from '../kernels/vision/ref_vision_ops.ts';
 import type { HostWeight, Tensor } from '../tensor/types.ts';
 import { encodeWeight, randn } from '../testing/random.ts';
 import {

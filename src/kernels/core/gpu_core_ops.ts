@@ -7,7 +7,7 @@ import type { CoreOps } from '../types.ts';
 import { add, gelu, siluMul } from './elementwise.ts';
 import { embedding, sliceCols, sliceRows, spliceRows } from './gather.ts';
 import { matmul } from './matmul.ts';
-import { layerNorm, rmsNorm, softmax } from './norm.ts';
+import { layerNorm, rmsNorm } from './norm.ts';
 
 /** Rank-1 weights (norm scales, biases, router bias) are widened to f32 once: kernels read them as f32. */
 function widenVector(w: HostWeight): HostWeight {
@@ -30,7 +30,6 @@ export function createGpuCoreOps(rt: GpuRuntime): CoreOps {
     add: (a, b) => add(rt, asGpu(a), asGpu(b)),
     rmsNorm: (x, w, eps) => rmsNorm(rt, asGpu(x), asGpu(w), eps),
     layerNorm: (x, w, b, eps) => layerNorm(rt, asGpu(x), asGpu(w), asGpu(b), eps),
-    softmax: (x) => softmax(rt, asGpu(x)),
     siluMul: (g, u) => siluMul(rt, asGpu(g), asGpu(u)),
     gelu: (x, form) => gelu(rt, asGpu(x), form),
     embedding: (ids, table) => embedding(rt, asGpu(ids), asGpu(table)),

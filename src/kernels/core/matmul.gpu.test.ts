@@ -1,9 +1,10 @@
-import { describe, expect, test } from 'vitest';
-import { GpuRuntime } from '../../gpu/runtime.ts';
+// matmul on the GPU vs matmulRef on the dequantised weights: matvec (M = 1), the tiled and the direct
+// kernel, every weight form, and the shader-f16 path chosen by feature detection.
+import { describe, expect } from 'vitest';
 import type { WeightDType } from '../../tensor/types.ts';
 import { encodeWeight, randn } from '../../testing/random.ts';
 import { hostWeightToF32 } from '../ref_tensor.ts';
-import { expectGuardsIntact, nmse, testRuntime } from '../testing.ts';
+import { kernelTests, nmseBelow, testRuntime } from '../testing.ts';
 import { matmulRef } from './matmul.ref.ts';
 import { matmul } from './matmul.ts';
 
@@ -25,52 +26,64 @@ const SHAPES: Array<[number, number, number]> = [
   [2, 1152, 4608],
 ];
 const DTYPES: WeightDType[] = ['f32', 'f16', 'bf16', 'q8', 'q4'];
+const VARIANTS = ['tiled', 'direct'] as const;
+
+interface Case {
+  variant: (typeof VARIANTS)[number];
+  dtype: WeightDType;
+  m: number;
+  k: number;
+  n: number;
+}
 
 describe('matmul on the GPU vs matmulRef (on the dequantised weights)', () => {
-  for (const variant of ['tiled', 'direct'] as const)
-    for (const dtype of DTYPES) {
-      for (const [m, k, n] of SHAPES) {
-        // M = 1 is the matvec kernel either way: run it once.
-        if (m === 1 && variant === 'direct') continue;
-        // Real-size shapes once per dtype family is plenty on SwiftShader; keep all for the packed ones.
-        const seed = m * 1_000_003 + k * 1009 + n;
-        test(`${m === 1 ? 'matvec' : variant} ${dtype} M=${m} K=${k} N=${n} seed=${seed}`, async () => {
-          const rt = await testRuntime();
-          rt.tuning.matmul = variant;
-          const xv = randn(m * k, seed);
-          const host = encodeWeight(randn(n * k, seed + 1, 0.05), [n, k], dtype);
-          const bv = randn(n, seed + 2);
-          const x = rt.upload(xv, [m, k]);
-          const w = rt.uploadWeight(host);
-          const b = rt.upload(bv, [n]);
-          const y = matmul(rt, x, w, seed % 2 ? b : undefined);
-          const got = await rt.read(y);
-          const want = matmulRef(xv, hostWeightToF32(host), m, k, n, seed % 2 ? bv : undefined);
-          // Same weights on both sides, f32 vs f64 accumulation only: far inside matmul's 5e-4 class bound.
-          expect(nmse(got, want), `seed ${seed} shape ${m}x${k}x${n} ${dtype}`).toBeLessThan(1e-6);
-          await expectGuardsIntact(rt, y, `matmul ${dtype} ${m}x${k}x${n}`);
-          rt.free(x, w, b, y);
-        });
-      }
-    }
+  kernelTests({
+    op: 'matmul',
+    // M = 1 is the matvec kernel either way: run it once (under 'tiled').
+    cases: VARIANTS.flatMap((variant) =>
+      DTYPES.flatMap((dtype) =>
+        SHAPES.filter(([m]) => m > 1 || variant === 'tiled').map(
+          ([m, k, n]): Case => ({ variant, dtype, m, k, n }),
+        ),
+      ),
+    ),
+    name: ({ variant, dtype, m, k, n }) => `${m === 1 ? 'matvec' : variant} ${dtype} M=${m} K=${k} N=${n}`,
+    seed: ({ m, k, n }) => m * 1_000_003 + k * 1009 + n,
+    inputs: ({ dtype, m, k, n }, seed) => ({
+      x: randn(m * k, seed),
+      host: encodeWeight(randn(n * k, seed + 1, 0.05), [n, k], dtype),
+      bias: seed % 2 ? randn(n, seed + 2) : undefined,
+    }),
+    run: (g, { x, host, bias }, { variant, m, k, n }) => {
+      g.rt.tuning.matmul = variant;
+      return matmul(g.rt, g.upload(x, [m, k]), g.uploadWeight(host), bias && g.upload(bias, [n]));
+    },
+    ref: ({ x, host, bias }, { m, k, n }) => matmulRef(x, hostWeightToF32(host), m, k, n, bias),
+    // Same weights on both sides, f32 vs f64 accumulation only: far inside matmul's 5e-4 class bound.
+    metric: nmseBelow(1e-6),
+  });
 });
 
+const hasShaderF16 = (await testRuntime()).features.shaderF16;
+
 describe('f16 weights: the shader-f16 path is chosen by feature detection', () => {
-  for (const useF16 of [false, true]) {
-    test(`shader-f16 ${useF16 ? 'enabled when the adapter has it' : 'disabled → packed u32 path'}`, async () => {
-      const rt = await GpuRuntime.create(useF16 ? {} : { disableFeatures: ['shaderF16'] });
-      if (useF16 && !rt.features.shaderF16) {
-        console.log('adapter has no shader-f16 (SwiftShader): only the packed path can run here');
-        rt.destroy();
-        return;
-      }
-      const [k, n] = [1408, 37];
-      const host = encodeWeight(randn(n * k, 5, 0.05), [n, k], 'f16');
-      const xv = randn(k, 6);
-      const y = matmul(rt, rt.upload(xv, [1, k]), rt.uploadWeight(host), undefined);
-      expect(nmse(await rt.read(y), matmulRef(xv, hostWeightToF32(host), 1, k, n))).toBeLessThan(1e-6);
-      expect(rt.pipelines.keys().some((key) => key.includes(`SHADER_F16=${useF16}`))).toBe(true);
-      rt.destroy();
-    });
-  }
+  kernelTests({
+    op: 'matmul',
+    cases: [false, true],
+    name: (useF16) =>
+      `shader-f16 ${useF16 ? 'enabled when the adapter has it' : 'disabled → packed u32 path'}`,
+    skip: (useF16) => useF16 && !hasShaderF16 && 'the adapter has no shader-f16 (SwiftShader)',
+    runtime: (useF16) => (useF16 ? {} : { disableFeatures: ['shaderF16'] }),
+    seed: () => 5,
+    inputs: (_, seed) => ({
+      host: encodeWeight(randn(37 * 1408, seed, 0.05), [37, 1408], 'f16'),
+      x: randn(1408, seed + 1),
+    }),
+    run: (g, { x, host }) => matmul(g.rt, g.upload(x, [1, 1408]), g.uploadWeight(host)),
+    ref: ({ x, host }) => matmulRef(x, hostWeightToF32(host), 1, 1408, 37),
+    metric: nmseBelow(1e-6),
+    check: (_, g, __, useF16) => {
+      expect(g.rt.pipelines.keys().some((key) => key.includes(`SHADER_F16=${useF16}`))).toBe(true);
+    },
+  });
 });

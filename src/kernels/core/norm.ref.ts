@@ -1,20 +1,20 @@
 // Row normalisations. RMSNorm (DeepSeek-V3): w · x / sqrt(mean(x²) + eps).
 // LayerNorm (MoonViT, projector): (x − mean) / sqrt(var + eps) · w + b, biased variance.
-export function rmsNormRef(
-  x: Float32Array,
-  w: Float32Array,
-  rows: number,
-  d: number,
-  eps: number,
-): Float32Array {
+
+/** y[r] = f(x[r]) for each row of x [rows, d]. */
+function mapRows(x: Float32Array, rows: number, d: number, f: (row: Float32Array, y: Float32Array) => void) {
   const y = new Float32Array(rows * d);
-  for (let r = 0; r < rows; r++) {
-    let ss = 0;
-    for (let i = 0; i < d; i++) ss += x[r * d + i]! ** 2;
-    const inv = 1 / Math.sqrt(ss / d + eps);
-    for (let i = 0; i < d; i++) y[r * d + i] = w[i]! * x[r * d + i]! * inv;
-  }
+  for (let r = 0; r < rows; r++) f(x.subarray(r * d, (r + 1) * d), y.subarray(r * d, (r + 1) * d));
   return y;
+}
+
+export function rmsNormRef(x: Float32Array, w: Float32Array, rows: number, d: number, eps: number) {
+  return mapRows(x, rows, d, (row, y) => {
+    let ss = 0;
+    for (let i = 0; i < d; i++) ss += row[i]! ** 2;
+    const inv = 1 / Math.sqrt(ss / d + eps);
+    for (let i = 0; i < d; i++) y[i] = w[i]! * row[i]! * inv;
+  });
 }
 
 export function layerNormRef(
@@ -24,16 +24,14 @@ export function layerNormRef(
   rows: number,
   d: number,
   eps: number,
-): Float32Array {
-  const y = new Float32Array(rows * d);
-  for (let r = 0; r < rows; r++) {
+) {
+  return mapRows(x, rows, d, (row, y) => {
     let mean = 0;
-    for (let i = 0; i < d; i++) mean += x[r * d + i]!;
+    for (let i = 0; i < d; i++) mean += row[i]!;
     mean /= d;
     let v = 0;
-    for (let i = 0; i < d; i++) v += (x[r * d + i]! - mean) ** 2;
+    for (let i = 0; i < d; i++) v += (row[i]! - mean) ** 2;
     const inv = 1 / Math.sqrt(v / d + eps);
-    for (let i = 0; i < d; i++) y[r * d + i] = (x[r * d + i]! - mean) * inv * w[i]! + b[i]!;
-  }
-  return y;
+    for (let i = 0; i < d; i++) y[i] = (row[i]! - mean) * inv * w[i]! + b[i]!;
+  });
 }

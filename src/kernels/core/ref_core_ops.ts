@@ -1,21 +1,21 @@
-// CoreOps on the reference backend: shape checks, then the *.ref.ts loops.
-import { KimiVLError } from '../../errors.ts';
-import type { HostWeight, Tensor } from '../../tensor/types.ts';
-import { asRef, hostWeightToF32, numel, RefTensor, rowsCols } from '../ref_tensor.ts';
+// CoreOps on the reference backend: the shared shape rules (core_shapes.ts), then the *.ref.ts loops.
+import type { HostWeight } from '../../tensor/types.ts';
+import { asRef, hostWeightToF32, RefTensor } from '../ref_tensor.ts';
+import { checkShape, numel } from '../shape_check.ts';
 import type { CoreOps, GeluForm } from '../types.ts';
+import {
+  elementwiseShape,
+  embeddingShape,
+  matmulShape,
+  normShape,
+  sliceColsShape,
+  sliceRowsShape,
+  spliceRowsShape,
+} from './core_shapes.ts';
 import { addRef, geluRef, siluMulRef } from './elementwise.ref.ts';
 import { embeddingRef, sliceColsRef, spliceRowsRef } from './gather.ref.ts';
 import { matmulRef } from './matmul.ref.ts';
 import { layerNormRef, rmsNormRef } from './norm.ref.ts';
-import { softmaxRef } from './softmax.ref.ts';
-
-export function checkShape(cond: boolean, op: string, detail: string): void {
-  if (!cond) throw new KimiVLError('ShapeError', `${op}: ${detail}`);
-}
-
-function sameShape(a: Tensor, b: Tensor, op: string): void {
-  checkShape(a.shape.join() === b.shape.join(), op, `shapes [${a.shape}] and [${b.shape}] differ`);
-}
 
 const f32 = (shape: readonly number[], data: Float32Array) => new RefTensor([...shape], 'f32', data);
 
@@ -41,68 +41,46 @@ export function createRefCoreOps(): CoreOps {
     release() {},
     flush() {},
     matmul(x, w, bias) {
-      const [m, k] = rowsCols(x);
-      const n = numel(w.shape) / k;
-      checkShape(w.shape[w.shape.length - 1] === k, 'matmul', `x [${x.shape}] · w [${w.shape}]ᵀ: K differs`);
-      checkShape(!bias || numel(bias.shape) === n, 'matmul', `bias [${bias?.shape}] for N=${n}`);
-      const y = matmulRef(asRef(x).f32, asRef(w).f32, m, k, n, bias ? asRef(bias).f32 : undefined);
-      return f32([...x.shape.slice(0, -1), n], y);
+      const { M, K, N } = matmulShape(x, w, bias);
+      const y = matmulRef(asRef(x).f32, asRef(w).f32, M, K, N, bias ? asRef(bias).f32 : undefined);
+      return f32([...x.shape.slice(0, -1), N], y);
     },
     add(a, b) {
-      sameShape(a, b, 'add');
+      elementwiseShape('add', a, b);
       return f32(a.shape, addRef(asRef(a).f32, asRef(b).f32));
     },
     rmsNorm(x, w, eps) {
-      const [rows, d] = rowsCols(x);
-      checkShape(numel(w.shape) === d, 'rmsNorm', `weight [${w.shape}] for width ${d}`);
-      return f32(x.shape, rmsNormRef(asRef(x).f32, asRef(w).f32, rows, d, eps));
+      const { rows, D } = normShape('rmsNorm', x, w, null);
+      return f32(x.shape, rmsNormRef(asRef(x).f32, asRef(w).f32, rows, D, eps));
     },
     layerNorm(x, w, b, eps) {
-      const [rows, d] = rowsCols(x);
-      checkShape(numel(w.shape) === d && numel(b.shape) === d, 'layerNorm', `affine params for width ${d}`);
-      return f32(x.shape, layerNormRef(asRef(x).f32, asRef(w).f32, asRef(b).f32, rows, d, eps));
-    },
-    softmax(x) {
-      const [rows, d] = rowsCols(x);
-      return f32(x.shape, softmaxRef(asRef(x).f32, rows, d));
+      const { rows, D } = normShape('layerNorm', x, w, b);
+      return f32(x.shape, layerNormRef(asRef(x).f32, asRef(w).f32, asRef(b).f32, rows, D, eps));
     },
     siluMul(gate, up) {
-      sameShape(gate, up, 'siluMul');
+      elementwiseShape('siluMul', gate, up);
       return f32(gate.shape, siluMulRef(asRef(gate).f32, asRef(up).f32));
     },
     gelu(x, form: GeluForm) {
       return f32(x.shape, geluRef(asRef(x).f32, form));
     },
     embedding(ids, table) {
-      const [, d] = rowsCols(table);
+      const { T, V, D } = embeddingShape(ids, table);
       const idv = asRef(ids).u32;
-      const vocab = numel(table.shape) / d;
-      for (const id of idv) checkShape(id < vocab, 'embedding', `token id ${id} ≥ vocab ${vocab}`);
-      return f32([idv.length, d], embeddingRef(idv, asRef(table).f32, d));
+      for (const id of idv) checkShape(id < V, 'embedding', `token id ${id} ≥ vocab ${V}`);
+      return f32([T, D], embeddingRef(idv, asRef(table).f32, D));
     },
     sliceCols(x, start, width) {
-      const [rows, cols] = rowsCols(x);
-      checkShape(start >= 0 && start + width <= cols, 'sliceCols', `[${start}, ${start + width}) of ${cols}`);
+      const { rows, cols } = sliceColsShape(x, start, width);
       return f32([rows, width], sliceColsRef(asRef(x).f32, rows, cols, start, width));
     },
     sliceRows(x, start, count) {
-      const [rows, cols] = rowsCols(x);
-      checkShape(start >= 0 && start + count <= rows, 'sliceRows', `[${start}, ${start + count}) of ${rows}`);
+      const { cols } = sliceRowsShape(x, start, count);
       return f32([count, cols], asRef(x).f32.slice(start * cols, (start + count) * cols));
     },
     spliceRows(x, rows, src) {
-      const [n, d] = rowsCols(x);
-      checkShape(
-        numel(src.shape) === rows.length * d,
-        'spliceRows',
-        `src [${src.shape}] for ${rows.length} rows`,
-      );
-      checkShape(
-        rows.every((r) => r >= 0 && r < n),
-        'spliceRows',
-        'row index out of range',
-      );
-      return f32(x.shape, spliceRowsRef(asRef(x).f32, d, rows, asRef(src).f32));
+      const { D } = spliceRowsShape(x, rows, src);
+      return f32(x.shape, spliceRowsRef(asRef(x).f32, D, rows, asRef(src).f32));
     },
   };
 }

@@ -1,10 +1,10 @@
 // mlaAttention on the GPU vs mlaAttentionRef: decode (T = 1) and prefill (T > 1, causal), pos0 > 0,
 // context longer than one 64-key round, real Kimi-VL sizes, every kv_b storage form. Guard words.
-import { describe, expect, test } from 'vitest';
+import { describe } from 'vitest';
 import type { WeightDType } from '../../tensor/types.ts';
 import { encodeWeight, randn } from '../../testing/random.ts';
 import { hostWeightToF32 } from '../ref_tensor.ts';
-import { expectGuardsIntact, nmse, testRuntime } from '../testing.ts';
+import { kernelTests, nmseBelow } from '../testing.ts';
 import type { MlaDims } from '../types.ts';
 import { mlaAttentionRef } from './mla_attention.ref.ts';
 import { mlaAttention } from './mla_attention.ts';
@@ -24,30 +24,34 @@ const CASES: Array<[number, number, number, number, number, number, number, numb
   [1, 1300, 1310, 2, 16, 64, 16, 512, 'f32'], // 6 ranges, real latent width
 ];
 
+const dims = ([, , , heads, nope, rope, v, rank]: (typeof CASES)[number]): MlaDims => ({
+  heads,
+  qkNope: nope,
+  qkRope: rope,
+  v,
+  kvRank: rank,
+  scale: (nope + rope) ** -0.5,
+});
+
 describe('mlaAttention on the GPU vs mlaAttentionRef', () => {
-  for (const [T, pos0, ctx, heads, nope, rope, v, rank, dtype] of CASES) {
-    const seed = T * 100_003 + pos0 * 101 + heads * 7 + rank;
-    test(`T=${T} pos0=${pos0} ctx=${ctx} H=${heads} nope=${nope} rope=${rope} v=${v} R=${rank} ${dtype} seed=${seed}`, async () => {
-      const rt = await testRuntime();
-      const d: MlaDims = { heads, qkNope: nope, qkRope: rope, v, kvRank: rank, scale: (nope + rope) ** -0.5 };
-      const qv = randn(T * heads * (nope + rope), seed);
-      const host = encodeWeight(
-        randn(heads * (nope + v) * rank, seed + 1, 0.1),
-        [heads * (nope + v), rank],
-        dtype,
-      );
-      const cv = randn(ctx * (rank + rope), seed + 2);
-      const q = rt.upload(qv, [T, heads * (nope + rope)]);
-      const w = rt.uploadWeight(host);
-      const cache = rt.upload(cv, [ctx, rank + rope]);
-      const y = mlaAttention(rt, q, w, cache, pos0, d);
-      const got = await rt.read(y);
-      const want = mlaAttentionRef(qv, hostWeightToF32(host), cv, T, pos0, d);
-      // attention class: NMSE ≤ 5e-4; same dequantised weights on both sides, so far tighter in practice
-      const err = nmse(got, want);
-      expect(err, `seed ${seed}`).toBeLessThan(1e-6);
-      await expectGuardsIntact(rt, y, 'mlaAttention');
-      rt.free(q, w, cache, y);
-    });
-  }
+  kernelTests({
+    op: 'mlaAttention',
+    cases: CASES,
+    name: ([T, pos0, ctx, heads, nope, rope, v, rank, dtype]) =>
+      `T=${T} pos0=${pos0} ctx=${ctx} H=${heads} nope=${nope} rope=${rope} v=${v} R=${rank} ${dtype}`,
+    seed: ([T, pos0, , heads, , , , rank]) => T * 100_003 + pos0 * 101 + heads * 7 + rank,
+    inputs: ([T, , ctx, heads, nope, rope, v, rank, dtype], seed) => ({
+      q: randn(T * heads * (nope + rope), seed),
+      kvB: encodeWeight(randn(heads * (nope + v) * rank, seed + 1, 0.1), [heads * (nope + v), rank], dtype),
+      cache: randn(ctx * (rank + rope), seed + 2),
+    }),
+    run: (g, { q, kvB, cache }, c) => {
+      const [T, pos0, ctx, heads, nope, rope, , rank] = c;
+      const tq = g.upload(q, [T, heads * (nope + rope)]);
+      return mlaAttention(g.rt, tq, g.uploadWeight(kvB), g.upload(cache, [ctx, rank + rope]), pos0, dims(c));
+    },
+    ref: ({ q, kvB, cache }, c) => mlaAttentionRef(q, hostWeightToF32(kvB), cache, c[0], c[1], dims(c)),
+    // attention class: NMSE ≤ 5e-4; same dequantised weights on both sides, so far tighter in practice
+    metric: nmseBelow(1e-6),
+  });
 });

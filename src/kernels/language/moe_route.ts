@@ -3,10 +3,10 @@ import source from '../../../shaders/moe_route.wgsl?raw';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import { type GpuTensor, storageBytes } from '../../gpu/tensor.ts';
 import { defineUniforms } from '../../gpu/uniforms.ts';
-import { weightAccess } from '../core/matmul.ts';
-import { checkShape } from '../core/ref_core_ops.ts';
+import { exactGrid, ro, rw, WEIGHT_UNIFORMS, weightAccess } from '../dispatch.ts';
+import { checkShape } from '../shape_check.ts';
 import type { RouterConfig } from '../types.ts';
-import { exactGrid } from './mla_attention.ts';
+import { moeRouteShape } from './language_shapes.ts';
 
 const Params = defineUniforms('MoeRouteParams', {
   E: 'u32',
@@ -15,33 +15,23 @@ const Params = defineUniforms('MoeRouteParams', {
   TOPK_GROUP: 'u32',
   NORM: 'u32',
   SCALING: 'f32',
-  K: 'u32',
-  NB: 'u32',
-  SCALE_OFF: 'u32',
+  ...WEIGHT_UNIFORMS,
   ROWS_X: 'u32',
 });
 const MAX_E = 256;
 const MAX_G = 64;
 
 export function moeRoute(rt: GpuRuntime, x: GpuTensor, gate: GpuTensor, bias: GpuTensor, cfg: RouterConfig) {
-  const D = x.shape[x.shape.length - 1]!;
-  const T = x.numel / D;
-  const E = bias.numel;
-  checkShape(gate.shape.join() === [E, D].join(), 'moeRoute', `gate [${gate.shape}] vs [${E}, ${D}]`);
+  const { T, E } = moeRouteShape(x, gate, bias, cfg);
   checkShape(
     bias.dtype === 'f32',
     'moeRoute',
     'router bias must be f32 on the GPU (rank-1 weights are widened at upload)',
   );
   checkShape(
-    E <= MAX_E && cfg.nGroup <= MAX_G && E % cfg.nGroup === 0,
+    E <= MAX_E && cfg.nGroup <= MAX_G,
     'moeRoute',
-    `${E} experts in ${cfg.nGroup} groups`,
-  );
-  checkShape(
-    cfg.topK <= E && cfg.topkGroup <= cfg.nGroup,
-    'moeRoute',
-    `top ${cfg.topK} of ${E}, ${cfg.topkGroup} of ${cfg.nGroup} groups`,
+    `${E} experts in ${cfg.nGroup} groups exceed the kernel's ${MAX_E} / ${MAX_G}`,
   );
   const a = weightAccess(gate);
   const ids = rt.alloc([T, cfg.topK], 'u32');
@@ -60,18 +50,10 @@ export function moeRoute(rt: GpuRuntime, x: GpuTensor, gate: GpuTensor, bias: Gp
       TOPK_GROUP: cfg.topkGroup,
       NORM: cfg.normTopkProb ? 1 : 0,
       SCALING: cfg.routedScalingFactor,
-      K: D,
-      NB: a.NB,
-      SCALE_OFF: a.SCALE_OFF,
+      ...a.fields,
       ROWS_X: g.x,
     },
-    bindings: [
-      { tensor: x, access: 'read' },
-      { tensor: gate, access: 'read' },
-      { tensor: bias, access: 'read' },
-      { tensor: ids, access: 'rw' },
-      { tensor: weights, access: 'rw' },
-    ],
+    bindings: [ro(x), ro(gate), ro(bias), rw(ids), rw(weights)],
     workgroups: [g.x, g.y],
     weightBytes: storageBytes(gate.shape, gate.dtype),
   });

@@ -2,30 +2,7 @@
 // pos·invFreq_i. HF de-interleaves then rotates halves; applied to q_pe and k_pe alike this gives the
 // same dot products, so the cache keeps the raw layout.
 import type { RopeScaling } from '../../config/config.ts';
-
-export interface RopeOptions {
-  heads: number;
-  headStride: number;
-  offset: number;
-  ropeDim: number;
-  theta: number;
-  pos0: number;
-}
-
-/** YaRN knobs already reduced to what the kernel needs (DeepseekV3YarnRotaryEmbedding). */
-export interface RopeYarn {
-  factor: number;
-  /** Ramp bounds in pair index: pairs below `low` keep the original frequency, above `high` are divided by factor. */
-  low: number;
-  high: number;
-  /** cos/sin multiplier: yarn_get_mscale(factor, mscale) / yarn_get_mscale(factor, mscale_all_dim). */
-  attnFactor: number;
-}
-
-/** The rope op's options plus optional YaRN (absent in every released Kimi-VL config). */
-export interface RopeOptionsExt extends RopeOptions {
-  yarn?: RopeYarn;
-}
+import type { RopeOptions, RopeYarn } from '../types.ts';
 
 function yarnGetMscale(scale: number, mscale: number): number {
   return scale <= 1 ? 1 : 0.1 * mscale * Math.log(scale) + 1;
@@ -56,7 +33,7 @@ export function ropeInvFreq(i: number, ropeDim: number, theta: number, yarn?: Ro
   return (extra / yarn.factor) * (1 - keepExtra) + extra * keepExtra;
 }
 
-export function ropeRef(x: Float32Array, rows: number, cols: number, o: RopeOptionsExt): Float32Array {
+export function ropeRef(x: Float32Array, rows: number, cols: number, o: RopeOptions): Float32Array {
   const y = new Float32Array(x);
   const half = o.ropeDim / 2;
   const mul = o.yarn ? o.yarn.attnFactor : 1;

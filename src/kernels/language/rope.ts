@@ -5,9 +5,11 @@ import source from '../../../shaders/rope.wgsl?raw';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
 import { defineUniforms } from '../../gpu/uniforms.ts';
-import { grid2d } from '../core/matmul.ts';
-import { checkShape } from '../core/ref_core_ops.ts';
-import { type RopeOptionsExt, ropeInvFreq } from './rope.ref.ts';
+import { grid2d, ro, rw } from '../dispatch.ts';
+import { checkShape } from '../shape_check.ts';
+import type { RopeOptions } from '../types.ts';
+import { ropeShape } from './language_shapes.ts';
+import { ropeInvFreq } from './rope.ref.ts';
 
 const Params = defineUniforms('RopeParams', {
   n: 'u32',
@@ -29,7 +31,7 @@ interface Table {
 const tables = new WeakMap<GpuRuntime, Map<string, Table>>();
 
 /** cos/sin table [positions, ropeDim/2, 2] covering at least `needed` positions. */
-export function ropeTable(rt: GpuRuntime, o: RopeOptionsExt, needed: number): GpuTensor {
+export function ropeTable(rt: GpuRuntime, o: RopeOptions, needed: number): GpuTensor {
   const key = `${o.ropeDim}|${o.theta}|${JSON.stringify(o.yarn ?? null)}`;
   let byKey = tables.get(rt);
   if (!byKey) {
@@ -55,15 +57,9 @@ export function ropeTable(rt: GpuRuntime, o: RopeOptionsExt, needed: number): Gp
   return tensor;
 }
 
-export function rope(rt: GpuRuntime, x: GpuTensor, o: RopeOptionsExt): GpuTensor {
-  const C = x.shape[x.shape.length - 1]!;
-  const T = x.numel / C;
-  checkShape(x.dtype === 'f32' && o.ropeDim % 2 === 0, 'rope', `f32 input and even ropeDim (${o.ropeDim})`);
-  checkShape(
-    (o.heads - 1) * o.headStride + o.offset + o.ropeDim <= C && o.offset + o.ropeDim <= o.headStride,
-    'rope',
-    `${o.heads} heads × stride ${o.headStride} + offset ${o.offset} + ${o.ropeDim} vs width ${C}`,
-  );
+export function rope(rt: GpuRuntime, x: GpuTensor, o: RopeOptions): GpuTensor {
+  const { T, C } = ropeShape(x, o);
+  checkShape(x.dtype === 'f32', 'rope', `expects f32, got ${x.dtype}`);
   const table = ropeTable(rt, o, o.pos0 + T);
   const y = rt.alloc(x.shape);
   const g = grid2d(rt, Math.max(1, Math.ceil(x.numel / WG)));
@@ -82,11 +78,7 @@ export function rope(rt: GpuRuntime, x: GpuTensor, o: RopeOptionsExt): GpuTensor
       pos0: o.pos0,
       ROWS_X: g.x,
     },
-    bindings: [
-      { tensor: x, access: 'read' },
-      { tensor: table, access: 'read' },
-      { tensor: y, access: 'rw' },
-    ],
+    bindings: [ro(x), ro(table), rw(y)],
     workgroups: [g.x, g.y],
   });
   return y;

@@ -1,8 +1,8 @@
 // sample on the GPU vs sampleRef: greedy (ties → lowest id), repetition penalty, temperature, top-k, top-p,
 // on small and real vocabularies, many (seed, step) draws. The same uniform U is used by both.
-import { describe, expect, test } from 'vitest';
+import { describe } from 'vitest';
 import { randn } from '../../testing/random.ts';
-import { testRuntime } from '../testing.ts';
+import { exact, kernelTests } from '../testing.ts';
 import type { SamplingParams } from '../types.ts';
 import { sampleRef } from './sample.ref.ts';
 import { sample } from './sample.ts';
@@ -20,23 +20,22 @@ const CASES: Array<[string, number, Partial<SamplingParams>]> = [
 ];
 
 describe('sample on the GPU vs sampleRef', () => {
-  for (const [name, V, over] of CASES) {
-    test(`${name} (V=${V})`, async () => {
-      const rt = await testRuntime();
-      const p = { ...BASE, ...over };
-      const steps = V > 10000 ? 3 : 12;
-      for (let step = 0; step < steps; step++) {
-        const seed = V * 31 + step;
-        const lv = randn(V, seed, 3);
-        if (V > 2 && step % 3 === 0) lv[V - 1] = lv[1] = Math.max(...lv.slice(0, 64)) + 1; // an exact tie for the max
-        const hv = Uint32Array.from({ length: 9 }, (_, i) => (i * 37 + step) % V);
-        const logits = rt.upload(lv, [1, V]);
-        const hist = rt.upload(hv, [hv.length]);
-        const id = sample(rt, logits, hist, p, step);
-        const got = (await rt.readU32(id))[0];
-        expect(got, `seed ${seed} step ${step}`).toBe(sampleRef(lv, hv, p, step));
-        rt.free(logits, hist, id);
-      }
-    });
-  }
+  kernelTests({
+    op: 'sample',
+    cases: CASES,
+    name: ([name, V]) => `${name} (V=${V})`,
+    trials: ([, V]) => (V > 10000 ? 3 : 12),
+    seed: ([, V], step) => V * 31 + step,
+    inputs: ([, V], seed, step) => {
+      const logits = randn(V, seed, 3);
+      if (V > 2 && step % 3 === 0) logits[V - 1] = logits[1] = Math.max(...logits.slice(0, 64)) + 1; // an exact tie for the max
+      const history = Uint32Array.from({ length: 9 }, (_, i) => (i * 37 + step) % V);
+      return { logits, history, step };
+    },
+    run: (g, { logits, history, step }, [, V, over]) =>
+      sample(g.rt, g.upload(logits, [1, V]), g.upload(history, [history.length]), { ...BASE, ...over }, step),
+    ref: ({ logits, history, step }, [, , over]) =>
+      Uint32Array.of(sampleRef(logits, history, { ...BASE, ...over }, step)),
+    metric: exact,
+  });
 });

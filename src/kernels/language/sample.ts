@@ -5,9 +5,10 @@ import source from '../../../shaders/sample.wgsl?raw';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
 import { defineUniforms } from '../../gpu/uniforms.ts';
-import { grid2d } from '../core/matmul.ts';
-import { checkShape } from '../core/ref_core_ops.ts';
+import { grid2d, ro, rw } from '../dispatch.ts';
+import { checkShape } from '../shape_check.ts';
 import type { SamplingParams } from '../types.ts';
+import { sampleShape } from './language_shapes.ts';
 import { uniformForStep } from './rng.ts';
 
 const CopyParams = defineUniforms('SampleCopyParams', {
@@ -33,41 +34,27 @@ export function sample(
   p: SamplingParams,
   step: number,
 ): GpuTensor {
-  const V = logits.shape[logits.shape.length - 1]!;
-  checkShape(logits.numel === V, 'sample', `logits [${logits.shape}] must be one row`);
-  checkShape(!history || history.dtype === 'u32', 'sample', 'history must be u32 ids');
+  const { V } = sampleShape(logits, history);
+  // sample_pick counts tokens in f32 reductions, exact for integers up to 2^24.
+  checkShape(V <= 1 << 24, 'sample', `vocabulary ${V} exceeds the kernel's 2^24`);
   const l = rt.alloc([V]);
-  const gc = grid2d(rt, Math.ceil(V / WG));
-  rt.dispatch({
-    op: 'sample_copy',
-    source,
-    defines: { COPY: true },
-    overrides: { WG },
-    uniforms: CopyParams,
-    params: { V, NHIST: 0, PENALTY_F: 1, ROWS_X: gc.x },
-    bindings: [
-      { tensor: logits, access: 'read' },
-      { tensor: l, access: 'rw' },
-    ],
-    workgroups: [gc.x, gc.y],
-  });
-  if (history && history.numel > 0 && p.repetitionPenalty !== 1) {
-    const gp = grid2d(rt, Math.ceil(history.numel / WG));
+  // copy: l = logits (one thread per id); penalty: l[id] rescaled for each history id (one thread per id)
+  const pass = (define: 'COPY' | 'PENALTY', threads: number, nHist: number, inputs: GpuTensor[]) => {
+    const g = grid2d(rt, Math.ceil(threads / WG));
     rt.dispatch({
-      op: 'sample_penalty',
+      op: define === 'COPY' ? 'sample_copy' : 'sample_penalty',
       source,
-      defines: { PENALTY: true },
+      defines: { [define]: true },
       overrides: { WG },
       uniforms: CopyParams,
-      params: { V, NHIST: history.numel, PENALTY_F: p.repetitionPenalty, ROWS_X: gp.x },
-      bindings: [
-        { tensor: logits, access: 'read' },
-        { tensor: history, access: 'read' },
-        { tensor: l, access: 'rw' },
-      ],
-      workgroups: [gp.x, gp.y],
+      params: { V, NHIST: nHist, PENALTY_F: nHist ? p.repetitionPenalty : 1, ROWS_X: g.x },
+      bindings: [...inputs.map(ro), rw(l)],
+      workgroups: [g.x, g.y],
     });
-  }
+  };
+  pass('COPY', V, 0, [logits]);
+  if (history && history.numel > 0 && p.repetitionPenalty !== 1)
+    pass('PENALTY', history.numel, history.numel, [logits, history]);
   const greedy = p.temperature <= 0 || p.topK === 1;
   const out = rt.alloc([1], 'u32');
   rt.dispatch({
@@ -84,10 +71,7 @@ export function sample(
       TOPP: p.topP,
       U: uniformForStep(p.seed, step),
     },
-    bindings: [
-      { tensor: l, access: 'read' },
-      { tensor: out, access: 'rw' },
-    ],
+    bindings: [ro(l), rw(out)],
     workgroups: [1],
   });
   rt.free(l);

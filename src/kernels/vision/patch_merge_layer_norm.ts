@@ -1,11 +1,11 @@
 // patchMergeLayerNorm on the GPU (shaders/patch_merge_layer_norm.wgsl): the 2×2 slot order is a host-built
 // gather table (mergeSourceRows, shared with the reference), the LayerNorm runs per gathered row.
 import source from '../../../shaders/patch_merge_layer_norm.wgsl?raw';
-import { KimiVLError } from '../../errors.ts';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
 import { defineUniforms } from '../../gpu/uniforms.ts';
-import { grid2d } from '../core/matmul.ts';
+import { grid2d, ro, rw } from '../dispatch.ts';
+import { checkShape } from '../shape_check.ts';
 import type { Grid } from '../types.ts';
 import type { GpuTableCache } from './gpu_table_cache.ts';
 import { gridsKey } from './grids.ts';
@@ -27,14 +27,12 @@ export function patchMergeLayerNorm(
 ): GpuTensor {
   // 1. shapes and dtypes
   const { L, d } = patchMergeShapes(x, grids, w, b);
-  if (x.dtype !== 'f32')
-    throw new KimiVLError('ShapeError', `patchMergeLayerNorm: x must be f32, got ${x.dtype}`);
-  if (w.dtype !== b.dtype || !(w.dtype in PARAM_DEFINE)) {
-    throw new KimiVLError(
-      'ShapeError',
-      `patchMergeLayerNorm: weight/bias dtypes ${w.dtype}/${b.dtype} (need one of f32, f16, bf16)`,
-    );
-  }
+  checkShape(x.dtype === 'f32', 'patchMergeLayerNorm', `x must be f32, got ${x.dtype}`);
+  checkShape(
+    w.dtype === b.dtype && w.dtype in PARAM_DEFINE,
+    'patchMergeLayerNorm',
+    `weight/bias dtypes ${w.dtype}/${b.dtype} (need one of f32, f16, bf16)`,
+  );
   // 2. variant
   const defines = { [PARAM_DEFINE[w.dtype as keyof typeof PARAM_DEFINE]]: true };
   const src = tables.get(`merge-src|${gridsKey(grids)}`, () => ({
@@ -51,13 +49,7 @@ export function patchMergeLayerNorm(
     defines,
     uniforms: Params,
     params: { L, D: d, EPS: eps, ROWS_X: wg.x },
-    bindings: [
-      { tensor: x, access: 'read' },
-      { tensor: src, access: 'read' },
-      { tensor: w, access: 'read' },
-      { tensor: b, access: 'read' },
-      { tensor: out, access: 'rw' },
-    ],
+    bindings: [ro(x), ro(src), ro(w), ro(b), rw(out)],
     workgroups: [wg.x, wg.y],
   });
   return out;

@@ -1,11 +1,11 @@
 // posEmbInterp on the GPU: one dispatch per image into one output [Σhw, D] (shaders/pos_emb_interp.wgsl).
 import source from '../../../shaders/pos_emb_interp.wgsl?raw';
-import { KimiVLError } from '../../errors.ts';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import { type GpuTensor, storageBytes } from '../../gpu/tensor.ts';
 import { defineUniforms } from '../../gpu/uniforms.ts';
 import type { WeightDType } from '../../tensor/types.ts';
-import { WEIGHT_DEFINE } from '../core/matmul.ts';
+import { ro, rw, WEIGHT_DEFINE } from '../dispatch.ts';
+import { checkShape } from '../shape_check.ts';
 import type { Grid } from '../types.ts';
 import { patchOffsets } from './grids.ts';
 import { posEmbInterpShapes } from './vision_shapes.ts';
@@ -25,12 +25,11 @@ export function posEmbInterp(rt: GpuRuntime, table: GpuTensor, grids: readonly G
   // 1. shapes and dtypes
   const { h0, w0, d, L } = posEmbInterpShapes(table, grids);
   const dtype = table.dtype as WeightDType;
-  if (!['f32', 'f16', 'bf16'].includes(dtype)) {
-    throw new KimiVLError(
-      'ShapeError',
-      `posEmbInterp: table dtype ${dtype} unsupported (keep vision weights f16/bf16/f32)`,
-    );
-  }
+  checkShape(
+    ['f32', 'f16', 'bf16'].includes(dtype),
+    'posEmbInterp',
+    `table dtype ${dtype} unsupported (keep vision weights f16/bf16/f32)`,
+  );
   // 2. variant
   const defines = { [WEIGHT_DEFINE[dtype]]: true };
   const out = rt.alloc([L, d]);
@@ -54,10 +53,7 @@ export function posEmbInterp(rt: GpuRuntime, table: GpuTensor, grids: readonly G
       defines,
       uniforms: Params,
       params,
-      bindings: [
-        { tensor: table, access: 'read' },
-        { tensor: out, access: 'rw' },
-      ],
+      bindings: [ro(table), rw(out)],
       workgroups: [g.w, g.h],
       weightBytes: storageBytes(table.shape, dtype),
     });

@@ -3,7 +3,7 @@ import source from '../../../shaders/rope2d.wgsl?raw';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
 import { defineUniforms } from '../../gpu/uniforms.ts';
-import { grid2d } from '../core/matmul.ts';
+import { grid2d, ro, rw } from '../dispatch.ts';
 import type { Grid } from '../types.ts';
 import type { GpuTableCache } from './gpu_table_cache.ts';
 import { gridsKey } from './grids.ts';
@@ -61,11 +61,7 @@ export function rope2d(
     source,
     uniforms: Params,
     params,
-    bindings: [
-      { tensor: qkv, access: 'read' },
-      { tensor: cs, access: 'read' },
-      { tensor: out, access: 'rw' },
-    ],
+    bindings: [ro(qkv), ro(cs), rw(out)],
     workgroups: [wg.x, wg.y],
   });
   return out;

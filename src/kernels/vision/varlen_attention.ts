@@ -2,10 +2,11 @@
 // each tile carries its image's key range, so attention stays block-diagonal with no mask and no L×L
 // score matrix.
 import source from '../../../shaders/varlen_attention.wgsl?raw';
-import { KimiVLError } from '../../errors.ts';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
 import { defineUniforms } from '../../gpu/uniforms.ts';
+import { ro, rw } from '../dispatch.ts';
+import { checkShape } from '../shape_check.ts';
 import type { Grid } from '../types.ts';
 import type { GpuTableCache } from './gpu_table_cache.ts';
 import { gridsKey, patchOffsets } from './grids.ts';
@@ -39,12 +40,11 @@ export function varlenAttention(
 ): GpuTensor {
   // 1. shapes
   const { L, dModel } = qkvShapes('varlenAttention', qkv, grids, heads, headDim);
-  if (headDim > MAX_HEAD_DIM) {
-    throw new KimiVLError(
-      'ShapeError',
-      `varlenAttention: head_dim ${headDim} > ${MAX_HEAD_DIM} is not supported`,
-    );
-  }
+  checkShape(
+    headDim <= MAX_HEAD_DIM,
+    'varlenAttention',
+    `head_dim ${headDim} > ${MAX_HEAD_DIM} is not supported`,
+  );
   const tiles = tables.get(`attn-tiles|${gridsKey(grids)}`, () => {
     const data = attentionTiles(grids);
     return { data, shape: [data.length / 4, 4] };
@@ -56,11 +56,7 @@ export function varlenAttention(
     source,
     uniforms: Params,
     params: { HEADS: heads, HD: headDim, SCALE: 1 / Math.sqrt(headDim) },
-    bindings: [
-      { tensor: qkv, access: 'read' },
-      { tensor: tiles, access: 'read' },
-      { tensor: out, access: 'rw' },
-    ],
+    bindings: [ro(qkv), ro(tiles), rw(out)],
     workgroups: [tiles.shape[0]!, heads],
   });
   return out;

@@ -1,20 +1,15 @@
 // The vision references checked against hand-derived values and independent formulations
 // (the goldens check them once more against PyTorch in src/model/vision.golden.test.ts).
 import { describe, expect, it } from 'vitest';
+import { randu } from '../../testing/random.ts';
 import { mergeSourceRows, patchMergeLayerNormRef } from './patch_merge_layer_norm.ref.ts';
 import { cubicTaps, cubicWeights, posEmbInterpRef } from './pos_emb_interp.ref.ts';
 import { rope2dRef } from './rope2d.ref.ts';
 import { rope2dFreqs, rope2dTable } from './rope2d_table.ts';
 import { varlenAttentionRef } from './varlen_attention.ref.ts';
 
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32 - 0.5;
-  };
-}
-const randn = (n: number, seed: number) => Float32Array.from({ length: n }, seeded(seed));
+/** Uniform test values in [−0.5, 0.5) from the tree's one seeded RNG. */
+const rand = (n: number, seed: number) => randu(n, seed, 0.5);
 
 describe('posEmbInterp reference', () => {
   it('cubic weights: partition of unity, interpolating at t=0, Keys values at t=0.5', () => {
@@ -44,7 +39,7 @@ describe('posEmbInterp reference', () => {
     const h0 = 5;
     const w0 = 7;
     const d = 3;
-    const table = randn(h0 * w0 * d, 1);
+    const table = rand(h0 * w0 * d, 1);
     const same = posEmbInterpRef(table, h0, w0, d, [{ h: h0, w: w0 }]);
     for (let i = 0; i < table.length; i++) expect(same[i]).toBeCloseTo(table[i]!, 6);
 
@@ -67,7 +62,7 @@ describe('posEmbInterp reference', () => {
   });
 
   it('several images are concatenated in order', () => {
-    const table = randn(4 * 4 * 2, 2);
+    const table = rand(4 * 4 * 2, 2);
     const a = posEmbInterpRef(table, 4, 4, 2, [{ h: 2, w: 6 }]);
     const b = posEmbInterpRef(table, 4, 4, 2, [{ h: 6, w: 2 }]);
     const both = posEmbInterpRef(table, 4, 4, 2, [
@@ -108,7 +103,7 @@ describe('rope2d reference', () => {
     const heads = 2;
     const d = 4;
     const grids = [{ h: 1, w: 2 }];
-    const qkv = randn(2 * 3 * heads * d, 3);
+    const qkv = rand(2 * 3 * heads * d, 3);
     const out = rope2dRef(qkv, grids, heads, d, 10000);
     const width = 3 * heads * d;
     // token 1 = (r 0, c 1): pair 0 rotates by 1 rad, pair 1 by 0.
@@ -135,7 +130,7 @@ describe('varlenAttention reference', () => {
       { h: 2, w: 3 },
       { h: 1, w: 4 },
     ];
-    const qkv = randn(10 * w, 4);
+    const qkv = rand(10 * w, 4);
     const both = varlenAttentionRef(qkv, grids, heads, d);
     const a = varlenAttentionRef(qkv.slice(0, 6 * w), [grids[0]!], heads, d);
     const b = varlenAttentionRef(qkv.slice(6 * w), [grids[1]!], heads, d);

@@ -1,4 +1,4 @@
-// Merges the SPLITS partial results of mla_attend (SPLIT) for each (t, h), the flash-decoding reduction:
+// Merges the SPLITS partial results of mla_attention_attend (SPLIT) for each (t, h), the flash-decoding reduction:
 //   M = max_s m_s;  o = Σ_s e^(m_s − M) o_s / Σ_s e^(m_s − M) l_s   (empty splits have l_s = 0, o_s = 0)
 // Dispatch: one thread per output value of [T·H, R] (x + y·ROWS_X).
 override WG: u32 = 256;

@@ -1,16 +1,15 @@
 // LanguageOps + SamplingOps on the GPU backend: each method forwards to its op module.
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import { asGpu } from '../../gpu/tensor.ts';
-import type { SamplingOps } from '../types.ts';
+import type { LanguageOps, SamplingOps } from '../types.ts';
 import { kvCacheWrite } from './kv_cache_write.ts';
 import { mlaAttention } from './mla_attention.ts';
 import { moeExperts } from './moe_experts.ts';
 import { moeRoute } from './moe_route.ts';
-import type { LanguageOpsExt } from './ref_ops.ts';
 import { rope } from './rope.ts';
 import { sample } from './sample.ts';
 
-export function createGpuLanguageOps(rt: GpuRuntime): LanguageOpsExt & SamplingOps {
+export function createGpuLanguageOps(rt: GpuRuntime): LanguageOps & SamplingOps {
   return {
     rope: (x, o) => rope(rt, asGpu(x), o),
     kvCacheWrite: (cache, c, kPe, pos0) => kvCacheWrite(rt, asGpu(cache), asGpu(c), asGpu(kPe), pos0),

@@ -1,4 +1,4 @@
-// One tile of the grouped expert matmul: for the ≤ TM slots of one expert e listed by moe_group,
+// One tile of the grouped expert matmul: for the ≤ TM slots of one expert e listed by moe_experts_group,
 //   out[s, n] = Σ_k in(s, k) · w[e·NOUT + n, k]      (w = stacked experts [E, NOUT, K], any W_* form)
 // in(s, ·) is x[s / A] (gate/up projections: every slot of a token reads the token's row), or with
 // SWIGLU_IN silu(g[s]) · up[s] (the down projection, fusing the activation into the load).

@@ -5,7 +5,7 @@
 // then every thread rescales and accumulates the R-columns it owns (r ≡ tid mod WG), reading rows
 // coalesced. Decode over a long context splits the keys into SPLITS ranges of CHUNK keys (flash-decoding)
 // so more workgroups run; with SPLIT each writes its unnormalised partial (o, max, denominator) and
-// mla_combine.wgsl merges them; without SPLIT (SPLITS = 1) the result is written normalised.
+// mla_attention_combine.wgsl merges them; without SPLIT (SPLITS = 1) the result is written normalised.
 override WG: u32 = 64;
 const MAX_W: u32 = 1152u;   // R + P ≤ MAX_W, checked by the wrapper
 const MAX_R: u32 = 1088u;

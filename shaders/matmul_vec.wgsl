@@ -31,6 +31,27 @@ fn xk(k: u32) -> f32 {
   return select(0.0, x[min(k, u.K - 1u)], k < u.K);
 }
 
+#if W_Q8
+const WPB: u32 = 8u; // words per kvq1 block: 32 int8 values
+/// Σ of the 4 int8 values of `word` times x[k0 .. k0+3].
+fn word_dot(word: u32, k0: u32) -> f32 {
+  let q = vec4<i32>(bitcast<i32>(word << 24u), bitcast<i32>(word << 16u), bitcast<i32>(word << 8u), bitcast<i32>(word)) >> vec4<u32>(24u);
+  let xv = vec4<f32>(xk(k0), xk(k0 + 1u), xk(k0 + 2u), xk(k0 + 3u));
+  return dot(vec4<f32>(q), xv);
+}
+#endif
+#if W_Q4
+const WPB: u32 = 4u; // words per kvq1 block: 32 int4 values
+/// Σ of the 8 int4 values (offset 8) of `word` times x[k0 .. k0+7].
+fn word_dot(word: u32, k0: u32) -> f32 {
+  let lo = vec4<f32>(vec4<u32>(word, word >> 4u, word >> 8u, word >> 12u) & vec4<u32>(15u)) - vec4<f32>(8.0);
+  let hi = vec4<f32>(vec4<u32>(word >> 16u, word >> 20u, word >> 24u, word >> 28u) & vec4<u32>(15u)) - vec4<f32>(8.0);
+  let x0 = vec4<f32>(xk(k0), xk(k0 + 1u), xk(k0 + 2u), xk(k0 + 3u));
+  let x1 = vec4<f32>(xk(k0 + 4u), xk(k0 + 5u), xk(k0 + 6u), xk(k0 + 7u));
+  return dot(lo, x0) + dot(hi, x1);
+}
+#endif
+
 fn row_dot(n: u32, tid: u32) -> f32 {
   var acc = 0.0;
 #if PACKED16
@@ -51,28 +72,13 @@ fn row_dot(n: u32, tid: u32) -> f32 {
     acc += x[2u * i] * v.x + x[2u * i + 1u] * v.y;
   }
 #endif
-#if W_Q8
-  let words = u.NB * 8u;
+#if KVQ1
+  // kvq1: each thread takes whole words of a row's blocks (WPB words of 32/WPB values per block).
+  let words = u.NB * WPB;
   for (var i = tid; i < words; i += WG) {
-    let block = n * u.NB + i / 8u;
-    let word = w[block * 8u + i % 8u];
-    let k0 = (i / 8u) * 32u + (i % 8u) * 4u;
-    let q = vec4<i32>(bitcast<i32>(word << 24u), bitcast<i32>(word << 16u), bitcast<i32>(word << 8u), bitcast<i32>(word)) >> vec4<u32>(24u);
-    let xv = vec4<f32>(xk(k0), xk(k0 + 1u), xk(k0 + 2u), xk(k0 + 3u));
-    acc += dot(vec4<f32>(q), xv) * w_scale(block);
-  }
-#endif
-#if W_Q4
-  let words = u.NB * 4u;
-  for (var i = tid; i < words; i += WG) {
-    let block = n * u.NB + i / 4u;
-    let word = w[block * 4u + i % 4u];
-    let k0 = (i / 4u) * 32u + (i % 4u) * 8u;
-    let lo = vec4<f32>(vec4<u32>(word, word >> 4u, word >> 8u, word >> 12u) & vec4<u32>(15u)) - vec4<f32>(8.0);
-    let hi = vec4<f32>(vec4<u32>(word >> 16u, word >> 20u, word >> 24u, word >> 28u) & vec4<u32>(15u)) - vec4<f32>(8.0);
-    let x0 = vec4<f32>(xk(k0), xk(k0 + 1u), xk(k0 + 2u), xk(k0 + 3u));
-    let x1 = vec4<f32>(xk(k0 + 4u), xk(k0 + 5u), xk(k0 + 6u), xk(k0 + 7u));
-    acc += (dot(lo, x0) + dot(hi, x1)) * w_scale(block);
+    let block = n * u.NB + i / WPB;
+    let k0 = (i / WPB) * 32u + (i % WPB) * (32u / WPB);
+    acc += word_dot(w[block * WPB + i % WPB], k0) * w_scale(block);
   }
 #endif
 #if ELEMENTWISE

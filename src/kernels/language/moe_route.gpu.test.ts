@@ -1,0 +1,45 @@
+// moeRoute on the GPU vs moeRouteRef. Router ids exact (the random data here keeps every decision's
+// margin far above f32 rounding); weights NMSE ≤ 1e-10.
+import { describe } from 'vitest';
+import type { WeightDType } from '../../tensor/types.ts';
+import { encodeWeight, randn } from '../../testing/random.ts';
+import { hostWeightToF32 } from '../ref_tensor.ts';
+import { exact, kernelTests, nmseBelow } from '../testing.ts';
+import type { RouterConfig } from '../types.ts';
+import { moeRouteRef } from './moe_route.ref.ts';
+import { moeRoute } from './moe_route.ts';
+
+// [T, D, E, cfg, gate dtype]
+const ROUTES: Array<[number, number, number, RouterConfig, WeightDType]> = [
+  [1, 1, 2, { topK: 1, nGroup: 1, topkGroup: 1, normTopkProb: true, routedScalingFactor: 1 }, 'f32'],
+  [5, 7, 8, { topK: 3, nGroup: 1, topkGroup: 1, normTopkProb: true, routedScalingFactor: 2.446 }, 'bf16'],
+  [13, 33, 16, { topK: 3, nGroup: 4, topkGroup: 2, normTopkProb: true, routedScalingFactor: 2.5 }, 'bf16'],
+  [6, 96, 8, { topK: 2, nGroup: 2, topkGroup: 1, normTopkProb: false, routedScalingFactor: 1.75 }, 'f16'],
+  [1, 2048, 64, { topK: 6, nGroup: 1, topkGroup: 1, normTopkProb: true, routedScalingFactor: 2.446 }, 'bf16'],
+  [
+    17,
+    2048,
+    64,
+    { topK: 6, nGroup: 8, topkGroup: 3, normTopkProb: true, routedScalingFactor: 2.446 },
+    'bf16',
+  ],
+];
+
+describe('moeRoute on the GPU vs moeRouteRef', () => {
+  kernelTests({
+    op: 'moeRoute',
+    cases: ROUTES,
+    name: ([T, D, E, cfg, dtype]) =>
+      `T=${T} D=${D} E=${E} top${cfg.topK} groups ${cfg.topkGroup}/${cfg.nGroup} ${dtype}`,
+    seed: ([T, D, E]) => T * 1009 + D * 7 + E,
+    inputs: ([T, D, E, , dtype], seed) => ({
+      x: randn(T * D, seed),
+      gate: encodeWeight(randn(E * D, seed + 1, 1 / Math.sqrt(D)), [E, D], dtype),
+      bias: randn(E, seed + 2, 0.2),
+    }),
+    run: (g, { x, gate, bias }, [T, D, E, cfg]) =>
+      moeRoute(g.rt, g.upload(x, [T, D]), g.uploadWeight(gate), g.upload(bias, [E]), cfg),
+    ref: ({ x, gate, bias }, [T, D, , cfg]) => moeRouteRef(x, hostWeightToF32(gate), bias, T, D, cfg),
+    metric: { ids: exact, weights: nmseBelow(1e-10) },
+  });
+});

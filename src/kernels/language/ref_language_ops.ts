@@ -1,0 +1,67 @@
+// LanguageOps + SamplingOps on the reference backend: the shared shape rules (language_shapes.ts), then
+// the *.ref.ts loops.
+import { asRef, RefTensor } from '../ref_tensor.ts';
+import { checkShape } from '../shape_check.ts';
+import type { LanguageOps, SamplingOps } from '../types.ts';
+import { kvCacheWriteRef } from './kv_cache_write.ref.ts';
+import {
+  kvCacheWriteShape,
+  mlaAttentionShape,
+  moeExpertsShape,
+  moeRouteShape,
+  ropeShape,
+  sampleShape,
+} from './language_shapes.ts';
+import { mlaAttentionRef } from './mla_attention.ref.ts';
+import { moeExpertsRef } from './moe_experts.ref.ts';
+import { moeRouteRef } from './moe_route.ref.ts';
+import { ropeRef } from './rope.ref.ts';
+import { sampleRef } from './sample.ref.ts';
+
+const f32 = (shape: readonly number[], data: Float32Array) => new RefTensor([...shape], 'f32', data);
+
+export function createRefLanguageOps(): LanguageOps & SamplingOps {
+  return {
+    rope(x, o) {
+      const { T, C } = ropeShape(x, o);
+      return f32(x.shape, ropeRef(asRef(x).f32, T, C, o));
+    },
+    kvCacheWrite(cache, cNorm, kPe, pos0) {
+      const { T, R, P } = kvCacheWriteShape(cache, cNorm, kPe, pos0);
+      kvCacheWriteRef(asRef(cache).f32, asRef(cNorm).f32, asRef(kPe).f32, T, R, P, pos0);
+    },
+    mlaAttention(q, kvB, cache, pos0, d) {
+      const { T } = mlaAttentionShape(q, kvB, cache, pos0, d);
+      const y = mlaAttentionRef(asRef(q).f32, asRef(kvB).f32, asRef(cache).f32, T, pos0, d);
+      return f32([T, d.heads * d.v], y);
+    },
+    moeRoute(x, gate, bias, cfg) {
+      const { T, D } = moeRouteShape(x, gate, bias, cfg);
+      const r = moeRouteRef(asRef(x).f32, asRef(gate).f32, asRef(bias).f32, T, D, cfg);
+      return {
+        ids: new RefTensor([T, cfg.topK], 'u32', r.ids),
+        weights: f32([T, cfg.topK], r.weights),
+      };
+    },
+    moeExperts(x, ids, weights, gate, up, down) {
+      const { T, D, A, E, I } = moeExpertsShape(x, ids, weights, gate, up, down);
+      const idv = asRef(ids).u32;
+      checkShape(
+        idv.every((e) => e < E),
+        'moeExperts',
+        'expert id out of range',
+      );
+      const [g, u, dn] = [gate, up, down].map((t) => asRef(t).f32) as [
+        Float32Array,
+        Float32Array,
+        Float32Array,
+      ];
+      return f32([T, D], moeExpertsRef(asRef(x).f32, idv, asRef(weights).f32, g, u, dn, T, A, D, I));
+    },
+    sample(logits, history, params, step) {
+      sampleShape(logits, history);
+      const id = sampleRef(asRef(logits).f32, history ? asRef(history).u32 : null, params, step);
+      return new RefTensor([1], 'u32', Uint32Array.of(id));
+    },
+  };
+}
