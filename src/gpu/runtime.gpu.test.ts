@@ -36,36 +36,40 @@ test('a WGSL compile error throws ShaderCompileError with the compiler message a
   }));
 
 test('uniforms are packed by field name and bind groups are re-used across identical steps', () =>
-  withRuntime({}, async (rt) => {
-    const x = rt.upload(
-      Float32Array.from({ length: 100 }, (_, i) => i),
-      [100],
-    );
-    const step = (factor: number) => {
-      const y = rt.alloc([100]);
-      rt.dispatch({
-        op: 'scale',
-        source: SCALE,
-        uniforms: P,
-        params: { factor, n: 100 }, // deliberately not in declaration order
-        bindings: [
-          { tensor: x, access: 'read' },
-          { tensor: y, access: 'rw' },
-        ],
-        workgroups: [2],
-      });
-      return y;
-    };
-    const y1 = step(3);
-    expect((await rt.read(y1))[7]).toBe(21);
-    rt.free(y1);
-    const before = rt.stats.bindGroupsCreated;
-    const y2 = step(0.5); // same buffers from the pool, different uniform values
-    expect((await rt.read(y2))[8]).toBe(4);
-    expect(rt.stats.bindGroupsCreated).toBe(before);
-    expect(rt.pipelines.size).toBe(1);
-    expect(() => P.pack({ n: 1 } as never)).toThrow(/factor/);
-  }));
+  withRuntime(
+    {},
+    async (rt) => {
+      const x = rt.upload(
+        Float32Array.from({ length: 100 }, (_, i) => i),
+        [100],
+      );
+      const step = (factor: number) => {
+        const y = rt.alloc([100]);
+        rt.dispatch({
+          op: 'scale',
+          source: SCALE,
+          uniforms: P,
+          params: { factor, n: 100 }, // deliberately not in declaration order
+          bindings: [
+            { tensor: x, access: 'read' },
+            { tensor: y, access: 'rw' },
+          ],
+          workgroups: [2],
+        });
+        return y;
+      };
+      const y1 = step(3);
+      expect((await rt.read(y1))[7]).toBe(21);
+      rt.free(y1);
+      const before = rt.stats.bindGroupsCreated;
+      const y2 = step(0.5); // same buffers from the pool, different uniform values
+      expect((await rt.read(y2))[8]).toBe(4);
+      expect(rt.stats.bindGroupsCreated).toBe(before);
+      expect(rt.pipelines.size).toBe(1);
+      expect(() => P.pack({ n: 1 } as never)).toThrow(/factor/);
+    },
+    { guards: false },
+  ));
 
 test('device loss surfaces as DeviceLostError on the next call', () =>
   withRuntime({}, async (rt) => {

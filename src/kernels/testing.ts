@@ -54,8 +54,8 @@ export function firstMismatch(
 
 let shared: Promise<GpuRuntime> | null = null;
 
-/** A runtime with guard words on pooled buffers; a missing adapter is named as what it is. */
-async function createRuntime(req: DeviceRequest = {}): Promise<GpuRuntime> {
+/** A runtime (with guard words on pooled buffers unless told otherwise); a missing adapter is named as such. */
+async function createRuntime(req: DeviceRequest = {}, guards = true): Promise<GpuRuntime> {
   const rt = await GpuRuntime.create(req).catch((e: Error) => {
     throw new Error(
       'NO WEBGPU ADAPTER: every GPU test fails for this reason, not because of a kernel bug. Check the ' +
@@ -63,7 +63,8 @@ async function createRuntime(req: DeviceRequest = {}): Promise<GpuRuntime> {
         `Cause: ${e.message}`,
     );
   });
-  rt.pool.guard = { bytes: 64, word: GUARD_WORD };
+  // Guarded buffers are never recycled by the pool, so tests of pool and bind-group reuse turn them off.
+  if (guards) rt.pool.guard = { bytes: 64, word: GUARD_WORD };
   return rt;
 }
 
@@ -74,11 +75,15 @@ export function testRuntime(): Promise<GpuRuntime> {
 }
 
 /**
- * A fresh runtime (guard words on) for tests that need their own device: feature switches, device loss,
- * compile errors. Destroyed after `fn` unless `fn` already lost the device.
+ * A fresh runtime for tests that need their own device: feature switches, device loss, compile errors,
+ * pool reuse (`guards: false`). Destroyed after `fn`.
  */
-export async function withRuntime<T>(req: DeviceRequest, fn: (rt: GpuRuntime) => Promise<T>): Promise<T> {
-  const rt = await createRuntime(req);
+export async function withRuntime<T>(
+  req: DeviceRequest,
+  fn: (rt: GpuRuntime) => Promise<T>,
+  opts: { guards?: boolean } = {},
+): Promise<T> {
+  const rt = await createRuntime(req, opts.guards ?? true);
   try {
     return await fn(rt);
   } finally {
