@@ -18,6 +18,7 @@ import { nmse, testRuntime } from '../kernels/testing.ts';
 import type { Kernels } from '../kernels/types.ts';
 import { widenToF32 } from '../tensor/half.ts';
 import type { HostWeight, Tensor } from '../tensor/types.ts';
+import { mulberry32 } from '../testing/random.ts';
 import { KvCache } from './kv_cache.ts';
 import { LanguageModel, loadLanguageWeights } from './language.ts';
 
@@ -39,20 +40,18 @@ async function realConfig(): Promise<KimiVLConfig> {
   return parseConfig(json);
 }
 
-/** Fast seeded bf16 weights, uniform in ±scale (xorshift32; bf16 = the top half of the f32). */
+/**
+ * Seeded bf16 weights, uniform in offset ± scale (bf16 = the top half of the f32), written straight as
+ * bf16: the stacked experts as f32 would need 2.2 GB in the page.
+ */
 function bf16Random(shape: number[], seed: number, scale: number, offset = 0): HostWeight {
   const n = shape.reduce((a, b) => a * b, 1);
   const bits = new Uint16Array(n);
   const f = new Float32Array(1);
   const u = new Uint32Array(f.buffer);
-  let s = (seed * 2654435761) >>> 0 || 1;
+  const rand = mulberry32(seed);
   for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    f[0] = offset + ((s >>> 8) / 8388608 - 1) * scale;
+    f[0] = offset + (rand() * 2 - 1) * scale;
     bits[i] = u[0]! >>> 16;
   }
   return { dtype: 'bf16', shape, bytes: new Uint8Array(bits.buffer) };

@@ -1,5 +1,5 @@
 // Model-level plumbing of the vision tower: weight loading checks, the position-table cache's ownership,
-// input shape checks. (The math is checked against the goldens in vision.golden.test.ts.)
+// input shape checks. (The math is checked against the goldens in src/golden/vision.test.ts.)
 import { describe, expect, it } from 'vitest';
 import type { VisionConfig } from '../config/config.ts';
 import { createRefCoreOps } from '../kernels/core/ref_core_ops.ts';
