@@ -19,9 +19,9 @@ export function createGpuVisionOps(rt: GpuRuntime): GpuVisionOps {
   return {
     posEmbInterp: (table, grids) => posEmbInterp(rt, asGpu(table), grids),
     rope2d: (qkv, grids, heads, headDim, theta) =>
-      rope2d(rt, tables, asGpu(qkv), grids, heads, headDim, theta),
+      rope2d(rt, tables, { qkv: asGpu(qkv), grids, heads, headDim }, theta),
     varlenAttention: (qkv, grids, heads, headDim) =>
-      varlenAttention(rt, tables, asGpu(qkv), grids, heads, headDim),
+      varlenAttention(rt, tables, { qkv: asGpu(qkv), grids, heads, headDim }),
     patchMergeLayerNorm: (x, grids, w, b, eps) =>
       patchMergeLayerNorm(rt, tables, asGpu(x), grids, asGpu(w), asGpu(b), eps),
     clearVisionTables: () => tables.clear(),

@@ -23,13 +23,10 @@ describe('rope2d on the GPU vs rope2dRef', () => {
     name: (c) => c.title,
     seed: ({ L, heads, headDim }) => L * 31 + heads * 7 + headDim,
     inputs: ({ L, width }, seed) => randn(L * width, seed),
-    run: (g, xv, { L, width, grids, heads, headDim }) => {
-      const x = g.upload(xv, [L, width]);
+    run: (g, xv, c) => {
+      const p = { ...c, qkv: g.upload(xv, [c.L, c.width]) };
       // The table is cached per grids: the second call re-uses it.
-      return {
-        rope2d: rope2d(g.rt, g.tables, x, grids, heads, headDim, 10000),
-        again: rope2d(g.rt, g.tables, x, grids, heads, headDim, 10000),
-      };
+      return { rope2d: rope2d(g.rt, g.tables, p, 10000), again: rope2d(g.rt, g.tables, p, 10000) };
     },
     ref: (xv, { grids, heads, headDim }) => ({ rope2d: rope2dRef(xv, grids, heads, headDim, 10000) }),
     metric: { rope2d: allclose(1e-6, 1e-5) },

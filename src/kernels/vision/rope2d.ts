@@ -8,7 +8,7 @@ import type { Grid } from '../types.ts';
 import type { GpuTableCache } from './gpu_table_cache.ts';
 import { gridsKey } from './grids.ts';
 import { rope2dTable } from './rope2d_table.ts';
-import { qkvShapes } from './vision_shapes.ts';
+import { type PackedQkv, qkvShapes } from './vision_shapes.ts';
 
 const Params = defineUniforms('Rope2dParams', {
   TOTAL: 'u32',
@@ -32,13 +32,11 @@ export function rope2dCosSin(grids: readonly Grid[], headDim: number, theta: num
 export function rope2d(
   rt: GpuRuntime,
   tables: GpuTableCache,
-  qkv: GpuTensor,
-  grids: readonly Grid[],
-  heads: number,
-  headDim: number,
+  p: PackedQkv<GpuTensor>,
   theta: number,
 ): GpuTensor {
   // 1. shapes (no variants)
+  const { qkv, grids, heads, headDim } = p;
   const { L, dModel } = qkvShapes('rope2d', qkv, grids, heads, headDim);
   const cs = tables.get(`rope2d|${gridsKey(grids)}|${headDim}|${theta}`, () => ({
     data: rope2dCosSin(grids, headDim, theta),

@@ -26,8 +26,7 @@ describe('varlenAttention on the GPU vs varlenAttentionRef', () => {
     name: (c) => c.title,
     seed: ({ L, heads, headDim }) => L * 131 + heads * 17 + headDim,
     inputs: ({ L, width, scale }, seed) => randn(L * width, seed, scale),
-    run: (g, xv, { L, width, grids, heads, headDim }) =>
-      varlenAttention(g.rt, g.tables, g.upload(xv, [L, width]), grids, heads, headDim),
+    run: (g, xv, c) => varlenAttention(g.rt, g.tables, { ...c, qkv: g.upload(xv, [c.L, c.width]) }),
     ref: (xv, { grids, heads, headDim }) => varlenAttentionRef(xv, grids, heads, headDim),
     // Attention class bound is NMSE ≤ 5e-4; with f32 inputs on both sides only f32-vs-f64 accumulation
     // differs, so hold the kernel to 1e-9.

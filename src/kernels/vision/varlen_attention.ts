@@ -10,7 +10,7 @@ import { checkShape } from '../shape_check.ts';
 import type { Grid } from '../types.ts';
 import type { GpuTableCache } from './gpu_table_cache.ts';
 import { gridsKey, patchOffsets } from './grids.ts';
-import { qkvShapes } from './vision_shapes.ts';
+import { type PackedQkv, qkvShapes } from './vision_shapes.ts';
 
 const Params = defineUniforms('VarlenAttnParams', { HEADS: 'u32', HD: 'u32', SCALE: 'f32' });
 
@@ -30,15 +30,9 @@ export function attentionTiles(grids: readonly Grid[]): Uint32Array {
   return Uint32Array.from(tiles);
 }
 
-export function varlenAttention(
-  rt: GpuRuntime,
-  tables: GpuTableCache,
-  qkv: GpuTensor,
-  grids: readonly Grid[],
-  heads: number,
-  headDim: number,
-): GpuTensor {
+export function varlenAttention(rt: GpuRuntime, tables: GpuTableCache, p: PackedQkv<GpuTensor>): GpuTensor {
   // 1. shapes
+  const { qkv, grids, heads, headDim } = p;
   const { L, dModel } = qkvShapes('varlenAttention', qkv, grids, heads, headDim);
   checkShape(
     headDim <= MAX_HEAD_DIM,

@@ -15,6 +15,14 @@ export function posEmbInterpShapes(
   return { h0, w0, d, L: totalPatches(grids) };
 }
 
+/** A packed qkv [L, 3·H·d] of images laid out by `grids` (what rope2d and varlenAttention take). */
+export interface PackedQkv<T extends Tensor = Tensor> {
+  qkv: T;
+  grids: readonly Grid[];
+  heads: number;
+  headDim: number;
+}
+
 /** Checks a packed qkv [L, 3·H·d] against the grids. */
 export function qkvShapes(
   op: string,
