@@ -77,8 +77,9 @@ export function mlaAttention(
     `kv_lora_rank ${R} + rope ${P} exceeds the kernel's ${MAX_W}`,
   );
   const a = weightAccess(kvB);
-  // absorb and out read kv_b alike (its define, uniform fields and streamed bytes): `wg` threads per
-  // workgroup over the grid g
+  // absorb and out read kv_b alike (its define and uniform fields): `wg` threads per workgroup over the
+  // grid g. Each streams only its own rows of kv_b (absorb the H·nope k rows, out the H·v value rows), so
+  // kv_b counts once per token between them.
   const kvPass = (
     op: string,
     source: string,
@@ -86,6 +87,7 @@ export function mlaAttention(
     wg: number,
     g: { x: number; y: number },
     bindings: Binding[],
+    rowsRead: number,
   ) =>
     rt.dispatch({
       op,
@@ -96,12 +98,12 @@ export function mlaAttention(
       params: { T, H, N, P, V, ...a.fields, ROWS_X: g.x },
       bindings,
       workgroups: [g.x, g.y],
-      weightBytes: storageBytes(kvB.shape, kvB.dtype),
+      weightBytes: storageBytes([rowsRead, R], kvB.dtype),
     });
 
   const qcat = rt.alloc([T, H, W]);
   const g1 = grid2d(rt, Math.ceil((T * H * W) / 256));
-  kvPass('mla_attention_absorb', absorbSource, AbsorbParams, 256, g1, [ro(q), ro(kvB), rw(qcat)]);
+  kvPass('mla_attention_absorb', absorbSource, AbsorbParams, 256, g1, [ro(q), ro(kvB), rw(qcat)], H * N);
 
   const olat = rt.alloc([T, H, R]);
   const { splits, chunk } = attendSplits(T, pos0 + 1);
@@ -133,7 +135,15 @@ export function mlaAttention(
   }
 
   const o = rt.alloc([T, H * V]);
-  kvPass('mla_attention_out', outSource, OutParams, 64, exactGrid(rt, H * V), [ro(olat), ro(kvB), rw(o)]);
+  kvPass(
+    'mla_attention_out',
+    outSource,
+    OutParams,
+    64,
+    exactGrid(rt, H * V),
+    [ro(olat), ro(kvB), rw(o)],
+    H * V,
+  );
   rt.free(qcat, olat);
   return o;
 }
