@@ -111,14 +111,12 @@ export async function runEndToEnd(rt: GpuRuntime, k: Kernels, s: E2ESpec): Promi
     }
     const prefillTokPerS = s.promptTokens / (median(prefillSamples) / 1000);
 
-    // decode: step → sample → read the id (the one readback a token needs). Random or tiny weights may
-    // pick the image placeholder, which cannot be fed back without features: feed a text id instead.
-    const textOnly = (t: number) => (t === s.cfg.mediaPlaceholderTokenId ? 1 : t);
-    id = textOnly(id);
+    // decode: step → sample → read the id (the one readback a token needs). step() embeds every fed id
+    // as text, the image placeholder included, so whatever random weights pick is fed back as is.
     const step = async (i: number) => {
       const logits = m.step(k, [id], cache);
       const tok = k.sample(logits, null, GREEDY, i + 1);
-      id = textOnly((await k.readU32(tok))[0]!);
+      id = (await k.readU32(tok))[0]!;
       k.release(logits, tok);
     };
     await step(0); // warm: decode-shaped pipelines and bind groups

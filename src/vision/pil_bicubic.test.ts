@@ -1,6 +1,6 @@
 // Pillow BICUBIC port: hand-computed coefficients and outputs, plus properties any exact port has.
 // (Byte-exactness against Pillow itself is covered by the golden cases that downscale:
-// a-resized-image and b-two-images in golden_pixels.test.ts.)
+// a-resized-image and b-two-images in src/golden/pixels.test.ts.)
 import { describe, expect, it } from 'vitest';
 import { bicubicKernel, normalizeCoeffs8bpc, precomputeCoeffs, resizeBicubic8 } from './pil_bicubic.ts';
 import { pilResizeBicubic, premultiply, resizeNearest, unpremultiply } from './pil_resize.ts';

@@ -1,5 +1,5 @@
 // The vision references checked against hand-derived values and independent formulations
-// (the goldens check them once more against PyTorch in src/model/vision.golden.test.ts).
+// (the goldens check them once more against PyTorch in src/golden/vision.test.ts).
 import { describe, expect, it } from 'vitest';
 import { randu } from '../../testing/random.ts';
 import { mergeSourceRows, patchMergeLayerNormRef } from './patch_merge_layer_norm.ref.ts';
