@@ -1,15 +1,14 @@
 // The public API through the Web Worker on WebGPU: the streamed tokens equal the golden greedy tokens
 // of a golden case, requests queue, AbortSignal stops within one token, the OpenAI facade streams,
 // unload frees, device loss is a typed error and a fresh load recovers.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
+import { nodeGoldenIO } from '../src/golden/node_io.ts';
+import { readCase } from '../src/golden/reader.ts';
 import { SHARED_DIR } from './support/env.ts';
 
-const golden = JSON.parse(readFileSync(join(SHARED_DIR, 'golden/cases/a-text-only/case.json'), 'utf8')) as {
-  input_ids: number[];
-  expected: { new_tokens: number[] };
-};
+/** The golden case the worker must reproduce, read by the one golden reader (src/golden/). */
+const GOLDEN_CASE = join(SHARED_DIR, 'golden/cases/a-text-only');
 
 type Win = { KimiVL: typeof import('../src/index.ts').KimiVL };
 
@@ -22,6 +21,7 @@ test('worker: golden greedy tokens, queueing, abort, OpenAI chunks, device loss,
   page,
 }) => {
   test.setTimeout(180_000);
+  const golden = await readCase(nodeGoldenIO, GOLDEN_CASE);
   await open(page);
   const r = await page.evaluate(
     async ({ ids, n }) => {
@@ -90,12 +90,12 @@ test('worker: golden greedy tokens, queueing, abort, OpenAI chunks, device loss,
       await again.unload();
       return out;
     },
-    { ids: golden.input_ids, n: golden.expected.new_tokens.length },
+    { ids: golden.inputIds, n: golden.expected.newTokens.length },
   );
 
   expect(r.mode).toBe('worker');
   expect(r.info).toMatchObject({ backend: 'gpu', hasTokenizer: true });
-  expect(r.tokens).toEqual(golden.expected.new_tokens);
+  expect(r.tokens).toEqual(golden.expected.newTokens);
   expect(r.aborted).toEqual({ finish: 'abort', completion: 2 });
   expect(r.queued).toEqual({ finish: 'length', completion: 30 });
   expect(r.interleaved).toBe(false);
@@ -108,5 +108,5 @@ test('worker: golden greedy tokens, queueing, abort, OpenAI chunks, device loss,
   expect(chunks.at(-1)!.choices[0]!.finish_reason).toMatch(/stop|length/);
   expect(chunks.at(-1)!.usage).toBeTruthy();
   expect(r.lost).toBe('DeviceLostError');
-  expect(r.recovered).toEqual(golden.expected.new_tokens.slice(0, 2));
+  expect(r.recovered).toEqual(golden.expected.newTokens.slice(0, 2));
 });

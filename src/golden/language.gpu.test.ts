@@ -4,19 +4,20 @@
 // image_features.bin, so vision is not involved. Golden files are fetched through Vite's /@fs/.
 import { describe, expect, test } from 'vitest';
 import { server } from 'vitest/browser';
+import { testRuntime } from '../gpu/testing.ts';
 import { createGpuCoreOps } from '../kernels/core/gpu_core_ops.ts';
 import { createGpuLanguageOps } from '../kernels/language/gpu_language_ops.ts';
-import { testRuntime } from '../kernels/testing.ts';
+import { compare, maxRelAtMost } from '../kernels/testing.ts';
 import type { Kernels } from '../kernels/types.ts';
 import { KvCache } from '../model/kv_cache.ts';
 import { LanguageModel, loadLanguageWeights } from '../model/language.ts';
 import { browserGoldenIO } from './browser_io.ts';
 import { type GoldenCase, type GoldenTensorRef, joinPath } from './case.ts';
-import { checkRouting, maxRelError } from './compare.ts';
+import { checkRouting } from './compare.ts';
 import { loadGoldenModel, perFolder, readCases, readTensor, suiteCaseDirs } from './reader.ts';
 import { recordRouting } from './testing.ts';
 
-const TOL = 1e-4; // golden README: max|got − exp| / max|exp| per tensor
+const TOL = maxRelAtMost(1e-4); // golden README: max|got − exp| / max|exp| ≤ 1e-4 per tensor
 const io = browserGoldenIO;
 const cases = await readCases(io, await suiteCaseDirs(io, joinPath(server.config.root, '../shared/golden')));
 const read = (c: GoldenCase, ref: GoldenTensorRef) => readTensor(io, c, ref);
@@ -64,14 +65,14 @@ describe('language model vs golden cases (GPU backend)', () => {
       }
       base.release(id);
       cache.release(k);
-      const errLogits = maxRelError(logits, await read(c, c.expected.logits!));
-      const errSteps = maxRelError(steps, await read(c, c.expected.stepLogits!));
+      const errLogits = compare(logits, await read(c, c.expected.logits!), TOL);
+      const errSteps = compare(steps, await read(c, c.expected.stepLogits!), TOL);
       console.log(
-        `${c.name} (GPU): logits ${errLogits.toExponential(2)} step_logits ${errSteps.toExponential(2)} tokens ${tokens.join(',')}`,
+        `${c.name} (GPU): logits ${errLogits.value.toExponential(2)} step_logits ${errSteps.value.toExponential(2)} tokens ${tokens.join(',')}`,
       );
       expect(tokens).toEqual(c.expected.newTokens);
-      expect(errLogits).toBeLessThanOrEqual(TOL);
-      expect(errSteps).toBeLessThanOrEqual(TOL);
+      expect(errLogits.pass, `${c.name} logits: ${errLogits.text}`).toBe(true);
+      expect(errSteps.pass, `${c.name} step_logits: ${errSteps.text}`).toBe(true);
       const want = c.debug.routing;
       if (want) expect(checkRouting(want, prompt, cfg.text.numExpertsPerTok).detail).toBeUndefined();
     });

@@ -4,18 +4,18 @@
 // Also: several images in one call give the same features as one image at a time (no cross-image leak).
 import { describe, expect, test } from 'vitest';
 import { server } from 'vitest/browser';
+import { testRuntime } from '../gpu/testing.ts';
 import { createGpuCoreOps } from '../kernels/core/gpu_core_ops.ts';
-import { testRuntime } from '../kernels/testing.ts';
+import { type Comparison, compare, maxRelAtMost } from '../kernels/testing.ts';
 import type { Grid } from '../kernels/types.ts';
 import { createGpuVisionOps } from '../kernels/vision/gpu_vision_ops.ts';
 import * as projector from '../model/projector.ts';
 import * as tower from '../model/vision.ts';
 import { browserGoldenIO } from './browser_io.ts';
 import { type GoldenCase, type GoldenTensorRef, hasVisionGoldens, joinPath, matrixShape } from './case.ts';
-import { maxRelError } from './compare.ts';
 import { loadGoldenModel, perFolder, readCases, readTensor, suiteCaseDirs } from './reader.ts';
 
-const TOL = 1e-4; // golden README: max|got − exp| / max|exp| per tensor
+const TOL = maxRelAtMost(1e-4); // golden README: max|got − exp| / max|exp| ≤ 1e-4 per tensor
 const io = browserGoldenIO;
 const root = joinPath(server.config.root, '../shared/golden');
 const cases = (await readCases(io, await suiteCaseDirs(io, root))).filter(hasVisionGoldens);
@@ -50,26 +50,27 @@ describe('vision tower + projector (WebGPU) vs goldens', () => {
     test(`${c.name} (grids ${gridText(c.grids)})`, async () => {
       const { config, k, vw, pw, done } = await gpuSetup(c.modelDir);
       const posCache = new tower.PosEmbCache();
-      const errors: Record<string, number> = {};
+      const errors: Record<string, Comparison> = {};
       if (c.debug.posEmb) {
         const pos = posCache.get(k, vw.posEmb, c.grids);
-        errors.pos_emb = maxRelError(await k.read(pos), await read(c, c.debug.posEmb));
+        errors.pos_emb = compare(await k.read(pos), await read(c, c.debug.posEmb), TOL);
       }
       const pixels = k.upload(await read(c, c.expected.pixelValues), matrixShape(c.expected.pixelValues));
       const visionOut = tower.encodeImages(k, vw, config.vision, pixels, c.grids, posCache);
-      errors.vision_tower_out = maxRelError(
+      errors.vision_tower_out = compare(
         await k.read(visionOut),
         await read(c, c.expected.visionTowerOut),
+        TOL,
       );
       const features = projector.project(k, pw, config, visionOut, c.grids);
-      errors.image_features = maxRelError(await k.read(features), await read(c, c.expected.imageFeatures));
-      console.log(`[golden gpu] ${c.name}`, JSON.stringify(errors));
+      errors.image_features = compare(await k.read(features), await read(c, c.expected.imageFeatures), TOL);
+      const values = Object.fromEntries(Object.entries(errors).map(([name, r]) => [name, r.value]));
+      console.log(`[golden gpu] ${c.name}`, JSON.stringify(values));
       k.release(pixels, visionOut, features);
       posCache.clear(k);
       done();
-      for (const [name, err] of Object.entries(errors)) {
-        expect(err, `${c.name} ${name}: max|got−exp|/max|exp|`).toBeLessThanOrEqual(TOL);
-      }
+      for (const [name, r] of Object.entries(errors))
+        expect(r.pass, `${c.name} ${name}: ${r.text}`).toBe(true);
     });
   }
 
@@ -97,9 +98,9 @@ describe('vision tower + projector (WebGPU) vs goldens', () => {
       }
       done();
       // Same kernels on the same rows: only reduction order inside a tile could differ.
-      const err = maxRelError(joint, separate);
-      console.log(`[golden gpu] ${c.name} joint vs separate`, err);
-      expect(err, `${c.name}: joint vs per-image features`).toBeLessThanOrEqual(1e-6);
+      const r = compare(joint, separate, maxRelAtMost(1e-6));
+      console.log(`[golden gpu] ${c.name} joint vs separate`, r.value);
+      expect(r.pass, `${c.name}: joint vs per-image features: ${r.text}`).toBe(true);
     });
   }
 });

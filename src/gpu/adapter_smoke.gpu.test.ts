@@ -1,7 +1,7 @@
 // Runs first in the gpu tier: if this fails, the machine has no usable WebGPU adapter, which is an
 // environment problem (Chromium flags, drivers), not a kernel bug (the test runtime says so).
 import { expect, test } from 'vitest';
-import { withRuntime } from '../kernels/testing.ts';
+import { withRuntime } from './testing.ts';
 
 test('WebGPU adapter and device are available', async () => {
   await withRuntime({}, async ({ device, info, features }) => {

@@ -2,7 +2,7 @@
 // groups are re-used across identical steps, device loss becomes a typed error.
 import { expect, test } from 'vitest';
 import { isKimiVLError } from '../errors.ts';
-import { withRuntime } from '../kernels/testing.ts';
+import { withRuntime } from './testing.ts';
 import { defineUniforms } from './uniforms.ts';
 
 const P = defineUniforms('ScaleParams', { n: 'u32', factor: 'f32' });

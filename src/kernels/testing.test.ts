@@ -1,7 +1,16 @@
 // The harness's verdicts: each metric passes what it should, fails what it should, and a failure names the
 // deciding index with got and want.
 import { describe, expect, it } from 'vitest';
-import { allclose, compare, exact, grids, nmseBelow, rangeRelBelow } from './testing.ts';
+import {
+  allclose,
+  compare,
+  exact,
+  grids,
+  maxRelAtMost,
+  nmseAtMost,
+  nmseBelow,
+  rangeRelBelow,
+} from './testing.ts';
 
 describe('compare', () => {
   const want = Float32Array.from([1, -2, 3, 4]);
@@ -26,6 +35,19 @@ describe('compare', () => {
   it('rangeRel: max |Δ| over max |want|', () => {
     expect(compare(Float32Array.from([1, -2, 3, 4.00003]), want, rangeRelBelow(1e-5)).pass).toBe(true);
     expect(compare(Float32Array.from([1, -2, 3, 4.0001]), want, rangeRelBelow(1e-5)).pass).toBe(false);
+    expect(compare(Float32Array.from([1, Number.NaN, 3, 4]), want, rangeRelBelow(1)).value).toBe(
+      Number.POSITIVE_INFINITY,
+    );
+  });
+  it("inclusive bounds (the goldens' ≤ tol) pass at the bound, strict ones do not", () => {
+    const got = Float32Array.from([1, -2, 3, 4.5]); // max|Δ| / max|want| = 0.125, NMSE = 0.25 / 30
+    expect(compare(got, want, maxRelAtMost(0.125)).pass).toBe(true);
+    expect(compare(got, want, rangeRelBelow(0.125)).pass).toBe(false);
+    expect(compare(got, want, maxRelAtMost(0.125)).text).toMatch(
+      /must be ≤ 0\.125\); at \[3\] got 4\.5 want 4/,
+    );
+    expect(compare(got, want, nmseAtMost(0.25 / 30)).pass).toBe(true);
+    expect(compare(got, want, nmseBelow(0.25 / 30)).pass).toBe(false);
   });
 });
 

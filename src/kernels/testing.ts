@@ -1,5 +1,6 @@
-// The kernel-test harness and the helpers every kernel test shares: error metrics, guard words, the test
-// runtime. Seeded data and weight encodings are in src/testing/random.ts.
+// The kernel-test harness and the helpers every kernel test shares: error metrics and the comparison that
+// names got/want at the worst index. The test runtime and guard words are src/gpu/testing.ts (the GPU
+// floor's fixture); seeded data and weight encodings are in src/testing/random.ts.
 //
 // One op-vs-reference test = `kernelTests({ op, cases, seed, inputs, run, ref, metric })`: per case the
 // harness derives the seed, builds the host inputs, runs the op on the GPU runtime (tensors made through
@@ -11,15 +12,15 @@
 // NMSE ≤ 1e-6; matmul/attention NMSE ≤ 5e-4; quantised matmul vs the reference on dequantised weights
 // NMSE ≤ 1e-6; router ids exact.
 import { expect, test } from 'vitest';
+import { maxRelError } from '../golden/compare.ts';
 import type { DeviceRequest } from '../gpu/device.ts';
-import { GpuRuntime } from '../gpu/runtime.ts';
+import type { GpuRuntime } from '../gpu/runtime.ts';
 import { GpuTensor } from '../gpu/tensor.ts';
+import { expectGuardsIntact, testRuntime, withRuntime } from '../gpu/testing.ts';
 import type { HostWeight } from '../tensor/types.ts';
 import type { Grid } from './types.ts';
 import { GpuTableCache } from './vision/gpu_table_cache.ts';
 import { totalPatches } from './vision/grids.ts';
-
-export const GUARD_WORD = 0x7fc0dead; // a NaN payload no kernel writes
 
 export function nmse(got: ArrayLike<number>, want: ArrayLike<number>): number {
   let num = 0;
@@ -29,12 +30,6 @@ export function nmse(got: ArrayLike<number>, want: ArrayLike<number>): number {
     den += want[i]! ** 2;
   }
   return den === 0 ? num : num / den;
-}
-
-export function maxAbsDiff(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < want.length; i++) m = Math.max(m, Math.abs(got[i]! - want[i]!));
-  return m;
 }
 
 /** Index of the first element outside allclose(atol, rtol), or −1. */
@@ -50,59 +45,6 @@ export function firstMismatch(
     if (!(d <= atol + rtol * Math.abs(want[i]!))) return i;
   }
   return -1;
-}
-
-let shared: Promise<GpuRuntime> | null = null;
-
-/** A runtime (with guard words on pooled buffers unless told otherwise); a missing adapter is named as such. */
-async function createRuntime(req: DeviceRequest = {}, guards = true): Promise<GpuRuntime> {
-  const rt = await GpuRuntime.create(req).catch((e: Error) => {
-    throw new Error(
-      'NO WEBGPU ADAPTER: every GPU test fails for this reason, not because of a kernel bug. Check the ' +
-        'Chromium flags in scripts/chromium.ts (SwiftShader: --use-webgpu-adapter=swiftshader). ' +
-        `Cause: ${e.message}`,
-    );
-  });
-  // Guarded buffers are never recycled by the pool, so tests of pool and bind-group reuse turn them off.
-  if (guards) rt.pool.guard = { bytes: 64, word: GUARD_WORD };
-  return rt;
-}
-
-/** One runtime per test file, with guard words enabled on pooled buffers. */
-export function testRuntime(): Promise<GpuRuntime> {
-  shared ??= createRuntime();
-  return shared;
-}
-
-/**
- * A fresh runtime for tests that need their own device: feature switches, device loss, compile errors,
- * pool reuse (`guards: false`). Destroyed after `fn`.
- */
-export async function withRuntime<T>(
-  req: DeviceRequest,
-  fn: (rt: GpuRuntime) => Promise<T>,
-  opts: { guards?: boolean } = {},
-): Promise<T> {
-  const rt = await createRuntime(req, opts.guards ?? true);
-  try {
-    return await fn(rt);
-  } finally {
-    rt.destroy();
-  }
-}
-
-/** Throws if any word after the tensor's data in its pooled buffer was overwritten. */
-export async function expectGuardsIntact(rt: GpuRuntime, t: GpuTensor, what: string): Promise<void> {
-  const size = t.buffer.size;
-  const staging = rt.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  rt.flush((enc) => enc.copyBufferToBuffer(t.buffer, 0, staging, 0, size));
-  await staging.mapAsync(GPUMapMode.READ);
-  const words = new Uint32Array(staging.getMappedRange().slice(0));
-  staging.destroy();
-  for (let i = Math.ceil(t.byteSize / 4); i < words.length; i++) {
-    if (words[i] !== GUARD_WORD)
-      throw new Error(`${what}: stray write at word ${i} past the output (${t.byteSize} B)`);
-  }
 }
 
 /** Grids written as in gridsKey: "2x6,10x14" → [{h: 2, w: 6}, {h: 10, w: 14}]. */
@@ -122,20 +64,28 @@ export function qkvCase(heads: number, headDim: number, spec: string, scale = 1)
 
 // ---- metrics ----
 
+/** A bound is strict (value < max, the kernel classes' rule) or inclusive (value ≤ max, the goldens'). */
 export type Metric =
-  | { kind: 'nmse'; max: number }
+  | { kind: 'nmse'; max: number; inclusive?: true }
   | { kind: 'allclose'; atol: number; rtol: number }
   | { kind: 'exact' }
-  | { kind: 'rangeRel'; max: number };
+  | { kind: 'rangeRel'; max: number; inclusive?: true };
 
 /** nmse(got, want) < max. */
 export const nmseBelow = (max: number): Metric => ({ kind: 'nmse', max });
+/** nmse(got, want) ≤ max. */
+export const nmseAtMost = (max: number): Metric => ({ kind: 'nmse', max, inclusive: true });
 /** Every |got − want| ≤ atol + rtol·|want|. */
 export const allclose = (atol: number, rtol: number): Metric => ({ kind: 'allclose', atol, rtol });
 /** Bit-for-bit the same values (copies, ids). */
 export const exact: Metric = { kind: 'exact' };
-/** max|got − want| / max|want| < max (for outputs whose error scales with the table's range). */
+/**
+ * max|got − want| / max|want| < max (for outputs whose error scales with the table's range): the goldens'
+ * metric, maxRelError of src/golden/compare.ts, its one definition.
+ */
 export const rangeRelBelow = (max: number): Metric => ({ kind: 'rangeRel', max });
+/** max|got − want| / max|want| ≤ max: the goldens' tolerance rule (README "Tolerances"). */
+export const maxRelAtMost = (max: number): Metric => ({ kind: 'rangeRel', max, inclusive: true });
 
 export interface Comparison {
   pass: boolean;
@@ -170,14 +120,10 @@ export function compare(got: ArrayLike<number>, want: ArrayLike<number>, m: Metr
     ];
   } else if (m.kind === 'nmse' || m.kind === 'rangeRel') {
     worst = worstIndex(got, want);
-    if (m.kind === 'nmse') value = nmse(got, want);
-    else {
-      let range = 0;
-      for (let i = 0; i < want.length; i++) range = Math.max(range, Math.abs(want[i]!));
-      value = maxAbsDiff(got, want) / range;
-    }
-    pass = value < m.max;
-    rule = `${m.kind === 'nmse' ? 'NMSE' : 'max|Δ|/max|want|'} ${value.toExponential(3)} (must be < ${m.max})`;
+    value = m.kind === 'nmse' ? nmse(got, want) : maxRelError(got, want);
+    pass = m.inclusive ? value <= m.max : value < m.max;
+    const name = m.kind === 'nmse' ? 'NMSE' : 'max|Δ|/max|want|';
+    rule = `${name} ${value.toExponential(3)} (must be ${m.inclusive ? '≤' : '<'} ${m.max})`;
   } else if (m.kind === 'allclose') {
     worst = firstMismatch(got, want, m.atol, m.rtol);
     [pass, value, rule] = [worst < 0, worst < 0 ? 0 : 1, `allclose(atol ${m.atol}, rtol ${m.rtol})`];

@@ -8,13 +8,14 @@
 import { describe, expect, test } from 'vitest';
 import { server } from 'vitest/browser';
 import { type KimiVLConfig, parseConfig } from '../config/config.ts';
+import { testRuntime } from '../gpu/testing.ts';
 import { createGpuCoreOps } from '../kernels/core/gpu_core_ops.ts';
 import { createRefCoreOps } from '../kernels/core/ref_core_ops.ts';
 import { createGpuLanguageOps } from '../kernels/language/gpu_language_ops.ts';
 import { moeExpertsRef } from '../kernels/language/moe_experts.ref.ts';
 import { createRefLanguageOps } from '../kernels/language/ref_language_ops.ts';
 import { asRef, RefTensor } from '../kernels/ref_tensor.ts';
-import { nmse, testRuntime } from '../kernels/testing.ts';
+import { compare, nmseBelow } from '../kernels/testing.ts';
 import type { Kernels } from '../kernels/types.ts';
 import { widenToF32 } from '../tensor/half.ts';
 import type { HostWeight, Tensor } from '../tensor/types.ts';
@@ -185,9 +186,10 @@ describe('REAL SIZES: dense + MoE DeepSeek-V3 layers, WebGPU vs reference (slow)
     for (let i = 0; i < gpuOut.length; i++) {
       const got = await gk.read(gpuOut[i]!);
       const want = asRef(refOut[i]!).f32;
-      const err = nmse(got, want);
-      console.log(`real dims: ${i === 0 ? 'prefill' : `decode ${i}`} logits NMSE ${err.toExponential(2)}`);
-      expect(err).toBeLessThan(5e-4);
+      const step = i === 0 ? 'prefill' : `decode ${i}`;
+      const r = compare(got, want, nmseBelow(5e-4));
+      console.log(`real dims: ${step} logits NMSE ${r.value.toExponential(2)}`);
+      expect(r.pass, `real dims ${step} logits: ${r.text}`).toBe(true);
     }
   }, 1_500_000);
 });

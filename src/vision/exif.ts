@@ -1,6 +1,6 @@
 // Neutralises the EXIF Orientation tag in JPEG and WebP bytes before a browser decodes them.
 // `PIL.Image.open` never rotates, but Chromium's createImageBitmap applies EXIF orientation even with
-// `imageOrientation: 'none'` (measured in preprocess.gpu.test.ts: a 40×20 JPEG tagged 6 came back 20×40),
+// `imageOrientation: 'none'` (measured in preprocess.browser.test.ts: a 40×20 JPEG tagged 6 came back 20×40),
 // so we rewrite the tag to 1 ("as stored") in a copy of the file instead of relying on the option.
 // EXIF/TIFF layout: CIPA DC-008 §4.5 (TIFF header, IFD0 entries of 12 bytes, tag 0x0112 SHORT).
 

@@ -1,10 +1,11 @@
 // matmul on the GPU vs matmulRef on the dequantised weights: matvec (M = 1), the tiled and the direct
 // kernel, every weight form, and the shader-f16 path chosen by feature detection.
 import { describe, expect } from 'vitest';
+import { testRuntime } from '../../gpu/testing.ts';
 import type { WeightDType } from '../../tensor/types.ts';
 import { encodeWeight, randn } from '../../testing/random.ts';
 import { hostWeightToF32 } from '../ref_tensor.ts';
-import { kernelTests, nmseBelow, testRuntime } from '../testing.ts';
+import { kernelTests, nmseBelow } from '../testing.ts';
 import { matmulRef } from './matmul.ref.ts';
 import { matmul } from './matmul.ts';
 

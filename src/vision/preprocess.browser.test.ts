@@ -10,6 +10,7 @@ import { joinPath } from '../golden/case.ts';
 import { failures } from '../golden/compare.ts';
 import { checkGoldenPixels } from '../golden/pixels.ts';
 import { readCases, suiteCaseDirs } from '../golden/reader.ts';
+import { mulberry32 } from '../testing/random.ts';
 import { decodeImage, decodeWithBrowser } from './decode.ts';
 import { decodePng } from './png.ts';
 import { encodePng, type PngEncodeOptions } from './png_encode.ts';
@@ -74,12 +75,10 @@ describe('golden pixel_values in the browser', () => {
   });
 });
 
+/** `n` seeded integer samples in [0, max] (the one seeded RNG, src/testing/random.ts). */
 function randomSamples(n: number, max: number, seed: number): number[] {
-  let s = seed;
-  return Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    return Math.floor(((s >>> 8) / 2 ** 24) * (max + 1));
-  });
+  const rand = mulberry32(seed);
+  return Array.from({ length: n }, () => Math.floor(rand() * (max + 1)));
 }
 
 describe('png.ts against Chromium on generated opaque PNGs', () => {
