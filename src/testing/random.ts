@@ -44,3 +44,11 @@ export function encodeWeight(values: Float32Array, shape: number[], dtype: Weigh
     bits[i] = dtype === 'bf16' ? f32ToBf16Bits(values[i]!) : f32ToF16Bits(values[i]!);
   return { dtype, shape, bytes: new Uint8Array(bits.buffer) };
 }
+
+/** Seeded bytes, uniform over 0..255. */
+export function randomBytes(n: number, seed: number): Uint8Array {
+  const r = mulberry32(seed);
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.floor(r() * 256);
+  return out;
+}

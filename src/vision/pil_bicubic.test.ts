@@ -2,18 +2,9 @@
 // (Byte-exactness against Pillow itself is covered by the golden cases that downscale:
 // a-resized-image and b-two-images in src/golden/pixels.test.ts.)
 import { describe, expect, it } from 'vitest';
+import { randomBytes as seededBytes } from '../testing/random.ts';
 import { bicubicKernel, normalizeCoeffs8bpc, precomputeCoeffs, resizeBicubic8 } from './pil_bicubic.ts';
 import { pilResizeBicubic, premultiply, resizeNearest, unpremultiply } from './pil_resize.ts';
-
-function randomBytes(n: number, seed: number): Uint8ClampedArray {
-  const out = new Uint8ClampedArray(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    out[i] = s >>> 24;
-  }
-  return out;
-}
 
 /** One row of gray pixels as RGBA (value in every channel, alpha 255). */
 function grayRow(values: number[]): Uint8ClampedArray {
@@ -81,7 +72,7 @@ describe('resizeBicubic8', () => {
   });
 
   it('same size is an identity copy', () => {
-    const src = randomBytes(7 * 5 * 4, 1);
+    const src = new Uint8ClampedArray(seededBytes(7 * 5 * 4, 1));
     const out = resizeBicubic8(src, 7, 5, 7, 5);
     expect(out).not.toBe(src);
     expect(Array.from(out)).toEqual(Array.from(src));
@@ -103,14 +94,14 @@ describe('resizeBicubic8', () => {
 
   it('is separable with an 8-bit intermediate: (W,H)→(W′,H′) equals (W,H)→(W′,H)→(W′,H′)', () => {
     // Also checks that the horizontal pass over only the rows the vertical pass reads is invisible.
-    const src = randomBytes(41 * 29 * 4, 2);
+    const src = new Uint8ClampedArray(seededBytes(41 * 29 * 4, 2));
     const direct = resizeBicubic8(src, 41, 29, 17, 11);
     const twoStep = resizeBicubic8(resizeBicubic8(src, 41, 29, 17, 29), 17, 29, 17, 11);
     expect(Array.from(direct)).toEqual(Array.from(twoStep));
   });
 
   it('channels are independent', () => {
-    const src = randomBytes(23 * 19 * 4, 3);
+    const src = new Uint8ClampedArray(seededBytes(23 * 19 * 4, 3));
     const out = resizeBicubic8(src, 23, 19, 10, 8);
     const red = new Uint8ClampedArray(src.length);
     for (let i = 0; i < src.length; i += 4) red.fill(src[i], i, i + 4);
@@ -159,7 +150,7 @@ describe('Image.resize mode handling', () => {
   });
 
   it('opaque RGBA and RGB modes give the same bytes', () => {
-    const src = randomBytes(30 * 20 * 4, 4);
+    const src = new Uint8ClampedArray(seededBytes(30 * 20 * 4, 4));
     for (let i = 3; i < src.length; i += 4) src[i] = 255;
     const a = pilResizeBicubic({ width: 30, height: 20, data: src, pilMode: 'RGBA' }, 11, 7);
     const b = pilResizeBicubic({ width: 30, height: 20, data: src, pilMode: 'RGB' }, 11, 7);

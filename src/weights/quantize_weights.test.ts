@@ -2,22 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { GOLDEN_MODELS } from '../golden/location.ts';
 import { f16BitsToF32, f32ToBf16Bits, widenToF32 } from '../tensor/half.ts';
 import { dequantize, QUANT_BLOCK, type QuantType, quantize, quantLayout } from '../tensor/quant_format.ts';
+import { encodeWeight, randu } from '../testing/random.ts';
 import { loadHostWeights } from './node_source.ts';
 import { quantizationError, quantizeStacked, toF16 } from './quantize_weights.ts';
 
 const GOLDEN = GOLDEN_MODELS;
 
-/** Deterministic pseudo-random bf16 weights (LCG), with a spread of magnitudes. */
+/** Deterministic pseudo-random bf16 weights, with a spread of magnitudes (every 7th value 30× larger). */
 function bf16Weights(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n * 2);
-  const dv = new DataView(out.buffer);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const u = s / 2 ** 32 - 0.5;
-    dv.setUint16(i * 2, f32ToBf16Bits(u * (i % 7 === 0 ? 3 : 0.1)), true);
-  }
-  return out;
+  const u = randu(n, seed, 0.5);
+  for (let i = 0; i < n; i++) u[i]! *= i % 7 === 0 ? 3 : 0.1;
+  return encodeWeight(u, [n], 'bf16').bytes;
 }
 
 /** Per-block bound: q8 half a step, q4 one step (top clamp), plus the f16 rounding of the scale. */

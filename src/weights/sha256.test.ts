@@ -1,19 +1,10 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { randomBytes } from '../testing/random.ts';
 import { Sha256, sha256Hex } from './sha256.ts';
 
 function nodeSha(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
-}
-
-function pseudoRandomBytes(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s >>> 24;
-  }
-  return out;
 }
 
 describe('Sha256', () => {
@@ -31,13 +22,13 @@ describe('Sha256', () => {
 
   it('agrees with node:crypto for lengths around block and padding boundaries', () => {
     for (const n of [1, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 129, 1000, 4097]) {
-      const data = pseudoRandomBytes(n, n);
+      const data = randomBytes(n, n);
       expect(sha256Hex(data), `length ${n}`).toBe(nodeSha(data));
     }
   });
 
   it('gives the same digest however the input is split into updates', () => {
-    const data = pseudoRandomBytes(10_000, 7);
+    const data = randomBytes(10_000, 7);
     const expected = nodeSha(data);
     for (const chunk of [1, 3, 63, 64, 65, 999, 4096]) {
       const h = new Sha256();
