@@ -1,8 +1,8 @@
 // `kimi-vl golden [dir]`: every case of a golden-format directory through the engine, checked against
 // the README's tolerances. One line per case, then "N passed, M failed"; non-zero exit on any failure.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
-import { discoverCases } from '../golden/node_io.ts';
+import { writeFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { discoverCases, nodeGoldenIO } from '../golden/node_io.ts';
 import type { CaseReport } from '../golden/run_case.ts';
 import { flag, parseArgs } from './args.ts';
 import { REPO_ROOT, withBrowser } from './browser.ts';
@@ -14,11 +14,11 @@ type Quant = 'none' | 'q8' | 'q4';
 /** Converts each case's model once into .cache/golden-converted/<model>-<quant>; maps case dir → converted dir. */
 async function convertedModels(cases: string[], quant: 'q8' | 'q4' | 'f16'): Promise<Map<string, string>> {
   const { convertCheckpoint } = await import('../weights/convert_node.ts');
-  const { parseCase } = await import('../golden/case.ts');
+  const { readCase } = await import('../golden/reader.ts');
   const out = new Map<string, string>();
   const done = new Map<string, string>();
   for (const dir of cases) {
-    const c = parseCase(basename(dir), dir, JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')));
+    const c = await readCase(nodeGoldenIO, dir);
     let target = done.get(c.modelDir);
     if (!target) {
       target = resolve(REPO_ROOT, '.cache/golden-converted', `${basename(c.modelDir)}-${quant}`);

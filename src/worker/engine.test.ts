@@ -3,16 +3,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ChatEvent } from '../generate/events.ts';
+import { GOLDEN_ROOT } from '../golden/location.ts';
+import { nodeGoldenIO } from '../golden/node_io.ts';
+import { readCase } from '../golden/reader.ts';
 import { IMAGE_PLACEHOLDER } from '../text/chat_template.ts';
 import { Tokenizer } from '../text/tokenizer.ts';
 import { Engine } from './engine.ts';
 
 const MODEL = new URL('../../public/models/kimi-vl-tiny/', import.meta.url).pathname;
-const GOLDEN = new URL('../../../shared/golden/', import.meta.url).pathname;
-const golden = JSON.parse(readFileSync(`${GOLDEN}cases/a-text-only/case.json`, 'utf8')) as {
-  input_ids: number[];
-  expected: { new_tokens: number[] };
-};
+const golden = await readCase(nodeGoldenIO, `${GOLDEN_ROOT}/cases/a-text-only`);
 
 function modelFiles(): File[] {
   return readdirSync(MODEL)
@@ -42,13 +41,13 @@ describe('Engine (in-thread, reference backend)', () => {
     const events = await collect((id, on) =>
       engine.generateFromIds(
         id,
-        golden.input_ids,
+        golden.inputIds,
         { temperature: 0, maxTokens: 8, tokenEvents: true, ignoreStop: true },
         on,
       ),
     );
     const ids = events.flatMap((e) => (e.type === 'token' ? [e.id] : []));
-    expect(ids).toEqual(golden.expected.new_tokens);
+    expect(ids).toEqual(golden.expected.newTokens);
     const done = events.at(-1)!;
     expect(done).toMatchObject({ type: 'done', finishReason: 'length', usage: { completionTokens: 8 } });
   });
@@ -97,7 +96,7 @@ describe('Engine (in-thread, reference backend)', () => {
     const aId = nextId++;
     const pa = engine.generateFromIds(
       aId,
-      golden.input_ids,
+      golden.inputIds,
       { temperature: 0, maxTokens: 50, tokenEvents: true, ignoreStop: true },
       (e) => {
         a.push(e);
@@ -107,7 +106,7 @@ describe('Engine (in-thread, reference backend)', () => {
     const b: ChatEvent[] = [];
     const pb = engine.generateFromIds(
       nextId++,
-      golden.input_ids,
+      golden.inputIds,
       { temperature: 0, maxTokens: 2, tokenEvents: true, ignoreStop: true },
       (e) => void b.push(e),
     );
@@ -117,17 +116,14 @@ describe('Engine (in-thread, reference backend)', () => {
     expect(db.finishReason).toBe('length');
     // b started after a finished: its first event comes after a's done
     expect(b.filter((e) => e.type === 'token').map((e) => (e as { id: number }).id)).toEqual(
-      golden.expected.new_tokens.slice(0, 2),
+      golden.expected.newTokens.slice(0, 2),
     );
   });
 
   it('chat with an image: decoded and encoded in the engine, placeholders expanded', async () => {
     engine.resetConversation();
-    const c = JSON.parse(readFileSync(`${GOLDEN}cases/a-one-image/case.json`, 'utf8')) as {
-      images: string[];
-      image_grid_hws: [number, number][];
-    };
-    const png = readFileSync(`${GOLDEN}cases/a-one-image/${c.images[0]}`);
+    const c = await readCase(nodeGoldenIO, `${GOLDEN_ROOT}/cases/a-one-image`);
+    const png = readFileSync(c.images[0]!);
     const text = await collect((id, on) =>
       engine.chat(id, [{ role: 'user', content: 'what' }], { temperature: 0, maxTokens: 1 }, on),
     );
@@ -147,7 +143,7 @@ describe('Engine (in-thread, reference backend)', () => {
         on,
       ),
     );
-    const [h, w] = c.image_grid_hws[0]!;
+    const { h, w } = c.grids[0]!;
     const d0 = text.at(-1)!;
     const d1 = withImage.at(-1)!;
     if (d0.type !== 'done' || d1.type !== 'done') throw new Error('no done');
