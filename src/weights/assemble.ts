@@ -9,11 +9,11 @@
 //   A converted checkpoint (engine names) passes through as stored unless a change is asked for.
 
 import type { KimiVLConfig } from '../config/config.ts';
+import { type WeightSpec, weightTable } from '../config/weight_names.ts';
 import { KimiVLError } from '../errors.ts';
 import type { QuantType } from '../tensor/quant_format.ts';
 import type { HostWeight, WeightDType } from '../tensor/types.ts';
 import type { TensorInfo, TensorSource } from './checkpoint.ts';
-import { type WeightSpec, weightTable } from '../config/weight_names.ts';
 import { type FloatDType, quantizeStacked, quantizeWeight, toF16 } from './quantize_weights.ts';
 import { SAFETENSORS_TO_WEIGHT } from './safetensors.ts';
 

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/config.ts';
+import { weightTable } from '../config/weight_names.ts';
 import { GOLDEN_MODELS } from '../golden/location.ts';
 import { checkTensorsAgainstConfig, type TensorInfo, type TensorSource } from './checkpoint.ts';
-import { weightTable } from '../config/weight_names.ts';
 import { loadHostWeights, openCheckpointDir } from './node_source.ts';
 
 const GOLDEN = GOLDEN_MODELS;

@@ -8,10 +8,10 @@
 // checkpoints). GPU buffers are rounded up to 4 bytes (WebGPU copy/binding granularity).
 
 import type { KimiVLConfig } from '../config/config.ts';
+import { elementCount, type WeightSpec, weightTable } from '../config/weight_names.ts';
 import { QUANT_BLOCK, quantBlockBytes, quantLayout } from '../tensor/quant_format.ts';
 import type { WeightDType } from '../tensor/types.ts';
 import { type AssembleOptions, assembledDType } from './assemble.ts';
-import { elementCount, type WeightSpec, weightTable } from '../config/weight_names.ts';
 import { tensorByteSize, WEIGHT_TO_SAFETENSORS } from './safetensors.ts';
 
 export type PlanQuant = 'q4' | 'q8' | 'f16' | 'bf16';

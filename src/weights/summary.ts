@@ -1,7 +1,8 @@
 // What `kimi-vl inspect` reports about an opened (and therefore fully validated) checkpoint:
 // tensor and parameter counts per model part, bytes per dtype, and the checks that passed.
-import type { OpenedCheckpoint } from './checkpoint.ts';
+
 import { elementCount, weightTable } from '../config/weight_names.ts';
+import type { OpenedCheckpoint } from './checkpoint.ts';
 
 export interface CheckpointSummary {
   location: string;
