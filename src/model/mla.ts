@@ -3,7 +3,7 @@
 // Legend: T tokens, D hidden, H heads, N qk_nope, P qk_rope, Vd v_head, R kv_lora_rank, Q q_lora_rank.
 
 import type { MlaSlots } from '../config/weight_names.ts';
-import type { Kernels, MlaDims, RopeOptions, RopeYarn } from '../kernels/types.ts';
+import type { Kernels, MlaDims, RopeYarn } from '../kernels/types.ts';
 import type { Tensor } from '../tensor/types.ts';
 import { scope } from './scope.ts';
 
@@ -17,8 +17,6 @@ export interface MlaSettings {
   theta: number;
   yarn?: RopeYarn;
 }
-
-type RopeKernels = Kernels & { rope(x: Tensor, o: RopeOptions): Tensor };
 
 /** q [T, H·(N+P)] from the normed hidden h [T, D], directly or through the q_lora bottleneck. */
 function queries(k: Kernels, w: MlaWeights, h: Tensor): Tensor {
@@ -39,16 +37,15 @@ export function mlaForward(
   pos0: number,
 ): Tensor {
   const { heads, qkNope: N, qkRope: P, kvRank: R } = s.dims;
-  const rk = k as RopeKernels;
   const rope = { ropeDim: P, theta: s.theta, pos0, ...(s.yarn ? { yarn: s.yarn } : {}) };
   return scope(k, (tmp) => {
     const qRaw = tmp(queries(k, w, h)); // [T, H·(N+P)]
-    const q = tmp(rk.rope(qRaw, { ...rope, heads, headStride: N + P, offset: N })); // [T, H·(N+P)], q_pe roped
+    const q = tmp(k.rope(qRaw, { ...rope, heads, headStride: N + P, offset: N })); // [T, H·(N+P)], q_pe roped
     const kva = tmp(k.matmul(h, w.kvA)); // [T, R+P]
     const c = tmp(k.sliceCols(kva, 0, R)); // [T, R]
     const kPeRaw = tmp(k.sliceCols(kva, R, P)); // [T, P]
     const cNorm = tmp(k.rmsNorm(c, w.kvANorm, LATENT_NORM_EPS)); // [T, R]
-    const kPe = tmp(rk.rope(kPeRaw, { ...rope, heads: 1, headStride: P, offset: 0 })); // [T, P]
+    const kPe = tmp(k.rope(kPeRaw, { ...rope, heads: 1, headStride: P, offset: 0 })); // [T, P]
     k.kvCacheWrite(cache, cNorm, kPe, pos0);
     const o = tmp(k.mlaAttention(q, w.kvB, cache, pos0, s.dims)); // [T, H·Vd]
     return k.matmul(o, w.o); // [T, D]

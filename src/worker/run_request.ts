@@ -39,15 +39,14 @@ function textStream(tok: Tokenizer | null, thinking: boolean, startInReasoning: 
   );
 }
 
-/** A chat request's tokenizer, after checking its messages (both before anything else runs). */
-function chatTokenizer(s: LoadedEngineState, messages: unknown): Tokenizer {
+/** A chat request needs well-formed messages and a tokenizer: checked before anything else runs. */
+function checkChat(s: LoadedEngineState, messages: unknown): void {
   validateMessages(messages);
   if (!s.tokenizer)
     throw new KimiVLError(
       'TokenizerError',
       `${s.info.id} has no tiktoken.model/tokenizer_config.json; pass tokenizerUrl when loading`,
     );
-  return s.tokenizer;
 }
 
 function checkIds(ids: readonly number[], vocabSize: number): void {
@@ -62,21 +61,21 @@ export async function runRequest(
   isCancelled: () => boolean,
   onEvent: (e: ChatEvent) => unknown,
 ): Promise<DoneEvent> {
-  const tok = input.kind === 'chat' ? chatTokenizer(s, input.messages) : null;
+  if (input.kind === 'chat') checkChat(s, input.messages);
   const timings = new TimingRecorder();
   const thinking = opts.thinking ?? s.info.thinking;
   const options = resolveGenerateOptions(opts, thinking);
   const startThinking = thinking && !!opts.startThinking && s.tokenizer !== null;
   let built: ChatInput;
-  if (input.kind === 'chat' && tok) {
+  if (input.kind === 'chat') {
     const t0 = performance.now();
+    const tok = s.tokenizer!; // checkChat
     const suffix = startThinking ? tok.encode(THINK_START) : [];
     built = await buildChatInput(input.messages, tok, s.preprocessor, suffix);
     if (built.images) timings.addImageEncode(performance.now() - t0);
   } else {
-    const ids = input.kind === 'ids' ? input.ids : [];
-    checkIds(ids, s.info.vocabSize);
-    built = { ids, images: null };
+    checkIds(input.ids, s.info.vocabSize);
+    built = { ids: input.ids, images: null };
   }
 
   let features: Tensor | null = null;
