@@ -1,6 +1,6 @@
-// The generation loop (spec §11): prefill the prompt (only what the KV cache does not already hold),
-// then one token at a time: sample on the device, read back the 4-byte id (the only readback of a
-// step), feed it. Stops on a stop id, the token budget, the context budget, or cancellation, each
+// The generation loop (spec §11): prefill the prompt (only what the KV cache does not already hold) in
+// slices (prefill.ts: a cancel lands between them), then one token at a time: sample on the device, read
+// back the 4-byte id (the only readback of a step), feed it. Stops on a stop id, the token budget, the context budget, or cancellation, each
 // checked between tokens so a cancel lands within one token.
 
 import type { Kernels } from '../kernels/types.ts';
@@ -8,6 +8,7 @@ import type { KimiVLModel } from '../model/kimi_vl.ts';
 import type { KvCache } from '../model/kv_cache.ts';
 import type { Tensor } from '../tensor/types.ts';
 import type { ResolvedGenerateOptions } from './params.ts';
+import { prefillChunked } from './prefill.ts';
 import type { TimingRecorder } from './timings.ts';
 
 export type FinishReason = 'stop' | 'length' | 'abort';
@@ -38,6 +39,23 @@ export interface GenerateRequest {
    * observer nothing is read.
    */
   onLogits?: (logits: Tensor, step: number) => Promise<void> | void;
+  /** Prompt rows per prefill slice (a cancel lands between slices); default DEFAULT_PREFILL_CHUNK. */
+  prefillChunk?: number;
+  /**
+   * Continue an interrupted run (device loss): these ids were already generated and streamed and
+   * `steps` tokens sampled. They are fed after the prompt without being streamed again, and sampling
+   * resumes at step `steps`, so a seeded or greedy run goes on as if nothing happened.
+   */
+  resume?: GenerateProgress;
+  /** Kept up to date while running: what a resume needs if this run is interrupted. */
+  progress?: GenerateProgress;
+}
+
+export interface GenerateProgress {
+  /** Ids generated so far (sampled and forced), in order. */
+  tokens: number[];
+  /** Sampling steps done (forced ids are not sampled). */
+  steps: number;
 }
 
 export interface GenerateResult {
@@ -61,27 +79,44 @@ export async function generate(
 ): Promise<GenerateResult> {
   const keys = model.cacheKey(req.ids); // null: image rows
   const cached = cache.reusablePrefix(keys);
+  const resumed = req.resume?.tokens ?? [];
   const result: GenerateResult = {
-    tokens: [],
+    tokens: [...resumed],
     finishReason: 'abort',
     promptTokens: req.ids.length,
     cachedPromptTokens: cached,
   };
+  if (req.progress) {
+    req.progress.tokens = result.tokens;
+    req.progress.steps = req.resume?.steps ?? 0;
+  }
   if (req.isCancelled()) return result;
-  cache.checkFits(cached, req.ids.length - cached);
+  cache.checkFits(cached, req.ids.length - cached + resumed.length);
   cache.commit(cached, []); // forget rows after the shared prefix
 
-  const history = keys.filter((id) => id !== null); // the repetition penalty sees text rows only
+  // the repetition penalty sees text rows only
+  const history = [...keys.filter((id): id is number => id !== null), ...resumed];
   const { sampling, maxTokens } = req.options;
   req.timings.prefillStarted();
-  let logits = model.prefill(k, req.ids.slice(cached), req.features, cache, true); // [1, V]
-  for (let step = 0; ; step++) {
+  let logits = await prefillChunked(k, model, cache, {
+    ids: req.ids.slice(cached),
+    features: req.features,
+    isCancelled: req.isCancelled,
+    chunk: req.prefillChunk,
+  }); // [1, V]
+  if (!logits) return result; // cancelled between slices
+  if (resumed.length) {
+    k.release(logits);
+    logits = model.step(k, resumed, cache); // [1, V]
+  }
+  for (let step = req.resume?.steps ?? 0; ; step++) {
     await req.onLogits?.(logits, step);
     const id = await sampleOne(k, logits, sampling.repetitionPenalty === 1 ? null : history, req, step);
     // A cancel that arrived while this token was computed drops it: nothing more reaches the caller.
     if (req.isCancelled()) return result;
     if (step === 0) req.timings.prefillDone(req.ids.length - cached);
     req.timings.tokenGenerated();
+    if (req.progress) req.progress.steps = step + 1;
     if (req.stopIds.includes(id)) {
       result.finishReason = 'stop';
       return result;

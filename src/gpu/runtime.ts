@@ -49,6 +49,16 @@ export interface RuntimeStats {
 }
 
 const ARENA_BYTES = 4 << 20;
+
+/** The error every GPU failure caused by a lost device becomes, with the browser's reason. */
+export function deviceLostError(reason: string, message: string): KimiVLError {
+  return new KimiVLError(
+    'DeviceLostError',
+    `The GPU device was lost (${reason}: ${message || 'no details'}). With autoRecover (the default) the ` +
+      'engine reloads by itself; otherwise load the model again. If it keeps happening the GPU ran out of ' +
+      'memory or the driver reset.',
+  );
+}
 // A function, not a constant: this module is imported by Node-side test helpers, where GPUBufferUsage is absent.
 const storageUsage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
@@ -85,6 +95,8 @@ export class GpuRuntime {
   private nextBufferId = 1;
   private failure: KimiVLError | null = null;
   private destroyed = false;
+  private lostInfo: { reason: string; message: string } | null = null;
+  private readonly lostListeners: Array<(e: KimiVLError) => void> = [];
 
   private constructor(
     readonly device: GPUDevice,
@@ -103,11 +115,9 @@ export class GpuRuntime {
     });
     device.lost.then((info) => {
       if (this.destroyed && info.reason === 'destroyed') return;
-      this.failure = new KimiVLError(
-        'DeviceLostError',
-        `The GPU device was lost (${info.reason}: ${info.message}). Load the model again to recover; if it ` +
-          'keeps happening the GPU ran out of memory or the driver reset.',
-      );
+      this.failure = deviceLostError(info.reason, info.message);
+      this.lostInfo = { reason: info.reason, message: info.message };
+      for (const cb of this.lostListeners.splice(0)) cb(this.failure);
     });
     device.addEventListener('uncapturederror', (ev) => {
       const err = (ev as GPUUncapturedErrorEvent).error;
@@ -270,12 +280,12 @@ export class GpuRuntime {
     });
     this.flush((enc) => enc.copyBufferToBuffer(t.buffer, 0, staging, 0, size));
     this.stats.readbacks++;
-    await this.pipelines.checkPending();
     try {
+      await this.pipelines.checkPending();
       await staging.mapAsync(GPUMapMode.READ);
     } catch (e) {
-      this.ensureAlive();
-      throw e;
+      // On a lost device mapAsync rejects with an AbortError before device.lost has settled: name it.
+      throw (await this.deviceLoss(e)) ?? e;
     }
     this.ensureAlive();
     const out = staging.getMappedRange().slice(0, t.byteSize);
@@ -294,9 +304,52 @@ export class GpuRuntime {
   /** Waits for all submitted work (benchmarks); surfaces compile errors and device loss. */
   async sync(): Promise<void> {
     this.flush();
-    await this.pipelines.checkPending();
-    await this.device.queue.onSubmittedWorkDone();
+    try {
+      await this.pipelines.checkPending();
+      await this.device.queue.onSubmittedWorkDone();
+    } catch (e) {
+      throw (await this.deviceLoss(e)) ?? e;
+    }
     this.ensureAlive();
+  }
+
+  /** True once the device is lost (not by destroy()). */
+  get isLost(): boolean {
+    return this.lostInfo !== null;
+  }
+
+  /** Calls `cb` once when the device is lost (at once if it already is); not after destroy(). */
+  onLost(cb: (e: KimiVLError) => void): void {
+    if (this.failure && this.lostInfo) cb(this.failure);
+    else this.lostListeners.push(cb);
+  }
+
+  /**
+   * The DeviceLostError behind a failed GPU call, or null when the device is fine. A failure caused by
+   * a loss (mapAsync's AbortError, a pipeline that cannot be created) can arrive before device.lost
+   * settles, so this waits briefly for it; an error that is already a DeviceLostError is returned as is.
+   */
+  async deviceLoss(cause: unknown, graceMs = 1000): Promise<KimiVLError | null> {
+    if (cause instanceof KimiVLError && cause.name === 'DeviceLostError') return cause;
+    if (this.destroyed && !this.lostInfo) return null;
+    if (!this.lostInfo) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        this.device.lost,
+        new Promise((r) => {
+          timer = setTimeout(r, graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      await Promise.resolve(); // let the lost handler above record the reason
+    }
+    if (!this.lostInfo) return null;
+    const msg = cause instanceof Error ? ` (while: ${cause.message})` : '';
+    return new KimiVLError(
+      'DeviceLostError',
+      `${deviceLostError(this.lostInfo.reason, this.lostInfo.message).message}${msg}`,
+      { cause },
+    );
   }
 
   resetStats(): void {

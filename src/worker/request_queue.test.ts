@@ -66,3 +66,28 @@ describe('RequestQueue', () => {
     expect(saw).toBe(false);
   });
 });
+
+describe('RequestQueue.abortAll', () => {
+  it('rejects queued requests at once and the running one when it has stopped', async () => {
+    const q = new RequestQueue();
+    let ran = false;
+    const running = q.run(1, async (isCancelled) => {
+      while (!isCancelled()) await tick();
+      return 'stopped';
+    });
+    const queued = q.run(2, async () => {
+      ran = true;
+      return 'ran';
+    });
+    await tick();
+    const t0 = Date.now();
+    expect(q.abortAll(() => new Error('unloaded'))).toBe(2);
+    await expect(queued).rejects.toThrow('unloaded');
+    await expect(running).rejects.toThrow('unloaded');
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(ran).toBe(false);
+    expect(q.size).toBe(0);
+    // The queue keeps working afterwards.
+    await expect(q.run(3, async () => 'next')).resolves.toBe('next');
+  });
+});
