@@ -1,6 +1,6 @@
 // The drop-in script (vite --mode script → kimi-vl.js), served from a second origin, on a page with a
 // strict Content-Security-Policy (no 'unsafe-eval', no 'unsafe-inline'): with `worker-src blob:` the
-// engine runs in its inlined worker; without it, KimiVL falls back to the page's thread and still answers.
+// engine runs in its inlined worker; without it, the load fails with WorkerStartError, and with requireWorker: false it runs on the page thread.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
@@ -60,10 +60,10 @@ async function openStrictPage(page: Page, policy: string, name: string): Promise
   return violations;
 }
 
-async function answer(page: Page) {
-  return page.evaluate(async () => {
+async function answer(page: Page, requireWorker?: boolean) {
+  return page.evaluate(async (requireWorker) => {
     const { KimiVL } = globalThis as unknown as { KimiVL: typeof import('../src/index.ts').KimiVL };
-    const engine = await KimiVL.load('/models/kimi-vl-tiny/', { contextBudget: 128 });
+    const engine = await KimiVL.load('/models/kimi-vl-tiny/', { contextBudget: 128, requireWorker });
     let tokens = 0;
     for await (const e of engine.chat([{ role: 'user', content: 'hello' }], {
       maxTokens: 4,
@@ -75,7 +75,7 @@ async function answer(page: Page) {
     const mode = engine.mode;
     await engine.unload();
     return { mode, tokens };
-  });
+  }, requireWorker);
 }
 
 test('cross-origin script under a strict CSP with worker-src blob: runs in a worker', async ({ page }) => {
@@ -85,10 +85,22 @@ test('cross-origin script under a strict CSP with worker-src blob: runs in a wor
   expect(violations.filter((v) => /eval/i.test(v))).toEqual([]);
 });
 
-test('cross-origin script under a strict CSP without worker-src falls back to the page thread', async ({
+test('under a strict CSP without worker-src the load fails with WorkerStartError, never silently', async ({
   page,
 }) => {
   test.setTimeout(120_000);
   await openStrictPage(page, csp(''), 'without-workers');
-  expect(await answer(page)).toEqual({ mode: 'main-thread', tokens: 4 });
+  const failure = await answer(page).then(
+    () => null,
+    (e: Error) => e.message,
+  );
+  expect(failure).toMatch(/WorkerStartError|engine worker/);
+});
+
+test('under a strict CSP without worker-src, requireWorker: false runs on the page thread', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await openStrictPage(page, csp(''), 'without-workers');
+  expect(await answer(page, false)).toEqual({ mode: 'main-thread', tokens: 4 });
 });

@@ -17,6 +17,7 @@ export type KimiVLErrorName =
   | 'ContextOverflowError'
   | 'AbortError'
   | 'EngineStateError'
+  | 'WorkerStartError'
   | 'ShapeError';
 
 export class KimiVLError extends Error {

@@ -21,6 +21,8 @@ export type {
   Timings,
   Usage,
 } from './api/types.ts';
+export { frameTimes, frameTokens, type SampledVideo, sampleVideo, type VideoPart } from './api/video.ts';
+export type { WorkerOptions } from './api/worker_start.ts';
 export { isKimiVLError, KimiVLError, type KimiVLErrorName } from './errors.ts';
 export type { AdapterDescription } from './gpu/device.ts';
 export { deleteCachedModel, listCachedModels } from './weights/load.ts';

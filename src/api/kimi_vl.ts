@@ -1,5 +1,5 @@
-// The main-thread API. `KimiVL` owns one engine: in a Web Worker when possible, in-thread otherwise
-// (e.g. a CSP that forbids blob: workers), with the same Engine class on both sides.
+// The main-thread API. `KimiVL` owns one engine: in a Web Worker (worker_start.ts; a worker that cannot
+// start is an error unless requireWorker: false) or in-thread on request, the same Engine on both sides.
 //
 //   const engine = await KimiVL.load('moonshotai/Kimi-VL-A3B-Instruct', { quantization: 'q4', onProgress });
 //   for await (const e of engine.chat([{ role: 'user', content: 'Hi' }])) if (e.type === 'answer') show(e.text);
@@ -20,7 +20,7 @@ import {
   toCompletionChunks,
 } from './openai.ts';
 import type { ChatMessage, ChatOptions, LoadOptions, ModelInput } from './types.ts';
-import { startEngineWorker } from './worker_factory.ts';
+import { startEngine } from './worker_start.ts';
 
 type Remote = Comlink.Remote<EngineApi> | EngineApi;
 
@@ -61,31 +61,6 @@ function toSource(model: ModelInput): ModelSource {
   return { files: model as ArrayLike<File> };
 }
 
-/** Starts a worker and waits until it answers, so a CSP-blocked or broken worker is detected. */
-async function startWorker(
-  timeoutMs = 15_000,
-): Promise<{ worker: Worker; remote: Comlink.Remote<EngineApi> }> {
-  const worker = startEngineWorker();
-  const remote = Comlink.wrap<EngineApi>(worker);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('the engine worker did not start')), timeoutMs);
-      worker.addEventListener('error', (ev) => {
-        clearTimeout(timer);
-        reject(new Error(`the engine worker failed to start: ${(ev as ErrorEvent).message ?? 'error'}`));
-      });
-      remote.ping().then(() => {
-        clearTimeout(timer);
-        resolve();
-      }, reject);
-    });
-  } catch (e) {
-    worker.terminate();
-    throw e;
-  }
-  return { worker, remote };
-}
-
 let nextRequestId = 1;
 
 export class KimiVL {
@@ -120,22 +95,15 @@ export class KimiVL {
    * (WebGPUUnavailableError, DownloadError, QuotaError, ConfigError, AbortError, ...).
    */
   static async load(model: ModelInput, opts: LoadOptions = {}): Promise<KimiVL> {
-    const { onProgress, signal, inThread, ...engineOpts } = opts;
-    let engine: Remote | null = null;
-    let worker: Worker | null = null;
-    if (!inThread && typeof Worker !== 'undefined') {
-      try {
-        ({ worker, remote: engine } = await startWorker());
-      } catch {
-        // A CSP without `worker-src blob:` (script build) lands here: run on the page's thread instead.
-        engine = null;
-      }
-    }
-    const mode = engine ? 'worker' : 'main-thread';
-    engine ??= new Engine();
+    const { onProgress, signal, inThread, worker: givenWorker, requireWorker, ...engineOpts } = opts;
+    // No silent fallback: a worker that cannot start is a WorkerStartError unless requireWorker: false.
+    const started = await startEngine({ inThread, worker: givenWorker, requireWorker });
+    const worker = started?.worker ?? null;
+    const engine: Remote = started?.remote ?? new Engine();
+    const mode = started ? 'worker' : 'main-thread';
     const id = nextRequestId++;
     const progress = onProgress && (worker ? Comlink.proxy(onProgress) : onProgress);
-    const onAbort = () => void engine!.cancel(id);
+    const onAbort = () => void engine.cancel(id);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       if (signal?.aborted) throw new KimiVLError('AbortError', 'loading was cancelled');

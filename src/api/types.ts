@@ -1,6 +1,7 @@
 // Public types of the main-thread API.
 import type { LoadProgress } from '../weights/load.ts';
 import type { EngineChatOptions, EngineLoadOptions } from '../worker/engine.ts';
+import type { WorkerOptions } from './worker_start.ts';
 
 export type { ChatEvent, DoneEvent, FinishReason, Timings, Usage } from '../generate/events.ts';
 export type { LoadProgress } from '../weights/load.ts';
@@ -42,11 +43,9 @@ export type ModelInput =
   | { directory: FileSystemDirectoryHandle }
   | ArrayLike<File>;
 
-export interface LoadOptions extends Omit<EngineLoadOptions, 'quantization'> {
+export interface LoadOptions extends Omit<EngineLoadOptions, 'quantization'>, WorkerOptions {
   /** 'none' (as stored), 'q8' or 'q4' for the language model's linear weights. */
   quantization?: EngineLoadOptions['quantization'];
   onProgress?: (p: LoadProgress) => void;
   signal?: AbortSignal;
-  /** Run the engine on the page's thread instead of a Web Worker. Default: worker when possible. */
-  inThread?: boolean;
 }
