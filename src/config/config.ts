@@ -2,6 +2,7 @@
 // Anything the engine does not implement is refused here, naming the field, rather than run
 // differently later (spec §2: DeepSeek-V3 text config, MoonViT vision config).
 import { KimiVLError } from '../errors.ts';
+import { type Bound, CONFIG_BOUNDS, impliedTensorCount, MAX_TENSORS, outOfBound } from './bounds.ts';
 
 export interface VisionConfig {
   patchSize: number;
@@ -84,12 +85,18 @@ export interface ImageProcessorConfig {
 
 type Obj = Record<string, unknown>;
 
-/** Reads typed fields of one JSON object; every error names the field's full path. */
+type BoundsByPath = Readonly<Record<string, Readonly<Record<string, Bound>>>>;
+
+/**
+ * Reads typed fields of one JSON object; every error names the field's full path. Every number read is
+ * also held to its bound in `bounds` (by object path and key, bounds.ts) when it has one.
+ */
 class Fields {
   constructor(
     private readonly obj: Obj,
     private readonly path: string,
     private readonly file: string,
+    private readonly bounds: BoundsByPath = {},
   ) {}
 
   fail(key: string, what: string): never {
@@ -111,6 +118,9 @@ class Fields {
     if (opts.int && !Number.isSafeInteger(v)) this.fail(key, `must be an integer, got ${v}`);
     if (opts.positive && v <= 0) this.fail(key, `must be > 0, got ${v}`);
     if (opts.min !== undefined && v < opts.min) this.fail(key, `must be ≥ ${opts.min}, got ${v}`);
+    const bound = this.bounds[this.path]?.[key];
+    const why = bound && outOfBound(v, bound);
+    if (why) this.fail(key, why);
     return v;
   }
 
@@ -139,7 +149,7 @@ class Fields {
   obj2(key: string): Fields {
     const v = this.raw(key);
     if (!isObject(v)) this.fail(key, `must be an object, got ${show(v)}`);
-    return new Fields(v, `${this.path}${key}.`, this.file);
+    return new Fields(v, `${this.path}${key}.`, this.file, this.bounds);
   }
 
   numArray(key: string, length: number): number[] {
@@ -284,11 +294,30 @@ function yarnMscale(scale: number, mscale: number): number {
   return scale <= 1 ? 1 : 0.1 * mscale * Math.log(scale) + 1;
 }
 
+/** How many LM layers are MoE layers (those `isMoeLayer` accepts), without iterating the layers. */
+export function moeLayerCount(
+  t: Pick<TextConfig, 'numLayers' | 'firstKDenseReplace' | 'moeLayerFreq'>,
+): number {
+  const first = Math.ceil(Math.min(t.firstKDenseReplace, t.numLayers) / t.moeLayerFreq) * t.moeLayerFreq;
+  return first >= t.numLayers ? 0 : Math.floor((t.numLayers - 1 - first) / t.moeLayerFreq) + 1;
+}
+
+/** The sizes that decide the weight table's length (bounds.ts impliedTensorCount). */
+export function tensorCountInput(v: VisionConfig, t: TextConfig) {
+  return {
+    visionLayers: v.numLayers,
+    textLayers: t.numLayers,
+    moeLayers: moeLayerCount(t),
+    experts: t.nRoutedExperts,
+    qLora: t.qLoraRank !== null,
+  };
+}
+
 /** Parses a Kimi-VL config.json (model_type "kimi_vl"); throws ConfigError naming the offending field. */
 export function parseConfig(json: unknown, fileName = 'config.json'): KimiVLConfig {
   if (!isObject(json))
     throw new KimiVLError('ConfigError', `${fileName} must be a JSON object, got ${show(json)}`);
-  const top = new Fields(json, '', fileName);
+  const top = new Fields(json, '', fileName, CONFIG_BOUNDS);
   top.only('model_type', 'kimi_vl');
   const vision = parseVision(top.obj2('vision_config'));
   const text = parseText(top.obj2('text_config'));
@@ -297,6 +326,15 @@ export function parseConfig(json: unknown, fileName = 'config.json'): KimiVLConf
     top.fail('media_placeholder_token_id', `(${mediaPlaceholderTokenId}) is outside the vocabulary`);
   if (text.firstKDenseReplace > text.numLayers)
     top.fail('text_config.first_k_dense_replace', `(${text.firstKDenseReplace}) exceeds num_hidden_layers`);
+  const isMoeLayer = (i: number) =>
+    i >= text.firstKDenseReplace && i % text.moeLayerFreq === 0 && i < text.numLayers;
+  // Each size is bounded; their product (experts are one tensor each in HF names) is bounded too.
+  const tensors = impliedTensorCount(tensorCountInput(vision, text), 'hf');
+  if (tensors > MAX_TENSORS)
+    top.fail(
+      'text_config.num_hidden_layers',
+      `× n_routed_experts imply ${tensors} tensors; kimi-vl-web's bound is ${MAX_TENSORS}`,
+    );
   let softmaxScale = (text.qkNopeHeadDim + text.qkRopeHeadDim) ** -0.5;
   const rs = text.ropeScaling;
   if (rs?.mscaleAllDim) {
@@ -307,7 +345,7 @@ export function parseConfig(json: unknown, fileName = 'config.json'): KimiVLConf
     vision,
     text,
     mediaPlaceholderTokenId,
-    isMoeLayer: (i) => i >= text.firstKDenseReplace && i % text.moeLayerFreq === 0 && i < text.numLayers,
+    isMoeLayer,
     softmaxScale,
     raw: json,
   };
