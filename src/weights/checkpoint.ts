@@ -7,11 +7,13 @@
 //   - Hugging Face: model.safetensors.index.json + shards (or one model.safetensors), HF names.
 //   - kimi-vl-web converted (manifest.ts): kimi-vl-manifest.json + shards, engine names.
 
+import { impliedTensorCount, MAX_TENSORS } from '../config/bounds.ts';
 import {
   type ImageProcessorConfig,
   type KimiVLConfig,
   parseConfig,
   parsePreprocessorConfig,
+  tensorCountInput,
 } from '../config/config.ts';
 import { isIgnoredHfTensor, weightTable } from '../config/weight_names.ts';
 import { KimiVLError } from '../errors.ts';
@@ -148,10 +150,34 @@ const same = (a: readonly number[], b: readonly number[]) =>
   a.length === b.length && a.every((d, i) => d === b[i]);
 
 /**
+ * Before the weight table is built from config.json's sizes: the number of tensors they imply is
+ * computed (bounds.ts) and held against the checkpoint's own count, so a config claiming far more
+ * layers or experts than the files hold is refused without iterating its claim. A small difference is
+ * left to the per-tensor check below, which names the missing or extra tensor.
+ */
+function checkTensorCount(config: KimiVLConfig, source: TensorSource): void {
+  const stored = source.list();
+  if (stored.length > MAX_TENSORS)
+    checkpointError(`the checkpoint holds ${stored.length} tensors; kimi-vl-web's bound is ${MAX_TENSORS}`);
+  const held = source.naming === 'hf' ? stored.filter((n) => !isIgnoredHfTensor(n)).length : stored.length;
+  const implied = impliedTensorCount(tensorCountInput(config.vision, config.text), source.naming);
+  // Room for the detailed check to name what differs, at a cost bounded by the stored count.
+  if (implied > 2 * held + 64) {
+    const { vision: v, text: t } = config;
+    checkpointError(
+      `config.json implies ${implied} tensors (vision num_hidden_layers ${v.numLayers}, text num_hidden_layers ` +
+        `${t.numLayers}, n_routed_experts ${t.nRoutedExperts}) but the checkpoint holds ${held}: ` +
+        'the config does not describe these files',
+    );
+  }
+}
+
+/**
  * Every tensor the config implies must be present with the implied shape and a usable dtype; any
  * other tensor (not a known-ignored buffer) means a different architecture and is refused.
  */
 export function checkTensorsAgainstConfig(config: KimiVLConfig, source: TensorSource): void {
+  checkTensorCount(config, source);
   const expected = new Set<string>();
   for (const spec of weightTable(config)) {
     const names = source.naming === 'hf' ? spec.hf : [spec.name];
