@@ -17,7 +17,7 @@ export type PreprocessConfig = Pick<
 >;
 
 /** MoonViT's rope/position tables are 512 patches a side; the reference asserts "Exceed pos emb". */
-const MAX_GRID_SIDE = 512;
+export const MAX_GRID_SIDE = 512;
 
 export interface PatchGrid {
   /** Patch rows (height first, as `image_grid_hws`). */

@@ -11,10 +11,10 @@
 import type { KimiVLConfig } from '../config/config.ts';
 import { type WeightSpec, weightTable } from '../config/weight_names.ts';
 import { KimiVLError } from '../errors.ts';
-import type { QuantType } from '../tensor/quant_format.ts';
+import { type QuantType, quantLayout } from '../tensor/quant_format.ts';
 import type { HostWeight, WeightDType } from '../tensor/types.ts';
 import type { TensorInfo, TensorSource } from './checkpoint.ts';
-import { type FloatDType, quantizeStacked, quantizeWeight, toF16 } from './quantize_weights.ts';
+import { type FloatDType, placeExpert, quantizeWeight, toF16 } from './quantize_weights.ts';
 import { SAFETENSORS_TO_WEIGHT } from './safetensors.ts';
 
 export interface AssembleOptions {
@@ -93,21 +93,25 @@ export async function assembleOne(p: PlannedWeight, source: TensorSource): Promi
     const bytes = convert(await source.read(names[0]!), stored, dtype, spec.shape, spec.name);
     return { dtype, shape: spec.shape, bytes };
   }
-  // Experts: HF tensors [N, K] each → stacked [E, N, K].
+  // Experts: HF tensors [N, K] each → stacked [E, N, K], read one expert at a time straight into the
+  // stacked buffer, so assembling a stack holds the stack plus one expert, never all experts twice.
   if (dtype === 'q8' || dtype === 'q4') {
-    const parts: { dtype: FloatDType; bytes: Uint8Array }[] = [];
-    for (const n of names) parts.push({ dtype: stored as FloatDType, bytes: await source.read(n) });
-    return { dtype, shape: spec.shape, bytes: quantizeStacked(dtype, parts, spec.hfShape) };
+    const bytes = new Uint8Array(quantLayout(dtype, [names.length, ...spec.hfShape]).totalBytes);
+    for (const [e, n] of names.entries()) {
+      const blob = quantizeWeight(dtype, stored as FloatDType, await source.read(n), spec.hfShape);
+      placeExpert(dtype, bytes, e, names.length, blob, spec.hfShape);
+    }
+    return { dtype, shape: spec.shape, bytes };
   }
-  const pieces: Uint8Array[] = [];
-  for (const n of names) pieces.push(convert(await source.read(n), stored, dtype, spec.hfShape, n));
-  const bytes = new Uint8Array(pieces.reduce((a, p) => a + p.byteLength, 0));
-  let o = 0;
-  for (const piece of pieces) {
-    bytes.set(piece, o);
-    o += piece.byteLength;
+  let bytes: Uint8Array | null = null;
+  for (const [e, n] of names.entries()) {
+    const piece = convert(await source.read(n), stored, dtype, spec.hfShape, n);
+    bytes ??= new Uint8Array(piece.byteLength * names.length);
+    if (piece.byteLength * names.length !== bytes.byteLength)
+      throw new KimiVLError('CheckpointError', `the experts stacked into ${spec.name} differ in size`);
+    bytes.set(piece, e * piece.byteLength);
   }
-  return { dtype, shape: spec.shape, bytes };
+  return { dtype, shape: spec.shape, bytes: bytes ?? new Uint8Array(0) };
 }
 
 /** Yields [engine name, HostWeight] for every weight of the model, in weightTable order. */

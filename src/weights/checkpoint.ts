@@ -12,11 +12,11 @@ import {
   type ImageProcessorConfig,
   type KimiVLConfig,
   parseConfig,
-  parsePreprocessorConfig,
   tensorCountInput,
 } from '../config/config.ts';
 import { isIgnoredHfTensor, weightTable } from '../config/weight_names.ts';
 import { KimiVLError } from '../errors.ts';
+import { parsePreprocessorConfig } from '../vision/preprocessor_config.ts';
 import { checkIndexAgainstShards, INDEX_FILE, parseIndexJson } from './index_json.ts';
 import { checkManifestAgainstShards, MANIFEST_FILE, type Manifest, parseManifest } from './manifest.ts';
 import {

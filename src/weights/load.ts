@@ -26,6 +26,8 @@ import {
   verifyEntry,
 } from './load_remote.ts';
 import type { Manifest } from './manifest.ts';
+import { metaFiles } from './preflight.ts';
+import { type ModelMeta, readModelMeta } from './preflight_meta.ts';
 import { type ModelSource, type RemoteModel, resolveSource } from './source.ts';
 
 export { deleteCachedModel, listCachedModels } from './cache.ts';
@@ -47,12 +49,21 @@ export interface LoadOptions {
   stallTimeoutMs?: number;
   /** Attempts per file for transient failures. Default 4. */
   maxAttempts?: number;
-  /** Cached files are hashed before use ('sha256', default) or only size-checked ('size'). */
-  verify?: 'sha256' | 'size';
+  /**
+   * Cached files: 'sha256' (default) checks sizes + the record made when they were written, and every
+   * byte against its recorded sha256 as it is read for use (no extra pass); 'full' also re-hashes
+   * every file first; 'size' is the default's old name.
+   */
+  verify?: 'sha256' | 'full' | 'size';
   /** Keep the bf16 original in the cache after caching a converted form. Default true. */
   keepOriginal?: boolean;
   /** fetch to use (tests, service workers). */
   fetch?: typeof fetch;
+  /**
+   * Called with the model's small files parsed (config, preprocessor, index/manifest) before any shard
+   * is requested or read; throwing stops the load there (the engine's GPU-limit check).
+   */
+  beforeWeights?: (meta: ModelMeta) => void | Promise<void>;
 }
 
 export interface LoadedModel {
@@ -249,6 +260,11 @@ export async function loadModel(source: ModelSource, opts: LoadOptions = {}): Pr
   if (opts.signal?.aborted) throw abortError(opts.signal);
   const src = await resolveSource(source, { hubUrl: opts.hubUrl });
   try {
+    // Small files first (kilobytes): a bad config or preprocessor, or a GPU the caller finds too
+    // small, stops the load before any shard byte moves.
+    const mf = await metaFiles(src, assemble, opts.fetch);
+    const meta = await readModelMeta(mf.files);
+    await opts.beforeWeights?.(meta);
     if (src.kind === 'local') return await loadLocal(src.id, src.files, opts, assemble);
     if (!opfsAvailable())
       throw new KimiVLError(

@@ -27,16 +27,30 @@ export function quantizeStacked(
   parts: readonly { dtype: FloatDType; bytes: Uint8Array }[],
   perExpert: readonly number[],
 ): Uint8Array {
-  const one = quantLayout(q, perExpert);
-  const all = quantLayout(q, [parts.length, ...perExpert]);
-  const out = new Uint8Array(all.totalBytes);
-  const scaleBytes = one.rows * one.blocksPerRow * 2;
+  const out = new Uint8Array(quantLayout(q, [parts.length, ...perExpert]).totalBytes);
   parts.forEach((p, e) => {
-    const blob = quantizeWeight(q, p.dtype, p.bytes, perExpert);
-    out.set(blob.subarray(0, one.quantBytes), e * one.quantBytes);
-    out.set(blob.subarray(one.scaleOffset, one.scaleOffset + scaleBytes), all.scaleOffset + e * scaleBytes);
+    placeExpert(q, out, e, parts.length, quantizeWeight(q, p.dtype, p.bytes, perExpert), perExpert);
   });
   return out;
+}
+
+/**
+ * Copies expert `e`'s kvq1 blob (shape perExpert) into the blob `out` of the stacked [E, ...perExpert]
+ * weight: its quant blocks after e experts' blocks, its scales after e experts' scales.
+ */
+export function placeExpert(
+  q: QuantType,
+  out: Uint8Array,
+  e: number,
+  experts: number,
+  blob: Uint8Array,
+  perExpert: readonly number[],
+): void {
+  const one = quantLayout(q, perExpert);
+  const all = quantLayout(q, [experts, ...perExpert]);
+  const scaleBytes = one.rows * one.blocksPerRow * 2;
+  out.set(blob.subarray(0, one.quantBytes), e * one.quantBytes);
+  out.set(blob.subarray(one.scaleOffset, one.scaleOffset + scaleBytes), all.scaleOffset + e * scaleBytes);
 }
 
 /** bf16/f32 → IEEE f16 bytes (round to nearest even). Refuses values f16 cannot hold rather than make them ∞. */
