@@ -2,6 +2,7 @@
 // script, cli, harness) are defined in scripts/build/package_builds.ts.
 import { resolve } from 'node:path';
 import { defineConfig } from 'vite';
+import { demoPwa } from './demo/pwa_build.ts';
 import { packageBuild } from './scripts/build/package_builds.ts';
 
 const root = import.meta.dirname;
@@ -17,5 +18,6 @@ export default defineConfig(({ mode }) => {
     server: { fs: { allow: [root, resolve(root, '..')] } },
     build: { outDir: resolve(root, 'dist/demo'), emptyOutDir: true },
     worker: { format: 'es' },
+    plugins: [demoPwa()], // PWA (helper H): precache list + version written into sw.js after the build
   };
 });

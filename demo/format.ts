@@ -51,10 +51,14 @@ export function explain(e: unknown): string {
   switch (err?.name) {
     case 'WebGPUUnavailableError':
       return `WebGPU is not available here. Use a recent Chrome or Edge (or Safari 26 / Firefox 141+) on a machine with a supported GPU.\n${msg}`;
-    case 'GpuLimitError':
-    case 'QuotaError':
     case 'DeviceLostError':
-      return `Not enough memory (GPU or storage) for this model. Try q4 weights, a smaller model, or close other tabs.\n${msg}`;
+      return `The GPU was lost (the browser reset it: a driver crash, sleep, or too much memory asked of it). Load the model again.\n${msg}`;
+    case 'GpuLimitError':
+      return `This GPU cannot hold this model. Try q4 weights, a smaller model, or close other tabs.\n${msg}`;
+    case 'QuotaError':
+      return `Not enough storage for this model's download. Free some space or delete a cached model.\n${msg}`;
+    case 'AbortError':
+      return `Cancelled.`;
     case 'ImageError':
       return `That image could not be used: ${msg}`;
     case 'DownloadError':

@@ -55,7 +55,7 @@ test('demo: load with progress, image, streaming, stop, reasoning, offline', asy
   await expect(page.locator('#progress-text')).toContainText(/MB|Checking|Downloading/);
   await waitReady(page);
   await expect(page.locator('#progress')).toBeHidden();
-  await expect(page.locator('#tiny-note')).toContainText('meaningless');
+  await expect(page.locator('#model-note')).toContainText('meaningless');
   await page.unroute('**/*.safetensors');
   await shot(page, 'demo-idle');
 

@@ -1,8 +1,10 @@
 // Page side of image passing: every image becomes something structured-clonable that the engine's
 // thread can decode, moved rather than copied where the platform allows (ImageBitmap, ArrayBuffer).
-// Blobs/Files are passed by reference (cloning a Blob does not copy its bytes).
+// Blobs/Files are passed by reference (cloning a Blob does not copy its bytes). A video part becomes
+// its sampled frames, consecutive image parts (src/api/video.ts).
 import type { WireImage, WireMessage } from '../worker/chat_input.ts';
 import type { ChatMessage, ImageInput } from './types.ts';
+import { sampleVideo } from './video.ts';
 
 const is = (x: unknown, name: string): boolean => {
   const C = (globalThis as Record<string, unknown>)[name];
@@ -45,8 +47,14 @@ export async function toWireMessages(
       continue;
     }
     const parts: WireMessage['content'] = [];
-    for (const p of m.content)
-      parts.push(p?.type === 'image' ? { type: 'image', image: await toWire(p.image, transfer) } : p);
+    for (const p of m.content) {
+      if (p?.type === 'image') parts.push({ type: 'image', image: await toWire(p.image, transfer) });
+      else if (p?.type === 'video') {
+        const { frames } = await sampleVideo(p);
+        transfer.push(...frames);
+        for (const image of frames) parts.push({ type: 'image', image });
+      } else parts.push(p);
+    }
     out.push({ role: m.role, content: parts });
   }
   return { messages: out, transfer };

@@ -1,6 +1,7 @@
 // Public types of the main-thread API.
 import type { LoadProgress } from '../weights/load.ts';
 import type { EngineChatOptions, EngineLoadOptions } from '../worker/engine.ts';
+import type { VideoPart } from './video.ts';
 import type { WorkerOptions } from './worker_start.ts';
 
 export type { ChatEvent, DoneEvent, FinishReason, Timings, Usage } from '../generate/events.ts';
@@ -21,7 +22,11 @@ export type ImageInput =
   | URL
   | string;
 
-export type ChatContentPart = { type: 'text'; text: string } | { type: 'image'; image: ImageInput };
+/** A video part is sampled into consecutive image parts on the page (src/api/video.ts). */
+export type ChatContentPart =
+  | { type: 'text'; text: string }
+  | { type: 'image'; image: ImageInput }
+  | VideoPart;
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
