@@ -20,7 +20,17 @@
 // Chromium commits atomically on close(). A file whose entry is not complete is a resumable partial:
 // its current length is how many leading bytes are already on disk.
 import { KimiVLError } from '../errors.ts';
+import { quotaOrCacheError } from './cache_quota.ts';
+import {
+  type FileSegments,
+  hashBlobSegments,
+  layoutOf,
+  newFileHasher,
+  segmentsCover,
+} from './file_hasher.ts';
 import { Sha256, sha256Hex } from './sha256.ts';
+
+export { quotaOrCacheError } from './cache_quota.ts';
 
 export const CACHE_DIR = 'kimi-vl-cache';
 const RECORD_FILE = 'record.json';
@@ -35,6 +45,12 @@ export interface CachedFileEntry {
   expectedSha256?: string | null;
   /** Validator of the bytes on disk (ETag / Last-Modified), sent as If-Range when resuming. */
   validator?: string | null;
+  /**
+   * sha256 of each segment (header, tensors, pieces of at most 16 MiB), computed in the same pass as
+   * `sha256` while the file was written. Reads check it (cache_read.ts), so a warm load trusts size +
+   * record and still hashes every byte it uses, once. Absent in older records: hashed once, then kept.
+   */
+  segments?: FileSegments;
   complete: boolean;
 }
 
@@ -129,19 +145,6 @@ async function writeWhole(dir: FileSystemDirectoryHandle, name: string, bytes: U
   }
 }
 
-/** Maps a storage write failure to QuotaError when the browser says the origin is full. */
-export function quotaOrCacheError(e: unknown, what: string): KimiVLError {
-  if (e instanceof KimiVLError) return e;
-  const name = (e as DOMException | undefined)?.name;
-  if (name === 'QuotaExceededError')
-    return new KimiVLError(
-      'QuotaError',
-      `The browser's storage quota ran out while ${what}. Free space with deleteCachedModel() or allow more storage.`,
-      { cause: e },
-    );
-  return cacheError(`Model cache write failed while ${what} (${(e as Error)?.message ?? e}).`, e);
-}
-
 function isRecord(v: unknown): v is CacheRecord {
   if (typeof v !== 'object' || v === null) return false;
   const r = v as Partial<CacheRecord>;
@@ -226,7 +229,9 @@ export class ModelCacheEntry {
 
   /** Writes a small file in one go and marks it complete (used for JSON files and converted shards). */
   async putFile(name: string, bytes: Uint8Array, expectedSha256: string | null = null): Promise<void> {
-    const sha = sha256Hex(bytes);
+    const hasher = await newFileHasher(layoutOf(name));
+    hasher.update(bytes);
+    const { sha256: sha, segments } = hasher.finish();
     if (expectedSha256 && expectedSha256 !== sha)
       throw new KimiVLError(
         'DownloadError',
@@ -234,7 +239,13 @@ export class ModelCacheEntry {
       );
     this.record.files[name] = { size: bytes.byteLength, sha256: null, expectedSha256, complete: false };
     await writeWhole(this.dir, dataFileName(name), bytes);
-    this.record.files[name] = { size: bytes.byteLength, sha256: sha, expectedSha256, complete: true };
+    this.record.files[name] = {
+      size: bytes.byteLength,
+      sha256: sha,
+      expectedSha256,
+      segments,
+      complete: true,
+    };
     await this.saveRecord();
   }
 
@@ -244,24 +255,42 @@ export class ModelCacheEntry {
     if (e) {
       e.complete = false;
       e.sha256 = null;
+      delete e.segments;
     }
     await this.dir.removeEntry(dataFileName(name)).catch(() => {});
   }
 
   /**
-   * Checks a complete file against its record: size always, sha256 when `hash` (a full read).
-   * Returns null when good, else why not.
+   * Evicts a file that failed a check (corrupt bytes, invalid content): its bytes and its record entry
+   * go, the model is no longer complete, and the next load fetches the file again (no poisoned cache).
    */
-  async verifyFile(name: string, hash: boolean, onBytes?: (n: number) => void): Promise<string | null> {
+  async evictFile(name: string, why: string): Promise<void> {
+    console.warn(
+      `kimi-vl-web: cached ${name} of ${this.record.id} was evicted (${why}); it is fetched again.`,
+    );
+    await this.dropFile(name);
+    delete this.record.files[name];
+    this.record.complete = false;
+    await this.saveRecord();
+  }
+
+  /**
+   * Checks a complete file against its record. `full` re-hashes it (a `verify: 'full'` load); otherwise
+   * size + a segment table suffice, because reads check every segment they use (cache_read.ts). A
+   * record without a usable table is hashed once and gains one. Returns null when good, else why not.
+   */
+  async verifyFile(name: string, full: boolean, onBytes?: (n: number) => void): Promise<string | null> {
     const e = this.record.files[name];
     if (!e?.complete || !e.sha256) return 'not complete';
     const h = await this.fileHandle(name);
     if (!h) return 'missing from the cache';
     const file = await h.getFile();
     if (file.size !== e.size) return `size ${file.size}, record says ${e.size}`;
-    if (!hash) return null;
-    const got = await hashBlob(file, onBytes);
-    return got === e.sha256 ? null : `sha256 ${got}, record says ${e.sha256}`;
+    if (!full && segmentsCover(e.segments, e.size)) return null;
+    const got = await hashBlobSegments(file, layoutOf(name), onBytes);
+    if (got.sha256 !== e.sha256) return `sha256 ${got.sha256}, record says ${e.sha256}`;
+    e.segments = got.segments;
+    return null;
   }
 
   async remove(): Promise<void> {
@@ -332,13 +361,23 @@ export async function listCachedModels(): Promise<CachedModelInfo[]> {
   return out.sort((a, b) => a.id.localeCompare(b.id));
 }
 
-/** Deletes a cached model (and its converted copies "<id>#q8"/"#q4"/"#f16"). Returns whether anything was removed. */
-export async function deleteCachedModel(id: string): Promise<boolean> {
+export interface DeleteCachedOptions {
+  /** Also delete the converted copies "<id>#q8"/"#q4"/... of an original. Default true. */
+  converted?: boolean;
+}
+
+/**
+ * Deletes a cached model. The original and each converted copy are separate entries: pass
+ * "<id>#q4" to delete only that copy, or `{ converted: false }` to delete only the original (a q4
+ * copy stands alone: it holds its own config and tokenizer). Returns whether anything was removed.
+ */
+export async function deleteCachedModel(id: string, opts: DeleteCachedOptions = {}): Promise<boolean> {
   const root = await cacheRoot(false);
   if (!root) return false;
   const names = new Set([modelDirName(id)]);
   if (id.startsWith('unknown:')) names.add(id.slice('unknown:'.length));
-  for (const m of await listCachedModels()) if (m.id.startsWith(`${id}#`)) names.add(modelDirName(m.id));
+  if (opts.converted !== false)
+    for (const m of await listCachedModels()) if (m.id.startsWith(`${id}#`)) names.add(modelDirName(m.id));
   let removed = false;
   for (const n of names) {
     try {

@@ -3,6 +3,7 @@
 // Reads are byte ranges (File.slice), so a tensor never drags its whole shard into memory.
 import { KimiVLError } from '../errors.ts';
 import { hashBlob, type ModelCacheEntry } from './cache.ts';
+import { VerifiedReader } from './cache_read.ts';
 import type { CheckpointFiles } from './checkpoint.ts';
 
 export interface CountingFiles extends CheckpointFiles {
@@ -60,21 +61,55 @@ function blobFiles(location: string, lookup: (name: string) => Promise<Blob | nu
 }
 
 /**
- * The complete files of a cache entry. File snapshots are taken once: a later write to the same
- * OPFS file would make them unreadable (NotReadableError) rather than silently change bytes.
+ * The complete files of a cache entry, every byte checked against the record as it is read
+ * (cache_read.ts). `bytesRead` counts bytes read from storage; `sha256` is the recorded digest when
+ * reads are checked (the bytes cannot differ from it unnoticed), else a streamed hash.
  */
-export function cacheEntryFiles(entry: ModelCacheEntry): CountingFiles {
-  const snapshots = new Map<string, Promise<File | null>>();
-  return blobFiles(`the browser cache of ${entry.record.id}`, (name) => {
-    let p = snapshots.get(name);
-    if (!p) {
-      p = entry.record.files[name]?.complete
-        ? entry.completeFile(name).catch(() => null)
-        : Promise.resolve(null);
-      snapshots.set(name, p);
-    }
-    return p;
-  });
+export function cacheEntryFiles(entry: ModelCacheEntry): CountingFiles & { readonly bytesHashed: number } {
+  const reader = new VerifiedReader(entry);
+  const need = async (name: string) => {
+    const f = await reader.file(name);
+    if (!f)
+      throw new KimiVLError(
+        'CheckpointError',
+        `${name} is missing from the browser cache of ${entry.record.id}`,
+      );
+    return f;
+  };
+  const read = async (name: string, start: number, end: number) => {
+    const f = await need(name);
+    if (start < 0 || end < start || end > f.size)
+      throw new KimiVLError(
+        'CheckpointError',
+        `${name}: range [${start}, ${end}) is outside the ${f.size}-byte file`,
+      );
+    return reader.read(name, f, start, end);
+  };
+  return {
+    location: `the browser cache of ${entry.record.id}`,
+    get bytesRead() {
+      return reader.bytesRead;
+    },
+    get bytesHashed() {
+      return reader.bytesHashed;
+    },
+    async exists(name) {
+      return (await reader.file(name)) !== null;
+    },
+    async size(name) {
+      return (await need(name)).size;
+    },
+    readRange: read,
+    async readText(name) {
+      return new TextDecoder().decode(await read(name, 0, (await need(name)).size));
+    },
+    async sha256(name) {
+      const f = await need(name);
+      const recorded = entry.record.files[name]?.sha256;
+      if (recorded && reader.segments(name, f.size)) return recorded;
+      return hashBlob(f);
+    },
+  };
 }
 
 /** Local files picked by the user (directory handle or drag-and-drop); names are relative paths. */

@@ -1,14 +1,40 @@
-// Storage quota: checked before a download starts (a clear QuotaError instead of a failure halfway
-// through gigabytes), and persistent storage requested so the browser does not evict the model.
+// Storage quota. `navigator.storage.estimate()` is advisory only: Chromium ≥ 138 reports
+// usage + min(10 GiB, real quota) ("predictable reported storage quota", against fingerprinting)
+// while it enforces the real quota, so a 33 GB model on a disk with 77 GB free is reported as "does
+// not fit". A low estimate is therefore a warning, never a refusal; the refusal comes from the
+// browser itself, as a QuotaExceededError while writing, which becomes a QuotaError (cache_space.ts
+// words it with how much more is needed and what could be deleted). Persistent storage is requested
+// so the browser does not evict a multi-gigabyte model under pressure.
 import { KimiVLError } from '../errors.ts';
+import { formatBytes } from './summary.ts';
+
+export interface QuotaEstimate {
+  usage: number;
+  quota: number;
+  free: number;
+}
+
+/** What estimate() reports, or null where the context has no estimate. */
+export async function storageEstimate(): Promise<QuotaEstimate | null> {
+  const storage = typeof navigator !== 'undefined' ? navigator.storage : undefined;
+  if (typeof storage?.estimate !== 'function') return null;
+  try {
+    const { quota, usage } = await storage.estimate();
+    if (quota === undefined || usage === undefined) return null;
+    return { usage, quota, free: quota - usage };
+  } catch {
+    return null;
+  }
+}
 
 /**
- * Refuses a download that cannot fit (QuotaError) and asks for persistent storage so the browser does
- * not evict a multi-gigabyte model under pressure. `needBytes` excludes bytes already cached.
+ * Asks for persistent storage and warns (console, and the returned text) when the reported estimate
+ * is below `needBytes`; never throws for the estimate: the write itself finds out for real.
+ * `needBytes` excludes bytes already cached. Returns the warning, or null.
  */
-export async function ensureQuota(needBytes: number, what: string): Promise<void> {
+export async function ensureQuota(needBytes: number, what: string): Promise<string | null> {
   const storage = typeof navigator !== 'undefined' ? navigator.storage : undefined;
-  if (!storage) return;
+  if (!storage) return null;
   if (typeof storage.persist === 'function') {
     try {
       const persisted = typeof storage.persisted === 'function' ? await storage.persisted() : false;
@@ -17,25 +43,35 @@ export async function ensureQuota(needBytes: number, what: string): Promise<void
       // persist() is a request; refusal (or a context without it) is not an error
     }
   }
-  if (typeof storage.estimate !== 'function' || needBytes <= 0) return;
-  const { quota, usage } = await storage.estimate();
-  if (quota === undefined || usage === undefined) return;
-  const free = quota - usage;
-  if (needBytes > free)
-    throw new KimiVLError(
-      'QuotaError',
-      `${what} needs ${formatBytes(needBytes)} of browser storage but only ${formatBytes(free)} of the ` +
-        `${formatBytes(quota)} quota is free. Delete cached models (deleteCachedModel) or free disk space.`,
-    );
+  if (needBytes <= 0) return null;
+  const est = await storageEstimate();
+  if (!est || needBytes <= est.free) return null;
+  const warning =
+    `kimi-vl-web: ${what} needs ${formatBytes(needBytes)} of browser storage and the browser reports ` +
+    `${formatBytes(est.free)} free of a ${formatBytes(est.quota)} quota. Chromium reports at most ` +
+    'usage + 10 GiB whatever the disk holds, so the download goes ahead; if the disk really is full, ' +
+    'writing fails with a QuotaError and what was written stays cached for a resume.';
+  console.warn(warning);
+  return warning;
 }
 
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let u = 0;
-  let v = n;
-  while (Math.abs(v) >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
+/** True for the browser's own "origin is full" failure (DOMException QuotaExceededError). */
+export function isQuotaExceeded(e: unknown): boolean {
+  return (e as DOMException | undefined)?.name === 'QuotaExceededError';
+}
+
+/** Maps a storage write failure to QuotaError when the browser says the origin is full. */
+export function quotaOrCacheError(e: unknown, what: string): KimiVLError {
+  if (e instanceof KimiVLError) return e;
+  if (isQuotaExceeded(e))
+    return new KimiVLError(
+      'QuotaError',
+      `The browser's storage quota ran out while ${what}. Free space with deleteCachedModel() or allow more storage.`,
+      { cause: e },
+    );
+  return new KimiVLError(
+    'CacheError',
+    `Model cache write failed while ${what} (${(e as Error)?.message ?? e}).`,
+    { cause: e },
+  );
 }

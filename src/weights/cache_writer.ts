@@ -67,3 +67,37 @@ export async function openCacheFileWriter(
     close: () => w.close(),
   };
 }
+
+/**
+ * Overwrites `bytes` at `offset` of an existing file, keeping the rest (a corrupt segment repaired in
+ * place, cache_read.ts). The main thread's writable stream copies the file to a swap file first, which
+ * is slow for gigabytes but rare; a worker writes in place.
+ */
+export async function writeAt(
+  handle: FileSystemFileHandle,
+  offset: number,
+  bytes: Uint8Array,
+): Promise<void> {
+  const createSync = (handle as unknown as { createSyncAccessHandle?: () => Promise<SyncAccessHandle> })
+    .createSyncAccessHandle;
+  if (typeof createSync === 'function') {
+    const h = await createSync.call(handle);
+    try {
+      let done = 0;
+      while (done < bytes.byteLength) done += h.write(bytes.subarray(done), { at: offset + done });
+      h.flush();
+    } finally {
+      h.close();
+    }
+    return;
+  }
+  const w = await handle.createWritable({ keepExistingData: true });
+  try {
+    await w.seek(offset);
+    await w.write(bytes as Uint8Array<ArrayBuffer>);
+    await w.close();
+  } catch (e) {
+    await w.abort().catch(() => {});
+    throw e;
+  }
+}

@@ -2,130 +2,25 @@
 // resumes with a Range request, hashes as it writes, times out when the server stalls and honours an
 // AbortSignal. Every failure becomes a typed KimiVLError ('DownloadError' / 'AbortError'), and any
 // bytes already on disk stay there as a resumable partial (see cache.ts for the trust rule).
-import { isKimiVLError, KimiVLError } from '../errors.ts';
+import { KimiVLError } from '../errors.ts';
 import { type ModelCacheEntry, quotaOrCacheError } from './cache.ts';
 import { type CacheFileWriter, openCacheFileWriter } from './cache_writer.ts';
-import { Sha256 } from './sha256.ts';
+import {
+  AttemptControl,
+  fetchChecked,
+  RetryableError,
+  sleep,
+  type TransportOptions,
+  throwIfAborted,
+} from './fetch_http.ts';
+import { type FileHasher, layoutOf, newFileHasher } from './file_hasher.ts';
 
-export interface TransportOptions {
-  signal?: AbortSignal;
-  /** A download that receives no byte for this long fails with DownloadError (then is retried). */
-  stallTimeoutMs: number;
-  /** Attempts per file for transient failures (dropped connection, stall, 5xx); resumes each time. */
-  maxAttempts: number;
-  fetchImpl: typeof fetch;
-}
+export { abortError, isNotFound, notFoundError, type TransportOptions } from './fetch_http.ts';
 
 export interface RemoteFileInfo {
   size: number | null;
   /** sha256 the server vouches for (the Hub's X-Linked-Etag of LFS files), if any. */
   sha256: string | null;
-}
-
-/** DownloadError for a missing file; callers that probe optional files check for it with isNotFound. */
-export function notFoundError(url: string, status: number): KimiVLError {
-  return new KimiVLError('DownloadError', `HTTP ${status}: ${url} does not exist on the server.`, {
-    cause: { status },
-  });
-}
-
-export function isNotFound(e: unknown): boolean {
-  const status = (e as { cause?: { status?: number } })?.cause?.status;
-  return isKimiVLError(e, 'DownloadError') && (status === 404 || status === 410);
-}
-
-export function abortError(signal?: AbortSignal): KimiVLError {
-  return new KimiVLError(
-    'AbortError',
-    'Model loading was cancelled; loading again resumes where it stopped.',
-    {
-      cause: signal?.reason,
-    },
-  );
-}
-
-function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw abortError(signal);
-}
-
-/** A transient failure worth another attempt (the connection, not the content, was the problem). */
-class RetryableError extends KimiVLError {}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }
-    function onAbort() {
-      clearTimeout(t);
-      reject(abortError(signal));
-    }
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** One attempt's controller: aborted by the caller's signal or by the stall watchdog. */
-class AttemptControl {
-  readonly controller = new AbortController();
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  stalled = false;
-  private readonly onOuterAbort = () => this.controller.abort();
-
-  constructor(
-    private readonly outer: AbortSignal | undefined,
-    private readonly stallMs: number,
-  ) {
-    outer?.addEventListener('abort', this.onOuterAbort, { once: true });
-    this.kick();
-  }
-
-  /** Restarts the stall watchdog (called on every received chunk). */
-  kick(): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.stalled = true;
-      this.controller.abort();
-    }, this.stallMs);
-  }
-
-  dispose(): void {
-    clearTimeout(this.timer);
-    this.outer?.removeEventListener('abort', this.onOuterAbort);
-  }
-
-  /** Maps whatever an aborted or failed fetch/read threw to our typed errors. */
-  translate(e: unknown, url: string): KimiVLError {
-    if (this.outer?.aborted) return abortError(this.outer);
-    if (this.stalled)
-      return new RetryableError(
-        'DownloadError',
-        `${url}: no data received for ${this.stallMs / 1000} s (stalled).`,
-      );
-    if (e instanceof KimiVLError) return e;
-    return new RetryableError('DownloadError', `${url}: network error (${(e as Error)?.message ?? e}).`, {
-      cause: e,
-    });
-  }
-}
-
-async function fetchChecked(url: string, init: RequestInit, ctl: AttemptControl, fetchImpl: typeof fetch) {
-  let res: Response;
-  try {
-    res = await fetchImpl(url, { ...init, signal: ctl.controller.signal, cache: 'no-store' });
-  } catch (e) {
-    throw ctl.translate(e, url);
-  }
-  if (res.status === 404 || res.status === 410) throw notFoundError(url, res.status);
-  if (res.status >= 500 || res.status === 429 || res.status === 408)
-    throw new RetryableError('DownloadError', `${url}: server answered HTTP ${res.status}.`);
-  if (res.status >= 400)
-    throw new KimiVLError(
-      'DownloadError',
-      `${url}: server answered HTTP ${res.status}${res.status === 401 || res.status === 403 ? ' (gated or private repository?)' : ''}.`,
-    );
-  return res;
 }
 
 /** Size (and sha256 when the server vouches for one) without downloading the body. */
@@ -259,7 +154,8 @@ function responseTotal(res: Response, start: number): number | null {
 async function downloadAttempt(t: DownloadTarget, opts: TransportOptions, events: DownloadEvents) {
   const { entry, name, url } = t;
   let offset = await resumableOffset(t);
-  const hasher = new Sha256();
+  // One pass gives the file's sha256 and its segment table (file_hasher.ts): nothing re-reads it later.
+  const hasher = await newFileHasher(layoutOf(name));
   if (offset > 0) await feedHasher((await entry.fileHandle(name))!, offset, hasher, opts.signal);
   events.onBytes(offset, 0);
 
@@ -321,7 +217,7 @@ async function downloadAttempt(t: DownloadTarget, opts: TransportOptions, events
 async function pump(
   body: ReadableStream<Uint8Array>,
   writer: CacheFileWriter,
-  hasher: Sha256,
+  hasher: FileHasher,
   offset: number,
   ctl: AttemptControl,
   t: DownloadTarget,
@@ -355,9 +251,9 @@ async function pump(
   return counted;
 }
 
-async function finish(t: DownloadTarget, hasher: Sha256, size: number) {
+async function finish(t: DownloadTarget, hasher: FileHasher, size: number) {
   const { entry } = t;
-  const sha = hasher.hex();
+  const { sha256: sha, segments } = hasher.finish();
   const onDisk = await entry.bytesOnDisk(t.name);
   if (onDisk !== size) {
     await entry.dropFile(t.name);
@@ -376,11 +272,17 @@ async function finish(t: DownloadTarget, hasher: Sha256, size: number) {
   const e = entry.record.files[t.name]!;
   e.size = size;
   e.sha256 = sha;
+  e.segments = segments;
   e.complete = true;
   await entry.saveRecord();
 }
 
-async function feedHasher(handle: FileSystemFileHandle, upTo: number, hasher: Sha256, signal?: AbortSignal) {
+async function feedHasher(
+  handle: FileSystemFileHandle,
+  upTo: number,
+  hasher: FileHasher,
+  signal?: AbortSignal,
+) {
   const reader = (await handle.getFile()).slice(0, upTo).stream().getReader();
   for (;;) {
     throwIfAborted(signal);
@@ -388,4 +290,50 @@ async function feedHasher(handle: FileSystemFileHandle, upTo: number, hasher: Sh
     if (done) return;
     hasher.update(value);
   }
+}
+
+/**
+ * Bytes [start, end) of a remote file in one Range request (a corrupt cached segment fetched again,
+ * cache_read.ts). Retries transient failures like a download; a server that ignores Range is refused
+ * rather than streamed whole for a few megabytes.
+ */
+export async function fetchRange(
+  url: string,
+  start: number,
+  end: number,
+  opts: TransportOptions,
+): Promise<Uint8Array> {
+  let lastError: KimiVLError | null = null;
+  for (let attempt = 0; attempt < opts.maxAttempts; attempt++) {
+    throwIfAborted(opts.signal);
+    if (attempt > 0) await sleep(Math.min(200 * 2 ** attempt, 3000), opts.signal);
+    const ctl = new AttemptControl(opts.signal, opts.stallTimeoutMs);
+    try {
+      const res = await fetchChecked(
+        url,
+        { headers: { Range: `bytes=${start}-${end - 1}` } },
+        ctl,
+        opts.fetchImpl,
+      );
+      const range = parseContentRange(res.headers.get('content-range'));
+      if (res.status !== 206 || range?.start !== start || range.end !== end - 1) {
+        await res.body?.cancel();
+        throw new KimiVLError(
+          'DownloadError',
+          `${url}: server did not answer bytes ${start}-${end - 1} (HTTP ${res.status}).`,
+        );
+      }
+      try {
+        return new Uint8Array(await res.arrayBuffer());
+      } catch (e) {
+        throw ctl.translate(e, url);
+      }
+    } catch (e) {
+      if (!(e instanceof RetryableError)) throw e;
+      lastError = e;
+    } finally {
+      ctl.dispose();
+    }
+  }
+  throw new KimiVLError('DownloadError', `${lastError?.message} Gave up after ${opts.maxAttempts} attempts.`);
 }

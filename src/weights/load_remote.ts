@@ -1,19 +1,26 @@
 // Loading a remote model (Hugging Face repo or HTTP folder) through the OPFS cache:
-//   1. verify what the cache already holds (size + sha256 of every complete file; corrupt → dropped);
+//   1. check what the cache already holds: sizes against the record, whose sha256s and segment
+//      tables were computed once while the files were written (verify: 'full' re-hashes instead);
+//      every byte is still checked as it is read for use (cache_read.ts), where a corrupt segment is
+//      fetched again;
 //   2. if the record is complete and nothing was dropped: no network at all;
 //   3. otherwise fetch config.json (parsed at once: an unsupported model costs one small request),
-//      probe the index / manifest / optional files, HEAD the shards for sizes, check the quota, and
-//      download what is missing in parallel (resuming partials);
+//      the Hub's file listing for a repo (sizes + sha256s the Hub vouches for: hub_tree.ts), the
+//      index / manifest / optional files, HEAD the shards of plain folders for sizes, warn when the
+//      reported quota looks short, and download what is missing in parallel (resuming partials);
 //   4. validate everything with openCheckpoint (the code Node uses) before marking the record complete.
-// A validation failure (ConfigError, SafetensorsError, CheckpointError) deletes the model's entry so
-// nothing untrusted stays; a transport failure (DownloadError, AbortError, QuotaError) keeps the
-// partial bytes for the next attempt, with the record not complete.
+// A validation failure (ConfigError, SafetensorsError, CheckpointError, TokenizerError) deletes the
+// model's entry so nothing untrusted stays (the next load fetches it again: no poisoned cache); a
+// transport failure (DownloadError, AbortError, QuotaError) keeps the partial bytes for the next
+// attempt, with the record not complete.
 
 import { parseConfig } from '../config/config.ts';
 import { isKimiVLError, KimiVLError } from '../errors.ts';
 import type { ModelCacheEntry } from './cache.ts';
 import { cacheEntryFiles } from './cache_files.ts';
 import { ensureQuota } from './cache_quota.ts';
+import { setRefetch } from './cache_read.ts';
+import { quotaShortfallError } from './cache_space.ts';
 import {
   CONFIG_FILE,
   type OpenedCheckpoint,
@@ -21,7 +28,16 @@ import {
   PREPROCESSOR_FILE,
   SINGLE_FILE,
 } from './checkpoint.ts';
-import { abortError, downloadToCache, headFile, isNotFound, type TransportOptions } from './fetch.ts';
+import {
+  abortError,
+  downloadToCache,
+  fetchRange,
+  headFile,
+  isNotFound,
+  notFoundError,
+  type TransportOptions,
+} from './fetch.ts';
+import { fetchHubTree, type HubFile } from './hub_tree.ts';
 import { INDEX_FILE, parseIndexJson } from './index_json.ts';
 import { type ProgressTracker, runBounded } from './load_progress.ts';
 import { MANIFEST_FILE, parseManifest } from './manifest.ts';
@@ -32,44 +48,69 @@ export const OPTIONAL_FILES = [
   PREPROCESSOR_FILE,
   'tiktoken.model',
   'tokenizer_config.json',
+  'chat_template.jinja', // a repo's own prompt format (src/text/jinja_template.ts)
   'tokenizer.json',
   'special_tokens_map.json',
   'generation_config.json',
 ];
 
-/** Bytes a converted copy needs per byte of bf16 original (for the quota check before downloading). */
-export const CONVERTED_SIZE_RATIO = { q8: 0.54, q4: 0.29, f16: 1 } as const;
+/**
+ * Bytes a converted copy needs per byte of bf16 original, for the storage warning before downloading
+ * (the exact figure needs the shard headers: preflight). Measured on the real Kimi-VL-A3B layout:
+ * q4 9.88 GB of 32.8 GB = 0.301 (the vision tower and norms stay bf16), q8 ≈ 0.54.
+ */
+export const CONVERTED_SIZE_RATIO = { q8: 0.54, q4: 0.302, f16: 1 } as const;
 
 export interface RemoteContext {
   transport: TransportOptions;
   concurrency: number;
   progress: ProgressTracker;
-  /** 'sha256': hash every cached file before use; 'size': trust the sizes only (faster, weaker). */
-  verify: 'sha256' | 'size';
+  /**
+   * 'sha256' (default): sizes + the record up front, every byte checked against its recorded sha256 as
+   * it is read; 'full': also re-hash every cached file before use; 'size': as 'sha256' (kept for old
+   * callers: the default now costs no extra pass).
+   */
+  verify: 'sha256' | 'full' | 'size';
   /** Extra bytes the caller will write after the download (a converted copy), as a ratio of shard bytes. */
   extraRatio: number;
   /** The entry was complete and only corrupt files are being fetched again. */
   repair?: boolean;
+  /** The Hub's listing (sizes, LFS sha256s) for a repo source; null for plain folders. */
+  hubFiles?: Map<string, HubFile> | null;
 }
 
 export function isValidationError(e: unknown): boolean {
   return (
     isKimiVLError(e, 'ConfigError') ||
     isKimiVLError(e, 'SafetensorsError') ||
-    isKimiVLError(e, 'CheckpointError')
+    isKimiVLError(e, 'CheckpointError') ||
+    isKimiVLError(e, 'TokenizerError')
   );
 }
 
-/** Checks every complete file of an entry; corrupt ones are dropped. Returns the names dropped. */
+/** The URL of a cached file of a remote entry (source.ts's rule: `<baseUrl><name>`). */
+function fileUrlOf(entry: ModelCacheEntry, name: string): string {
+  return new URL(encodeURI(name), entry.record.source).href;
+}
+
+/**
+ * Checks every complete file of an entry; corrupt ones are dropped. Returns the names dropped.
+ * Sizes + record only, unless `verify: 'full'` (or a record from before segment tables, hashed once).
+ */
 export async function verifyEntry(entry: ModelCacheEntry, ctx: RemoteContext): Promise<string[]> {
+  // An original's files are the server's: a corrupt segment found while reading is fetched again.
+  // A converted copy ("<id>#q4") has no server copy: its corrupt file is evicted instead.
+  if (!entry.record.id.includes('#') && /^https?:/.test(entry.record.source))
+    setRefetch(entry, (name, start, end) => fetchRange(fileUrlOf(entry, name), start, end, ctx.transport));
   const complete = Object.entries(entry.record.files).filter(([, f]) => f.complete);
   ctx.progress.startPhase(
     'verify',
     complete.map(([name, f]) => ({ name, size: f.size, fromCache: true })),
   );
   const dropped: string[] = [];
+  const hadSegments = new Set(complete.filter(([, f]) => f.segments).map(([n]) => n));
   for (const [name] of complete) {
-    const why = await entry.verifyFile(name, ctx.verify === 'sha256', (n) => {
+    const why = await entry.verifyFile(name, ctx.verify === 'full', (n) => {
       // Hashing a multi-gigabyte cache takes a while: honour an abort between chunks.
       if (ctx.transport.signal?.aborted) throw abortError(ctx.transport.signal);
       ctx.progress.add(name, n);
@@ -83,10 +124,9 @@ export async function verifyEntry(entry: ModelCacheEntry, ctx: RemoteContext): P
     }
     ctx.progress.finishFile(name);
   }
-  if (dropped.length > 0 && entry.record.complete) {
-    entry.record.complete = false;
-    await entry.saveRecord();
-  }
+  if (dropped.length > 0 && entry.record.complete) entry.record.complete = false;
+  const gained = complete.some(([n, f]) => f.segments && !hadSegments.has(n));
+  if (dropped.length > 0 || gained) await entry.saveRecord();
   return dropped;
 }
 
@@ -103,6 +143,9 @@ async function fetchFile(
     ctx.progress.finishFile(name);
     return;
   }
+  const listed = ctx.hubFiles?.get(name);
+  size ??= listed?.size ?? null;
+  sha256 ??= listed?.sha256 ?? null;
   await downloadToCache(
     { entry, name, url: src.fileUrl(name), size, expectedSha256: sha256 },
     ctx.transport,
@@ -117,9 +160,16 @@ async function fetchFile(
 /** Fetches an optional file; false (and remembered in the record) when the source lacks it. */
 async function fetchOptional(src: RemoteModel, entry: ModelCacheEntry, ctx: RemoteContext, name: string) {
   // Repairing a once-complete entry: what was absent then is still absent (no request needed).
-  if (ctx.repair && entry.record.absent.includes(name)) return false;
+  // A Hub listing says what exists: no request (and no 404) for what it does not list.
+  const unlisted = ctx.hubFiles && !ctx.hubFiles.has(name);
+  if ((ctx.repair && entry.record.absent.includes(name)) || unlisted) {
+    if (!entry.record.absent.includes(name)) entry.record.absent.push(name);
+    return false;
+  }
   try {
     await fetchFile(src, entry, ctx, name, null, null);
+    if (name.endsWith('.json') && name !== MANIFEST_FILE && name !== INDEX_FILE)
+      await cachedJson(entry, name, name.startsWith('tokenizer') ? 'TokenizerError' : 'ConfigError');
     return true;
   } catch (e) {
     if (!isNotFound(e)) throw e;
@@ -131,7 +181,7 @@ async function fetchOptional(src: RemoteModel, entry: ModelCacheEntry, ctx: Remo
 async function cachedJson(
   entry: ModelCacheEntry,
   name: string,
-  errorName: 'ConfigError' | 'CheckpointError',
+  errorName: 'ConfigError' | 'CheckpointError' | 'TokenizerError',
 ) {
   const text = await (await entry.completeFile(name)).text();
   try {
@@ -175,7 +225,14 @@ async function listShardsToFetch(
       p.size = known.size;
       return;
     }
+    const listed = ctx.hubFiles?.get(p.name);
+    if (listed) {
+      p.size = listed.size;
+      p.sha256 = listed.sha256;
+      return;
+    }
     try {
+      if (ctx.hubFiles) throw notFoundError(src.fileUrl(p.name), 404); // the listing has no such file
       const info = await headFile(src.fileUrl(p.name), ctx.transport);
       p.size = info.size;
       p.sha256 = info.sha256;
@@ -200,6 +257,7 @@ export async function downloadModel(
 ): Promise<void> {
   if (!ctx.repair) entry.record.absent = [];
   entry.record.source = src.baseUrl;
+  ctx = { ...ctx, hubFiles: await fetchHubTree(src.id, ctx.transport) };
   const metadata = [CONFIG_FILE, MANIFEST_FILE, INDEX_FILE, ...OPTIONAL_FILES];
   ctx.progress.startPhase(
     'metadata',
@@ -239,17 +297,30 @@ export async function downloadModel(
       fromCache: entry.record.files[s.name]?.complete ?? false,
     })),
   );
-  await runBounded(shards, ctx.concurrency, async (s) => {
-    try {
-      await fetchFile(src, entry, ctx, s.name, s.size, s.sha256);
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-      throw new KimiVLError(
-        'CheckpointError',
-        `shard "${s.name}" is missing from ${src.baseUrl} (HTTP 404).`,
-      );
+  try {
+    await runBounded(shards, ctx.concurrency, async (s) => {
+      try {
+        await fetchFile(src, entry, ctx, s.name, s.size, s.sha256);
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+        throw new KimiVLError(
+          'CheckpointError',
+          `shard "${s.name}" is missing from ${src.baseUrl} (HTTP 404).`,
+        );
+      }
+    });
+  } catch (e) {
+    if (!isKimiVLError(e, 'QuotaError')) throw e;
+    // The real limit, not the estimate: say how much more is needed; the partials stay for a resume.
+    let kept = 0;
+    let left = Math.ceil(shardBytes * ctx.extraRatio);
+    for (const s of shards) {
+      const onDisk = await entry.bytesOnDisk(s.name).catch(() => 0);
+      kept += onDisk;
+      if (!entry.record.files[s.name]?.complete) left += Math.max(0, (s.size ?? 0) - onDisk);
     }
-  });
+    throw await quotaShortfallError(e, { id: entry.record.id, stillNeeded: left, kept });
+  }
 }
 
 /** Validates the cached files with openCheckpoint; the entry must already hold every file. */
