@@ -18,9 +18,11 @@ const deps = Object.keys(pkg.dependencies ?? {});
 /** A dependency or one of its subpaths: left for the app's bundler (or Node) to resolve. */
 const isDependency = (id: string) => deps.some((d) => id === d || id.startsWith(`${d}/`));
 
+const NOT_BUNDLED = ['@webgpu/types', 'playwright-core']; // types only; the CLI's Node side
+const bundled = deps.filter((d) => !NOT_BUNDLED.includes(d));
 const NOTICE =
-  `/*! kimi-vl-web ${pkg.version} · MIT License · bundles comlink (Copyright 2019 Google LLC, ` +
-  'Apache-2.0): see LICENSE and THIRD_PARTY_NOTICES in the kimi-vl-web package */';
+  `/*! kimi-vl-web ${pkg.version} · MIT License · bundles ${bundled.join(', ')} (comlink: Copyright 2019 ` +
+  'Google LLC, Apache-2.0): licenses in LICENSE and THIRD_PARTY_NOTICES of the kimi-vl-web package */';
 
 /** Swaps src/api/worker_factory.ts for another factory (the lib and script builds start workers differently). */
 function workerFactory(file: string) {
