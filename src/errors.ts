@@ -20,6 +20,8 @@ export const KIMI_VL_ERROR_NAMES = [
   'EngineStateError',
   'WorkerStartError',
   'ShapeError',
+  // chat.completions.create asked for OpenAI fields the engine does not honour (api/openai_fields.ts).
+  'UnsupportedFieldsError',
 ] as const;
 
 export type KimiVLErrorName = (typeof KIMI_VL_ERROR_NAMES)[number];

@@ -8,6 +8,7 @@ describe('resolveGenerateOptions', () => {
     expect(i).toEqual({
       maxTokens: DEFAULT_MAX_TOKENS,
       sampling: { temperature: 0.2, topP: 1, topK: 0, repetitionPenalty: 1, seed: 42 },
+      stop: [],
     });
     expect(resolveGenerateOptions({}, true, () => 1).sampling.temperature).toBe(0.8);
   });
@@ -27,6 +28,10 @@ describe('resolveGenerateOptions', () => {
     [{ topK: -1 }, /topK/],
     [{ repetitionPenalty: 0 }, /repetitionPenalty/],
     [{ seed: -3 }, /seed/],
+    [{ stop: '' }, /stop\[0\] must be a non-empty string/],
+    [{ stop: ['a', 3 as unknown as string] }, /stop\[1\]/],
+    [{ stop: Array(17).fill('x') }, /at most 16/],
+    [{ stop: 5 as unknown as string }, /stop must be a string or an array/],
   ])('refuses %o', (o, msg) => {
     expect(() => resolveGenerateOptions(o, false)).toThrow(msg);
     try {
@@ -34,6 +39,14 @@ describe('resolveGenerateOptions', () => {
     } catch (e) {
       expect((e as Error).name).toBe('ConfigError');
     }
+  });
+});
+
+describe('stop strings', () => {
+  it('a string or a list becomes a list; none is empty', () => {
+    expect(resolveGenerateOptions({ stop: 'END' }, false).stop).toEqual(['END']);
+    expect(resolveGenerateOptions({ stop: ['a', 'bc'] }, false).stop).toEqual(['a', 'bc']);
+    expect(resolveGenerateOptions({}, false).stop).toEqual([]);
   });
 });
 

@@ -16,14 +16,45 @@ export interface GenerateOptions {
   repetitionPenalty?: number;
   /** Random stream; the same seed and options give the same tokens. Default: random. */
   seed?: number;
+  /**
+   * Strings that end the answer when the detokenized answer text contains one (OpenAI `stop`). The
+   * stop string itself is not emitted; a Thinking model's reasoning is not searched.
+   */
+  stop?: string | readonly string[];
+  /**
+   * Tokenize special-token strings in user/system text as the special tokens they name (e.g. a
+   * literal `<|im_end|>` closes the turn). Default false: message text is plain text, and only the
+   * chat template and image parts insert special tokens. For advanced use with trusted text only.
+   */
+  allowSpecialTokensInText?: boolean;
 }
 
 export interface ResolvedGenerateOptions {
   maxTokens: number;
   sampling: SamplingParams;
+  /** Non-empty stop strings (empty: none). */
+  stop: string[];
 }
 
 export const DEFAULT_MAX_TOKENS = 512;
+/** More stop strings than this is a mistake, not a use (OpenAI allows 4). */
+export const MAX_STOP_STRINGS = 16;
+
+function resolveStop(stop: GenerateOptions['stop']): string[] {
+  if (stop === undefined || stop === null) return [];
+  const list = typeof stop === 'string' ? [stop] : stop;
+  check(Array.isArray(list), `stop must be a string or an array of strings, got ${typeof stop}`);
+  check(
+    list.length <= MAX_STOP_STRINGS,
+    `stop takes at most ${MAX_STOP_STRINGS} strings, got ${list.length}`,
+  );
+  for (const [i, s] of list.entries())
+    check(
+      typeof s === 'string' && s.length > 0,
+      `stop[${i}] must be a non-empty string, got ${JSON.stringify(s)}`,
+    );
+  return [...list];
+}
 
 function check(ok: boolean, what: string): void {
   if (!ok) throw new KimiVLError('ConfigError', what);
@@ -53,5 +84,6 @@ export function resolveGenerateOptions(
   );
   const seed = o.seed ?? randomSeed();
   check(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff, `seed must be a u32 integer, got ${seed}`);
-  return { maxTokens, sampling: { temperature, topP, topK, repetitionPenalty, seed } };
+  const stop = resolveStop(o.stop);
+  return { maxTokens, sampling: { temperature, topP, topK, repetitionPenalty, seed }, stop };
 }

@@ -41,26 +41,51 @@ export interface RenderOptions {
   addGenerationPrompt: boolean;
 }
 
-/** The prompt text exactly as HF's `apply_chat_template(messages, tokenize=False, ...)` renders it. */
-export function renderChatTemplate(messages: readonly ChatMessage[], options: RenderOptions): string {
-  let out = '';
+/**
+ * A piece of a rendered prompt: `template` text comes from the chat template (its special-token tags
+ * are tokenized as special tokens); `content` text comes from a message (tokenized as plain text, so
+ * a user who types `<|im_end|>` gets those characters, not the end of their turn).
+ */
+export interface PromptSegment {
+  kind: 'template' | 'content';
+  text: string;
+}
+
+/** The prompt as template and content pieces; their concatenation is renderChatTemplate's string. */
+export function renderChatSegments(
+  messages: readonly ChatMessage[],
+  options: RenderOptions,
+): PromptSegment[] {
+  const out: PromptSegment[] = [];
+  const template = (text: string) => out.push({ kind: 'template', text });
+  const content = (text: string) => text && out.push({ kind: 'content', text });
   messages.forEach((message, i) => {
     if (i === 0 && message.role !== 'system') {
-      out += `<|im_system|>system<|im_middle|>${DEFAULT_SYSTEM_PROMPT}<|im_end|>`;
+      template(`<|im_system|>system<|im_middle|>${DEFAULT_SYSTEM_PROMPT}<|im_end|>`);
     }
-    out += (ROLE_TAG[message.role] ?? '') + message.role + '<|im_middle|>';
+    template((ROLE_TAG[message.role] ?? '') + message.role + '<|im_middle|>');
     if (typeof message.content === 'string') {
-      out += message.content + '<|im_end|>';
+      content(message.content);
+      template('<|im_end|>');
       return;
     }
     if (!Array.isArray(message.content)) {
       throw new KimiVLError('TokenizerError', `message ${i}: content must be a string or an array of parts`);
     }
-    for (const part of message.content) out += isImagePart(part) ? IMAGE_PLACEHOLDER : (part.text ?? '');
-    out += '<|im_end|>';
+    for (const part of message.content)
+      if (isImagePart(part)) template(IMAGE_PLACEHOLDER);
+      else content(part.text ?? '');
+    template('<|im_end|>');
   });
-  if (options.addGenerationPrompt) out += GENERATION_PROMPT;
+  if (options.addGenerationPrompt) template(GENERATION_PROMPT);
   return out;
+}
+
+/** The prompt text exactly as HF's `apply_chat_template(messages, tokenize=False, ...)` renders it. */
+export function renderChatTemplate(messages: readonly ChatMessage[], options: RenderOptions): string {
+  return renderChatSegments(messages, options)
+    .map((s) => s.text)
+    .join('');
 }
 
 /** The template's test: `content['type'] == 'image' or 'image' in content or 'image_url' in content`. */
@@ -116,20 +141,54 @@ export function expandImagePlaceholders(
 /** What buildPromptIds needs from a tokenizer (Tokenizer satisfies it). */
 export interface PromptTokenizer {
   encode(text: string): number[];
+  encodeWithPlainSpans(text: string, plainSpans: ReadonlyArray<readonly [number, number]>): number[];
   specialTokenId(name: string): number;
+}
+
+export interface PromptOptions extends RenderOptions {
+  /** Tokenize special-token strings in message text as special tokens (HF's behaviour). Default false. */
+  allowSpecialTokensInText?: boolean;
+}
+
+/**
+ * Segments → ids over the joined prompt string (so the BPE sees exactly what HF tokenizes), with
+ * special-token strings honoured only in template pieces unless `allowSpecialTokensInText`.
+ */
+export function encodeSegments(
+  tokenizer: PromptTokenizer,
+  segments: readonly PromptSegment[],
+  allowSpecialTokensInText = false,
+): number[] {
+  const text = segments.map((s) => s.text).join('');
+  if (allowSpecialTokensInText) return tokenizer.encode(text);
+  const spans: Array<[number, number]> = [];
+  let at = 0;
+  for (const s of segments) {
+    const end = at + s.text.length;
+    if (s.kind === 'content' && end > at) {
+      const last = spans[spans.length - 1];
+      if (last && last[1] === at) last[1] = end;
+      else spans.push([at, end]);
+    }
+    at = end;
+  }
+  return tokenizer.encodeWithPlainSpans(text, spans);
 }
 
 /**
  * The model's input ids for a chat: template → tokens → image placeholders expanded.
  * `grids` holds one [h, w] patch grid per image in prompt order. The tokenizer adds no BOS/EOS.
+ * `render` replaces the built-in template (e.g. a repo's own chat_template.jinja).
  */
 export function buildPromptIds(
   tokenizer: PromptTokenizer,
   messages: readonly ChatMessage[],
   grids: readonly ImageGrid[],
-  options: RenderOptions = { addGenerationPrompt: true },
+  options: PromptOptions = { addGenerationPrompt: true },
+  render: (messages: readonly ChatMessage[], options: PromptOptions) => PromptSegment[] = renderChatSegments,
 ): number[] {
-  const ids = tokenizer.encode(renderChatTemplate(messages, options));
+  const segments = render(messages, options);
+  const ids = encodeSegments(tokenizer, segments, options.allowSpecialTokensInText);
   return expandImagePlaceholders(ids, tokenizer.specialTokenId(MEDIA_PAD), grids);
 }
 

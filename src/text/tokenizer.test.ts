@@ -110,16 +110,19 @@ describe('loadTokenizerFromUrl', () => {
   afterEach(() => vi.unstubAllGlobals());
   const files = readTokenizerFiles(TEST_VOCAB_DIR);
 
-  it('fetches both files relative to the folder URL, with or without a trailing slash', async () => {
+  it('fetches both files (and probes chat_template.jinja) relative to the folder URL, with or without a trailing slash', async () => {
     const fetched: string[] = [];
     vi.stubGlobal('fetch', async (url: URL) => {
       fetched.push(String(url));
+      if (String(url).endsWith('.jinja')) return new Response('no', { status: 404 });
       const body = String(url).endsWith('tiktoken.model') ? files.model : files.config;
       return new Response(body);
     });
     const a = await loadTokenizerFromUrl('https://example.test/tok/tiny');
     const b = await loadTokenizerFromUrl(new URL('https://example.test/tok/tiny/'));
     expect(fetched.sort()).toEqual([
+      'https://example.test/tok/tiny/chat_template.jinja',
+      'https://example.test/tok/tiny/chat_template.jinja',
       'https://example.test/tok/tiny/tiktoken.model',
       'https://example.test/tok/tiny/tiktoken.model',
       'https://example.test/tok/tiny/tokenizer_config.json',
@@ -127,6 +130,38 @@ describe('loadTokenizerFromUrl', () => {
     ]);
     expect(a.encode('hello world')).toEqual(loadTokenizer(TEST_VOCAB_DIR).encode('hello world'));
     expect(b.vocabSize).toBe(a.vocabSize);
+    expect(a.chatTemplate).toBeNull();
+  });
+
+  it('an SPA fallback (HTML) for chat_template.jinja means absent; a present one is used', async () => {
+    const html = () => new Response('<!doctype html><p>app', { headers: { 'content-type': 'text/html' } });
+    const serve = (jinja: () => Response) => async (url: URL) => {
+      const u = String(url);
+      if (u.endsWith('.jinja')) return jinja();
+      return new Response(u.endsWith('tiktoken.model') ? files.model : files.config);
+    };
+    vi.stubGlobal('fetch', serve(html));
+    expect((await loadTokenizerFromUrl('https://example.test/t/')).chatTemplate).toBeNull();
+    vi.stubGlobal(
+      'fetch',
+      serve(() => new Response('{{ messages[0].content }}')),
+    );
+    expect((await loadTokenizerFromUrl('https://example.test/t/')).chatTemplate?.source).toBe(
+      '{{ messages[0].content }}',
+    );
+  });
+
+  it('a required file answered with HTML is a DownloadError naming the URL and the file expected', async () => {
+    vi.stubGlobal(
+      'fetch',
+      async () => new Response('<html>', { headers: { 'content-type': 'text/html; charset=utf-8' } }),
+    );
+    await expect(loadTokenizerFromUrl('https://example.test/spa/')).rejects.toMatchObject({
+      name: 'DownloadError',
+      message: expect.stringMatching(
+        /https:\/\/example\.test\/spa\/(tiktoken\.model|tokenizer_config\.json) answered with an HTML page .* instead of (tiktoken\.model|tokenizer_config\.json)/,
+      ),
+    });
   });
 
   it('refuses a relative URL where there is no page location (Node)', async () => {

@@ -1,8 +1,10 @@
 // Kimi's tokenizer (tokenization_moonshot.py `TikTokenTokenizer`, spec 6): tiktoken byte-level BPE
 // over Kimi's pre-tokenisation, with every special-token string recognised in the input
-// (`allowed_special="all"`). Pure TypeScript with no Node APIs, so it runs in a Web Worker.
+// (`allowed_special="all"`) by encode(); chat prompts use encodeWithPlainSpans so that message text
+// cannot smuggle special tokens in. Pure TypeScript with no Node APIs, so it runs in a Web Worker.
 import { KimiVLError } from '../errors.ts';
 import { bytePairEncode, type RankMap, utf8Binary } from './bpe.ts';
+import { JinjaChatTemplate, templateFromTokenizerConfig } from './jinja_template.ts';
 import { kimiPretokenizeRegex, splitForEncode, toWellFormed } from './pretokenize.ts';
 import { type BaseVocab, parseTiktokenModel, specialTokensFromConfig } from './vocab.ts';
 
@@ -47,10 +49,27 @@ export class Tokenizer {
     this.specialRegex = new RegExp(alternatives.join('|'), 'g');
   }
 
-  /** Builds a tokenizer from the text of `tiktoken.model` and `tokenizer_config.json`. */
-  static fromFiles(tiktokenModelText: string, tokenizerConfigJson: string): Tokenizer {
+  /**
+   * The repo's own chat template (chat_template.jinja, else tokenizer_config.json's chat_template),
+   * or null: the built-in Kimi-VL renderer is used.
+   */
+  chatTemplate: JinjaChatTemplate | null = null;
+
+  /**
+   * Builds a tokenizer from the text of `tiktoken.model` and `tokenizer_config.json`, and the repo's
+   * `chat_template.jinja` when it has one (it wins over the config's template, as in transformers).
+   */
+  static fromFiles(
+    tiktokenModelText: string,
+    tokenizerConfigJson: string,
+    chatTemplateJinja: string | null = null,
+  ): Tokenizer {
     const vocab = parseTiktokenModel(tiktokenModelText);
-    return new Tokenizer(vocab, specialTokensFromConfig(tokenizerConfigJson, vocab.size));
+    const tok = new Tokenizer(vocab, specialTokensFromConfig(tokenizerConfigJson, vocab.size));
+    const { template, context } = templateFromTokenizerConfig(tokenizerConfigJson);
+    const source = chatTemplateJinja ?? template;
+    if (source) tok.chatTemplate = new JinjaChatTemplate(source, context);
+    return tok;
   }
 
   /** Text → ids. Special-token strings in the text become their ids, as HF's `encode` does. */
@@ -66,6 +85,36 @@ export class Tokenizer {
         start = m.index + m[0].length;
       }
       this.encodeOrdinaryInto(chunk.slice(start), ids);
+    }
+    return ids;
+  }
+
+  /**
+   * Text → ids where special-token strings count only outside `plainSpans` (sorted, disjoint
+   * [start, end) UTF-16 ranges of message text): a tag the template wrote is a special token, the same
+   * characters typed by a user are text. The BPE runs over the whole string as encode() does, so with
+   * no special-token string inside the spans the ids equal encode(text).
+   */
+  encodeWithPlainSpans(text: string, plainSpans: ReadonlyArray<readonly [number, number]>): number[] {
+    const ids: number[] = [];
+    let offset = 0; // chunks concatenate to the well-formed text, which has the input's UTF-16 length
+    for (const chunk of splitForEncode(toWellFormed(text))) {
+      const re = this.specialRegex;
+      re.lastIndex = 0;
+      let start = 0;
+      for (let m = re.exec(chunk); m !== null; m = re.exec(chunk)) {
+        const a = offset + m.index;
+        const b = a + m[0].length;
+        if (plainSpans.some(([s, e]) => a < e && b > s)) {
+          re.lastIndex = m.index + 1; // text, not a tag: a tag may still start inside it
+          continue;
+        }
+        this.encodeOrdinaryInto(chunk.slice(start, m.index), ids);
+        ids.push(this.specialTokens.get(m[0])!);
+        start = m.index + m[0].length;
+      }
+      this.encodeOrdinaryInto(chunk.slice(start), ids);
+      offset += chunk.length;
     }
     return ids;
   }
@@ -173,12 +222,14 @@ export async function loadTokenizerFromUrl(baseUrl: string | URL, init?: Request
       cause: e,
     });
   }
-  const fetchText = async (name: string): Promise<string> => {
+  /** The file's text, or null when `optional` and the server lacks it (404, or an SPA's HTML page). */
+  const fetchText = async (name: string, optional = false): Promise<string | null> => {
     const url = new URL(name, base);
     let res: Response;
     try {
       res = await fetch(url, init);
     } catch (e) {
+      if (optional) return null;
       throw new KimiVLError(
         'DownloadError',
         `could not fetch ${url}: check the tokenizer URL and the network`,
@@ -187,12 +238,20 @@ export async function loadTokenizerFromUrl(baseUrl: string | URL, init?: Request
         },
       );
     }
+    const html = /^text\/html\b/i.test(res.headers.get('content-type') ?? '');
+    if (optional && (res.status === 404 || res.status === 410 || (res.ok && html))) return null;
     if (!res.ok) throw new KimiVLError('DownloadError', `fetching ${url} failed with HTTP ${res.status}`);
+    if (html)
+      throw new KimiVLError(
+        'DownloadError',
+        `${url} answered with an HTML page (a web app's fallback?) instead of ${name}; check the tokenizer URL`,
+      );
     return res.text();
   };
-  const [model, config] = await Promise.all([
+  const [model, config, template] = await Promise.all([
     fetchText('tiktoken.model'),
     fetchText('tokenizer_config.json'),
+    fetchText('chat_template.jinja', true),
   ]);
-  return Tokenizer.fromFiles(model, config);
+  return Tokenizer.fromFiles(model!, config!, template);
 }

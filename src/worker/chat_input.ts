@@ -70,6 +70,7 @@ export async function buildChatInput(
   tokenizer: Tokenizer,
   preprocessor: ImageProcessorConfig | null,
   promptSuffix: readonly number[] = [],
+  options: { allowSpecialTokensInText?: boolean } = {},
 ): Promise<ChatInput> {
   const wire = imagesOf(messages);
   let images: PreprocessedBatch | null = null;
@@ -83,7 +84,15 @@ export async function buildChatInput(
     images = preprocessImages(decoded, preprocessor);
   }
   const grids = images?.grids.map((g) => [g.h, g.w] as const) ?? [];
-  const ids = buildPromptIds(tokenizer, messages as readonly ChatMessage[] as ChatMessage[], grids);
+  // The repo's own template when it ships one, else the built-in Kimi-VL renderer.
+  const template = tokenizer.chatTemplate;
+  const ids = buildPromptIds(
+    tokenizer,
+    messages as readonly ChatMessage[],
+    grids,
+    { addGenerationPrompt: true, allowSpecialTokensInText: options.allowSpecialTokensInText === true },
+    template ? (m, o) => template.renderSegments(m, o) : undefined,
+  );
   return { ids: [...ids, ...promptSuffix], images };
 }
 

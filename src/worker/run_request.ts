@@ -5,6 +5,7 @@ import type { ChatEvent, DoneEvent } from '../generate/events.ts';
 import { TextEventStream } from '../generate/events.ts';
 import { generate } from '../generate/generate.ts';
 import { type GenerateOptions, resolveGenerateOptions } from '../generate/params.ts';
+import { withStopStrings } from '../generate/stop.ts';
 import { TimingRecorder } from '../generate/timings.ts';
 import type { Tensor } from '../tensor/types.ts';
 import { StreamingDetokenizer } from '../text/detokenizer.ts';
@@ -71,7 +72,7 @@ export async function runRequest(
     const t0 = performance.now();
     const tok = s.tokenizer!; // checkChat
     const suffix = startThinking ? tok.encode(THINK_START) : [];
-    built = await buildChatInput(input.messages, tok, s.preprocessor, suffix);
+    built = await buildChatInput(input.messages, tok, s.preprocessor, suffix, opts);
     if (built.images) timings.addImageEncode(performance.now() - t0);
   } else {
     checkIds(input.ids, s.info.vocabSize);
@@ -85,7 +86,7 @@ export async function runRequest(
     timings.addImageEncode(performance.now() - t0);
   }
 
-  const text = textStream(s.tokenizer, thinking, startThinking);
+  const text = withStopStrings(textStream(s.tokenizer, thinking, startThinking), options.stop);
   const endMarker = thinking && s.tokenizer ? s.tokenizer.encode(THINK_END) : [];
   let reasoningTokens = 0;
   let injected = false;
@@ -96,7 +97,7 @@ export async function runRequest(
       features,
       options,
       stopIds: opts.ignoreStop ? [] : s.stopIds,
-      isCancelled,
+      isCancelled: () => isCancelled() || text?.stopped === true, // a stop string ends the loop
       timings,
       inject: () => {
         if (injected || opts.thinkingBudget === undefined || !text) return null;
@@ -113,7 +114,7 @@ export async function runRequest(
     for (const e of text?.flush() ?? []) await emit(e);
     const done: DoneEvent = {
       type: 'done',
-      finishReason: result.finishReason,
+      finishReason: text?.stopped ? 'stop' : result.finishReason,
       usage: {
         promptTokens: result.promptTokens,
         cachedPromptTokens: result.cachedPromptTokens,
