@@ -1,4 +1,6 @@
 // kimi-vl-web: Kimi-VL in the browser on WebGPU. Public API.
+
+export { deleteCachedModel, listCachedModels } from './api/cached_models.ts';
 export { type ChatFunction, type ChatStream, KimiVL } from './api/kimi_vl.ts';
 export type {
   ChatCompletion,
@@ -25,4 +27,3 @@ export { frameTimes, frameTokens, type SampledVideo, sampleVideo, type VideoPart
 export type { WorkerOptions } from './api/worker_start.ts';
 export { isKimiVLError, KimiVLError, type KimiVLErrorName } from './errors.ts';
 export type { AdapterDescription } from './gpu/device.ts';
-export { deleteCachedModel, listCachedModels } from './weights/load.ts';

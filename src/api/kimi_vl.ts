@@ -20,6 +20,7 @@ import {
   toCompletionChunks,
 } from './openai.ts';
 import type { ChatMessage, ChatOptions, LoadOptions, ModelInput } from './types.ts';
+import { checkChatArgs, checkIdsArgs, checkLoadArgs } from './validate.ts';
 import { startEngine } from './worker_start.ts';
 
 type Remote = Comlink.Remote<EngineApi> | EngineApi;
@@ -77,7 +78,7 @@ export class KimiVL {
   ) {
     const chat = ((messages: ChatMessage[], options: ChatOptions = {}) =>
       this.request(
-        () => toWireMessages(messages),
+        () => toWireMessages(checkChatArgs(messages, options)),
         (id, wire, onEvent, opts) =>
           this.engine.chat(id, Comlink.transfer(wire.messages, wire.transfer), opts, onEvent),
         options,
@@ -95,6 +96,7 @@ export class KimiVL {
    * (WebGPUUnavailableError, DownloadError, QuotaError, ConfigError, AbortError, ...).
    */
   static async load(model: ModelInput, opts: LoadOptions = {}): Promise<KimiVL> {
+    checkLoadArgs(model, opts);
     const { onProgress, signal, inThread, worker: givenWorker, requireWorker, ...engineOpts } = opts;
     // No silent fallback: a worker that cannot start is a WorkerStartError unless requireWorker: false.
     const started = await startEngine({ inThread, worker: givenWorker, requireWorker });
@@ -120,7 +122,7 @@ export class KimiVL {
   /** Low-level: generates from prompt ids (no template, no images). Tests and benchmarks. */
   generateFromIds(ids: number[], options: ChatOptions = {}): ChatStream {
     return this.request(
-      async () => ids,
+      async () => checkIdsArgs(ids, options),
       (id, prepared, onEvent, opts) => this.engine.generateFromIds(id, prepared, opts, onEvent),
       options,
     );
@@ -137,7 +139,7 @@ export class KimiVL {
     ) => Promise<DoneEvent>,
     options: ChatOptions,
   ): ChatStream {
-    const { signal, ...opts } = options;
+    const { signal, ...opts } = options ?? {}; // a non-object is refused by `prepare` (validate.ts)
     const id = nextRequestId++;
     const cancel = () => void Promise.resolve(this.engine.cancel(id)).catch(() => {});
     const events = new EventStream<ChatEvent>(cancel);
