@@ -15,10 +15,9 @@ import {
   type ChatCompletion,
   type ChatCompletionChunk,
   type ChatCompletionRequest,
-  fromOpenAIRequest,
-  toCompletion,
-  toCompletionChunks,
+  createCompletion,
 } from './openai.ts';
+import { openaiFetch } from './openai_fetch.ts';
 import type { ChatMessage, ChatOptions, LoadOptions, ModelInput } from './types.ts';
 import { checkChatArgs, checkIdsArgs, checkLoadArgs } from './validate.ts';
 import { startEngine } from './worker_start.ts';
@@ -119,6 +118,11 @@ export class KimiVL {
     }
   }
 
+  /** A `fetch` for the `openai` SDK (or any OpenAI client) that answers from `engine`, with no server. */
+  static openaiFetch(engine: KimiVL): typeof fetch {
+    return openaiFetch(engine);
+  }
+
   /** Low-level: generates from prompt ids (no template, no images). Tests and benchmarks. */
   generateFromIds(ids: number[], options: ChatOptions = {}): ChatStream {
     return this.request(
@@ -170,17 +174,10 @@ export class KimiVL {
     return Object.assign(events, { result, cancel });
   }
 
-  private async createCompletion(
+  private createCompletion(
     req: ChatCompletionRequest,
   ): Promise<AsyncIterable<ChatCompletionChunk> | ChatCompletion> {
-    const { messages, options } = fromOpenAIRequest(req);
-    const meta = {
-      id: `chatcmpl-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`,
-      created: Math.floor(Date.now() / 1000),
-      model: req.model ?? this.info.id,
-    };
-    const stream = this.chat(messages, options);
-    return req.stream ? toCompletionChunks(stream, meta) : toCompletion(stream, meta);
+    return createCompletion({ chat: (m, o) => this.chat(m, o), modelId: this.info.id }, req);
   }
 
   /** Forgets the conversation held in the KV cache. */
