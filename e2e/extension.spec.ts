@@ -1,15 +1,35 @@
 // The Manifest V3 extension, loaded unpacked into Chromium (persistent context, new headless mode):
 // its message API answers a describe request for an image through the offscreen engine, the answer
-// streams to the side panel, and the context-menu item is registered.
+// streams to the side panel, and the context-menu item is registered. The manifest asks for the least:
+// no host access up front (activeTab + one origin asked for when an image comes from another site).
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, expect, test } from '@playwright/test';
 import { buildExtension } from '../extension/build.ts';
+import { extraOriginFor } from '../extension/src/access.ts';
 import { CHROMIUM_PATH, chromiumArgs } from '../scripts/chromium.ts';
 import { E2E_PORT, E2E_TMP } from './support/env.ts';
 
+test('extension: the manifest asks for no host access up front', () => {
+  const manifest = JSON.parse(readFileSync(join(import.meta.dirname, '../extension/manifest.json'), 'utf8'));
+  expect(manifest.host_permissions).toBeUndefined();
+  expect(JSON.stringify(manifest)).not.toContain('<all_urls>');
+  expect(manifest.permissions.sort()).toEqual(['activeTab', 'contextMenus', 'offscreen', 'sidePanel']);
+  expect(manifest.optional_host_permissions).toEqual(['https://*/*', 'http://*/*']);
+  // The right-clicked page's own origin comes with activeTab; only another site's is asked for.
+  expect(extraOriginFor('https://a.example/x.png', 'https://a.example/page')).toBeNull();
+  expect(extraOriginFor('https://cdn.example/x.png', 'https://a.example/page')).toBe('https://cdn.example/*');
+  expect(extraOriginFor('data:image/png;base64,AAAA', 'https://a.example/')).toBeNull();
+  expect(extraOriginFor('blob:https://a.example/1', 'https://a.example/')).toBeNull();
+});
+
 test('extension: describe an image through the message API, streamed into the side panel', async () => {
   test.setTimeout(240_000);
-  const extDir = await buildExtension(join(E2E_TMP, 'extension'));
+  // The test server's origin is granted at install: it stands in for the one-origin grant a user
+  // gives when asked (a permission prompt cannot be clicked in a headless test).
+  const extDir = await buildExtension(join(E2E_TMP, 'extension'), {
+    hostPermissions: [`http://localhost:${E2E_PORT}/*`],
+  });
   const context = await chromium.launchPersistentContext(join(E2E_TMP, `ext-profile-${Date.now()}`), {
     executablePath: CHROMIUM_PATH,
     headless: true,

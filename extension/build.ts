@@ -1,13 +1,24 @@
 // Builds the unpacked extension into extension/dist/: `npx tsx extension/build.ts`, then load
 // extension/dist in chrome://extensions (Developer mode → Load unpacked).
-import { cpSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { build } from 'vite';
 
 const here = import.meta.dirname;
 const repo = resolve(here, '..');
 
-export async function buildExtension(outDir = resolve(here, 'dist')): Promise<string> {
+export interface BuildOptions {
+  /**
+   * Host access granted at install, for tests only: it stands in for the one-origin grant a user gives
+   * when asked (the shipped manifest has none; see background.ts).
+   */
+  hostPermissions?: string[];
+}
+
+export async function buildExtension(
+  outDir = resolve(here, 'dist'),
+  opts: BuildOptions = {},
+): Promise<string> {
   await build({
     configFile: false,
     root: here,
@@ -31,7 +42,9 @@ export async function buildExtension(outDir = resolve(here, 'dist')): Promise<st
     },
     worker: { format: 'es' },
   });
-  cpSync(resolve(here, 'manifest.json'), resolve(outDir, 'manifest.json'));
+  const manifest = JSON.parse(readFileSync(resolve(here, 'manifest.json'), 'utf8'));
+  if (opts.hostPermissions?.length) manifest.host_permissions = opts.hostPermissions;
+  writeFileSync(resolve(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   mkdirSync(resolve(outDir, 'models'), { recursive: true });
   cpSync(resolve(repo, 'public/models/kimi-vl-tiny'), resolve(outDir, 'models/kimi-vl-tiny'), {
     recursive: true,

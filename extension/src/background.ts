@@ -1,5 +1,10 @@
 // Extension service worker: the context-menu item, the message API, and the offscreen document that
 // runs the engine (service workers have no WebGPU-capable DOM/worker environment of their own).
+//
+// Permissions are the least the job needs: no host access up front. A right-click grants activeTab (the
+// page's own origin, until it navigates); an image served from another origin needs that one origin,
+// asked for in the click's user gesture (optional_host_permissions), so the user sees which site.
+import { extraOriginFor } from './access.ts';
 import { DEFAULT_PROMPT, type DescribeRequest, type DescribeResponse } from './protocol.ts';
 
 const MENU_ID = 'kimi-vl-describe';
@@ -36,9 +41,14 @@ chrome.runtime.onInstalled.addListener(() => {
 
 chrome.contextMenus.onClicked.addListener((info, tab) => {
   if (info.menuItemId !== MENU_ID || !info.srcUrl) return;
-  // Opening the panel must happen in the click's user gesture, before any await.
+  // Opening the panel and asking for access must happen in the click's user gesture, before any await.
   if (tab?.windowId !== undefined) void chrome.sidePanel.open({ windowId: tab.windowId });
-  void describeImage({ type: 'kimi-vl:describe', imageUrl: info.srcUrl, prompt: DEFAULT_PROMPT });
+  const origin = extraOriginFor(info.srcUrl, info.pageUrl);
+  const access = origin ? chrome.permissions.request({ origins: [origin] }) : Promise.resolve(true);
+  // A refusal still describes: the fetch then fails with an ImageError saying the site was not allowed.
+  void access
+    .catch(() => false)
+    .then(() => describeImage({ type: 'kimi-vl:describe', imageUrl: info.srcUrl, prompt: DEFAULT_PROMPT }));
 });
 
 chrome.runtime.onMessage.addListener((msg: DescribeRequest & { target?: string }, _sender, reply) => {

@@ -21,9 +21,15 @@ declare namespace chrome {
     function create(p: { id: string; title: string; contexts: string[] }): void;
     const onClicked: {
       addListener(
-        cb: (info: { menuItemId: string | number; srcUrl?: string }, tab?: { windowId?: number }) => void,
+        cb: (
+          info: { menuItemId: string | number; srcUrl?: string; pageUrl?: string },
+          tab?: { windowId?: number },
+        ) => void,
       ): void;
     };
+  }
+  namespace permissions {
+    function request(p: { origins: string[] }): Promise<boolean>;
   }
   namespace sidePanel {
     function open(p: { windowId: number }): Promise<void>;

@@ -40,7 +40,13 @@ async function describeImage(req: DescribeRequest & { requestId: number }): Prom
     stream({ requestId: id, kind: 'start', text: prompt, imageUrl: req.imageUrl });
     let image: Blob | null = null;
     if (req.imageUrl) {
-      const res = await fetch(req.imageUrl);
+      const res = await fetch(req.imageUrl).catch((e: Error) => {
+        // No host access (the user did not allow the image's site) reads as a network failure.
+        throw Object.assign(
+          new Error(`could not fetch the image (${e.message}); allow Kimi-VL to read its site when asked`),
+          { name: 'ImageError' },
+        );
+      });
       if (!res.ok)
         throw Object.assign(new Error(`fetching the image failed: HTTP ${res.status}`), {
           name: 'ImageError',
