@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # `npm test`: set up (npm packages + Debian's Chromium), then run every tier and print the totals:
 #   static   tsc --noEmit, biome (lint + format), the architecture check (no import circle, layers point
-#            down, no file over 400 lines: scripts/check_architecture.ts)
+#            down, no file over 400 lines: scripts/check_architecture.ts), npm pack, publint and
+#            @arethetypeswrong/cli on the tarball
 #   unit     Node: references, parsers, tokenizer, preprocessing, CPU-reference goldens
 #   gpu      kernels against their references in headless Chromium with WebGPU
 #   e2e      Playwright: weights loading, the worker API, the demo, the drop-in script
+#   consumer the tarball in a fresh Vite + TypeScript app (tsc, vite build, vite preview, the engine in a
+#            worker in Chromium) and `npx kimi-vl` from a fresh `npm i <tarball>` (scripts/consumer/)
 #   golden   kimi-vl golden ../shared/golden (every case, through the engine in Chromium)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +18,7 @@ rm -rf "$OUT"; mkdir -p "$OUT"
 status=0
 step() { echo; echo "════ $1"; }
 
-step "static: tsc --noEmit, biome, architecture"
+step "static: tsc --noEmit, biome, architecture, package (publint, attw)"
 static_passed=0; static_failed=0
 check() { # name, command...: one static check, counted
   local name="$1"; shift
@@ -26,6 +29,13 @@ check tsc npx tsc --noEmit -p .
 check biome npx biome check . --diagnostic-level=error
 check architecture npx tsx scripts/check_architecture.ts
 tail -1 "$OUT/static-architecture.txt"
+# The package as published: `npm pack` builds it (prepack); the consumer tier installs this same tarball.
+PACK_DIR=.cache/pack
+rm -rf "$PACK_DIR"; mkdir -p "$PACK_DIR"
+check pack npm pack --pack-destination "$PACK_DIR" --loglevel=error
+TARBALL=$(ls "$PACK_DIR"/*.tgz 2>/dev/null | head -1)
+check publint npx publint run "${TARBALL:-missing.tgz}" --strict
+check attw npx attw "${TARBALL:-missing.tgz}" --profile esm-only
 echo "{\"passed\": $static_passed, \"failed\": $static_failed}" > "$OUT/static.json"
 
 step "unit (Node)"
@@ -36,6 +46,9 @@ npx vitest run --project gpu --reporter=default --reporter=json --outputFile.jso
 
 step "e2e (Playwright)"
 PLAYWRIGHT_JSON_OUTPUT_NAME="$OUT/e2e.json" npx playwright test --reporter=list,json || status=1
+
+step "consumer (the tarball in a fresh Vite app; npx kimi-vl from a fresh install)"
+npx tsx scripts/consumer/consumer.ts "$OUT/consumer.json" ${TARBALL:+--tarball "$TARBALL"} || status=1
 
 GOLDEN_DIR="${KIMI_VL_GOLDEN:-../shared/golden}"
 step "golden ($GOLDEN_DIR)"

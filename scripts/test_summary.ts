@@ -50,18 +50,19 @@ const tiers: Array<[string, Counts | null]> = [
   ['unit', vitest(join(dir, 'unit.json'))],
   ['gpu', vitest(join(dir, 'gpu.json'))],
   ['e2e', playwright(join(dir, 'e2e.json'))],
+  ['consumer', plain(join(dir, 'consumer.json'))],
   ['golden', plain(join(dir, 'golden.json'))],
 ];
 const total: Counts = { passed: 0, failed: 0, skipped: 0 };
 let missing = 0;
 for (const [name, c] of tiers) {
   if (!c) {
-    console.log(`${name.padEnd(8)} no report (the tier did not run to completion)`);
+    console.log(`${name.padEnd(9)} no report (the tier did not run to completion)`);
     missing++;
     continue;
   }
   console.log(
-    `${name.padEnd(8)} ${c.passed} passed, ${c.failed} failed${c.skipped ? `, ${c.skipped} skipped` : ''}`,
+    `${name.padEnd(9)} ${c.passed} passed, ${c.failed} failed${c.skipped ? `, ${c.skipped} skipped` : ''}`,
   );
   total.passed += c.passed;
   total.failed += c.failed;
