@@ -1,5 +1,6 @@
 // Browser weights loader end to end: download with progress, cache-only second load, resume after a
-// dropped connection or an abort, stall timeout, corrupt cache entries, quota, on-the-fly q8 cache,
+// dropped connection or an abort, stall timeout, corrupt cache entries, on-the-fly q8 cache (quota and
+// integrity: weights-integrity.spec.ts),
 // Hugging Face URL layout, local files. Data: ../shared/golden/models/tiny-{a,b} served with Range.
 import { cpSync, mkdirSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
@@ -169,26 +170,6 @@ test('a corrupted cached file is detected and fetched again', async ({ page }) =
   // And the replacement is trusted again: a third load is network-free.
   const third = expectOk(await load(page, { source: modelUrl() }));
   expect(third.networkBytes).toBe(0);
-});
-
-test('too little storage quota is a QuotaError before any shard is fetched', async ({ page }) => {
-  await page.evaluate(() => {
-    navigator.storage.estimate = async () => ({ quota: 300_000, usage: 100_000 });
-    const w = window as unknown as { persistAsked: number };
-    w.persistAsked = 0;
-    navigator.storage.persist = async () => {
-      w.persistAsked++;
-      return false;
-    };
-  });
-  const r = await load(page, { source: modelUrl() });
-  expect(await page.evaluate(() => (window as unknown as { persistAsked: number }).persistAsked)).toBe(1);
-  expect(r.error?.name).toBe('QuotaError');
-  expect(r.error?.message).toMatch(/needs .* of browser storage/);
-  expect(
-    (await data.requests()).filter((q) => q.path.endsWith('.safetensors') && q.method === 'GET'),
-  ).toEqual([]);
-  expect((await listCached(page)).every((c) => !c.complete)).toBe(true);
 });
 
 test('q8 on the fly: the converted form is cached and read on the next load', async ({ page }) => {

@@ -22,6 +22,12 @@ export interface LoadRequest {
   readWeights?: boolean;
   /** Load from File objects fetched from these URLs (name → URL) instead of the network source. */
   localFiles?: Record<string, string>;
+  /**
+   * Emulates a full disk: once this many bytes were written to the cache during the load, every write
+   * throws the browser's QuotaExceededError (sync access handles in a worker, writable streams on the
+   * main thread). The writers are restored when the load ends.
+   */
+  quotaAfterBytes?: number;
 }
 
 export interface WeightSummary {
@@ -66,7 +72,48 @@ async function localSource(map: Record<string, string>): Promise<ModelSource> {
   return { files };
 }
 
+type WriteFn = (this: unknown, data: unknown, ...rest: unknown[]) => unknown;
+
+/** Wraps the cache writers' write() so writes past `limit` bytes fail like a full disk. */
+function emulateFullDisk(limit: number): () => void {
+  const restores: Array<() => void> = [];
+  let written = 0;
+  const size = (d: unknown) =>
+    ArrayBuffer.isView(d) ? d.byteLength : d instanceof ArrayBuffer ? d.byteLength : 0;
+  const wrap = (proto: { write: WriteFn } | undefined, sync: boolean) => {
+    if (!proto) return;
+    const original = proto.write;
+    proto.write = function (this: unknown, data: unknown, ...rest: unknown[]) {
+      written += size(data);
+      if (written > limit) {
+        const e = new DOMException('emulated: the origin is out of storage', 'QuotaExceededError');
+        if (sync) throw e;
+        return Promise.reject(e);
+      }
+      return original.call(this, data, ...rest);
+    };
+    restores.push(() => {
+      proto.write = original;
+    });
+  };
+  const g = globalThis as unknown as Record<string, { prototype: { write: WriteFn } } | undefined>;
+  wrap(g.FileSystemSyncAccessHandle?.prototype, true);
+  wrap(g.FileSystemWritableFileStream?.prototype, false);
+  return () => {
+    for (const r of restores) r();
+  };
+}
+
 export async function load(req: LoadRequest): Promise<LoadReport> {
+  const restoreDisk = req.quotaAfterBytes !== undefined ? emulateFullDisk(req.quotaAfterBytes) : () => {};
+  try {
+    return await loadOnce(req);
+  } finally {
+    restoreDisk();
+  }
+}
+
+async function loadOnce(req: LoadRequest): Promise<LoadReport> {
   const events: LoadProgress[] = [];
   const controller = new AbortController();
   let timerStarted = false;

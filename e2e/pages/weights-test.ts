@@ -8,6 +8,7 @@ import {
   listCachedModels,
   modelDirName,
 } from '../../src/weights/cache.ts';
+import { cacheIoStats } from '../../src/weights/file_hasher.ts';
 import { type LoadReport, type LoadRequest, load } from './weights-load.ts';
 
 export type { LoadReport, LoadRequest, WeightSummary } from './weights-load.ts';
@@ -55,8 +56,19 @@ async function clearCache(): Promise<void> {
   await root.removeEntry(CACHE_DIR, { recursive: true }).catch(() => {});
 }
 
+/** The cache's read/hash counters (file_hasher.ts) as plain JSON. */
+function ioStats() {
+  return {
+    fullPassBytes: cacheIoStats.fullPassBytes,
+    readHashedBytes: cacheIoStats.readHashedBytes,
+    readBytes: Object.fromEntries(cacheIoStats.readBytes),
+  };
+}
+
 const api = {
   load,
+  ioStats,
+  resetIoStats: () => cacheIoStats.reset(),
   loadInWorker,
   listCachedModels,
   deleteCachedModel,

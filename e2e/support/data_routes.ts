@@ -8,13 +8,19 @@
 //        the next `times` (default 1) GET requests whose path ends with `path` misbehave (HEAD never):
 //        cutAfterBytes: send that many body bytes, then destroy the connection;
 //        stallAfterBytes: send that many, then go silent (until the client gives up);
-//        ignoreRange: answer 200 with the whole file even when a Range was asked; status: answer that.
+//        ignoreRange: answer 200 with the whole file even when a Range was asked; status: answer that;
+//        body: answer 200 with this text instead of the file (a bad file served once, then fixed);
+//        flipByteAt: the byte at that file offset is sent inverted (bytes that do not match their sha256);
+//        chunkDelayMs: pause this long after each 16 KiB chunk (the client sees many small reads).
+//   <prefix>/api/models/<org>/<repo>/tree/<rev>  the Hub's file listing of <prefix>/<org>/<repo>/resolve/<rev>/
+//        (hub_listing.ts): sizes and the sha256 of each LFS (*.safetensors) file.
 //   GET  /__ctl/stats?session=s  → {requests: [{method, path, range, status, bytes}]}
 //   POST /__ctl/reset?session=s  → forget the session's faults and stats
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { normalize, resolve, sep } from 'node:path';
+import { hubTreeFolder, hubTreeListing } from './hub_listing.ts';
 
 export interface FaultRule {
   path: string;
@@ -22,6 +28,9 @@ export interface FaultRule {
   stallAfterBytes?: number;
   ignoreRange?: boolean;
   status?: number;
+  body?: string;
+  flipByteAt?: number;
+  chunkDelayMs?: number;
   times?: number;
 }
 
@@ -143,6 +152,29 @@ export async function handleData(
   };
   if (!root || !(file === root || file.startsWith(root + sep))) return fail(404);
   if (fault?.status) return fail(fault.status);
+  if (fault?.body !== undefined) {
+    log.status = 200;
+    log.bytes = Buffer.byteLength(fault.body);
+    res.writeHead(200, { ...headers, 'content-type': 'application/json', 'content-length': log.bytes });
+    res.end(fault.body);
+    return true;
+  }
+  const treeFolder = hubTreeFolder(root, normalize(decodeURIComponent(rest)));
+  if (treeFolder) {
+    if (!treeFolder.startsWith(root + sep)) return fail(404);
+    let listing: unknown;
+    try {
+      listing = await hubTreeListing(treeFolder);
+    } catch {
+      return fail(404);
+    }
+    const body = JSON.stringify(listing);
+    log.status = 200;
+    log.bytes = Buffer.byteLength(body);
+    res.writeHead(200, { ...headers, 'content-type': 'application/json', 'content-length': log.bytes });
+    res.end(req.method === 'HEAD' ? undefined : body);
+    return true;
+  }
   let st: Awaited<ReturnType<typeof stat>>;
   try {
     st = await stat(file);
@@ -198,11 +230,19 @@ function streamBody(
       res.destroy();
       finish();
     });
+    let at = start;
     stream.on('data', (chunk) => {
       const c = chunk as Buffer;
+      const flip = fault?.flipByteAt;
+      if (flip !== undefined && flip >= at && flip < at + c.byteLength) c[flip - at] ^= 0xff;
+      at += c.byteLength;
       const room = limit - log.bytes;
       if (c.byteLength < room) {
         log.bytes += c.byteLength;
+        if (fault?.chunkDelayMs) {
+          stream.pause();
+          setTimeout(() => stream.resume(), fault.chunkDelayMs);
+        }
         if (!res.write(c)) {
           stream.pause();
           res.once('drain', () => stream.resume());

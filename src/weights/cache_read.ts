@@ -9,7 +9,7 @@
 import { KimiVLError } from '../errors.ts';
 import type { ModelCacheEntry } from './cache.ts';
 import { writeAt } from './cache_writer.ts';
-import { type FileSegments, segmentAt, segmentStart, segmentsCover } from './file_hasher.ts';
+import { cacheIoStats, type FileSegments, segmentAt, segmentStart, segmentsCover } from './file_hasher.ts';
 import { createHasher, type StreamHasher } from './hasher.ts';
 
 /** Fetches bytes [start, end) of a cached file from where it came from. */
@@ -58,7 +58,7 @@ export class VerifiedReader {
     const seg = this.segments(name, file.size);
     if (!seg || end === start) {
       const out = new Uint8Array(await file.slice(start, end).arrayBuffer());
-      this.bytesRead += out.byteLength;
+      this.count(name, out.byteLength);
       return out;
     }
     const first = segmentAt(seg, start);
@@ -95,9 +95,15 @@ export class VerifiedReader {
     const file = await this.file(name); // re-taken: a repair replaces the snapshot
     if (!file) throw new KimiVLError('CacheError', `${name} left the cache of ${this.entry.record.id}.`);
     const bytes = new Uint8Array(await file.slice(s0, s1).arrayBuffer());
-    this.bytesRead += bytes.byteLength;
+    this.count(name, bytes.byteLength);
     if (bytes.byteLength === s1 - s0 && (await this.hash(bytes)) === seg.sha256[k]) return bytes;
     return this.repair(name, seg, k);
+  }
+
+  private count(name: string, n: number): void {
+    this.bytesRead += n;
+    const key = `${this.entry.record.id}/${name}`;
+    cacheIoStats.readBytes.set(key, (cacheIoStats.readBytes.get(key) ?? 0) + n);
   }
 
   private async hash(bytes: Uint8Array): Promise<string> {
@@ -105,6 +111,7 @@ export class VerifiedReader {
     const h = await this.hasher;
     h.update(bytes); // update + hex with no await between: concurrent reads cannot interleave
     this.bytesHashed += bytes.byteLength;
+    cacheIoStats.readHashedBytes += bytes.byteLength;
     return h.hex();
   }
 

@@ -185,6 +185,22 @@ export function segmentsCover(seg: FileSegments | undefined, size: number): seg 
   return prev === size;
 }
 
+/**
+ * Process-wide I/O counters of the cache (diagnostics, and the e2e proof that a warm load reads and
+ * hashes each byte once): bytes hashed by whole-file passes (verify: 'full', records without segment
+ * tables), and bytes read + hashed by checked reads, per "<entry id>/<file>".
+ */
+export const cacheIoStats = {
+  fullPassBytes: 0,
+  readHashedBytes: 0,
+  readBytes: new Map<string, number>(),
+  reset(): void {
+    this.fullPassBytes = 0;
+    this.readHashedBytes = 0;
+    this.readBytes.clear();
+  },
+};
+
 /** A FileHasher with the fastest streaming SHA-256 the page allows (hasher.ts). */
 export async function newFileHasher(layout: FileLayout): Promise<FileHasher> {
   return new FileHasher(await createHasher(), await createHasher(), layout);
@@ -202,6 +218,7 @@ export async function hashBlobSegments(
     const { done, value } = await reader.read();
     if (done) break;
     h.update(value);
+    cacheIoStats.fullPassBytes += value.byteLength;
     onBytes?.(value.byteLength);
   }
   return h.finish();

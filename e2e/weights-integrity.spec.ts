@@ -1,0 +1,209 @@
+// Cache integrity and storage (issues 12 and 17) through the browser loader: a warm load makes no
+// request and reads and hashes each shard byte once (the cache's I/O counters), verify: 'full'
+// re-hashes on request; the reported quota is advisory, a real QuotaExceededError midway is a
+// QuotaError whose partial the next load resumes; a tokenizer file served bad once is not kept; the
+// Hub's tree listing sizes the files and its sha256s catch a corrupted transfer.
+import { cpSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { DataSession } from './support/data_client.ts';
+import { E2E_TMP, GOLDEN_MODELS } from './support/env.ts';
+import {
+  expectNoUncaught,
+  expectOk,
+  listCached,
+  load,
+  nodeWeightSummaries,
+  openWeightsPage,
+} from './support/weights_page.ts';
+
+const SHARD1 = 'model-00001-of-00002.safetensors';
+const SHARD2 = 'model-00002-of-00002.safetensors';
+const TINY_A = join(GOLDEN_MODELS, 'tiny-a');
+const size = (f: string, dir = TINY_A) => statSync(join(dir, f)).size;
+const shardBytes = size(SHARD1) + size(SHARD2);
+
+let data: DataSession;
+let pageErrors: string[];
+const modelUrl = () => data.url('shared', 'golden/models/tiny-a/');
+
+test.beforeEach(async ({ page }) => {
+  data = new DataSession();
+  pageErrors = await openWeightsPage(page);
+});
+
+test.afterEach(async ({ page }) => {
+  await expectNoUncaught(page, pageErrors);
+  await data.reset();
+});
+
+const ioStats = (page: import('@playwright/test').Page) => page.evaluate(() => window.weightsTest.ioStats());
+
+test('a warm load makes no request and reads and hashes each shard byte once; verify "full" re-hashes', async ({
+  page,
+}) => {
+  const first = expectOk(await load(page, { source: modelUrl(), readWeights: true }));
+  await page.evaluate(() => window.weightsTest.resetIoStats());
+  let blocked = 0;
+  await page.route('**/__data/**', (route) => {
+    blocked++;
+    return route.abort();
+  });
+  const before = (await data.requests()).length;
+  const warm = expectOk(await load(page, { source: modelUrl(), readWeights: true }));
+  expect(blocked).toBe(0);
+  expect((await data.requests()).length).toBe(before);
+  expect(warm.weights).toEqual(first.weights);
+  const s = await ioStats(page);
+  expect(s.fullPassBytes, 'no hashing pass before the load').toBe(0);
+  for (const shard of [SHARD1, SHARD2]) {
+    // Never a byte twice; all of it but tensors the engine ignores (a few bytes in tiny-a).
+    const n = s.readBytes[`${warm.id}/${shard}`] ?? 0;
+    expect(n, `${shard} read at most once`).toBeLessThanOrEqual(size(shard));
+    expect(n, `${shard} read`).toBeGreaterThan(size(shard) * 0.99);
+  }
+  const read = Object.values(s.readBytes).reduce((a, b) => a + b, 0);
+  expect(s.readHashedBytes, 'every byte read was checked').toBe(read);
+
+  await page.evaluate(() => window.weightsTest.resetIoStats());
+  expectOk(await load(page, { source: modelUrl(), verify: 'full' }));
+  expect((await ioStats(page)).fullPassBytes).toBeGreaterThanOrEqual(shardBytes);
+  expect(blocked).toBe(0);
+});
+
+test('a corrupted tensor found while reading is fetched again with one Range request', async ({ page }) => {
+  const m = expectOk(await load(page, { source: modelUrl(), readWeights: true }));
+  const at = size(SHARD1) - 100; // inside the last tensor, past the header
+  await page.evaluate(([id, f, o]) => window.weightsTest.corruptCachedFile(id, f, o), [
+    m.id,
+    SHARD1,
+    at,
+  ] as const);
+  const before = (await data.requests()).length;
+  const again = expectOk(await load(page, { source: modelUrl(), readWeights: true }));
+  expect(again.weights).toEqual(m.weights);
+  const gets = (await data.requests()).slice(before).filter((r) => r.method === 'GET');
+  expect(gets.map((r) => r.path.split('/').pop())).toEqual([SHARD1]);
+  expect(gets[0]!.status).toBe(206);
+  expect(gets[0]!.bytes).toBeLessThan(size(SHARD1));
+  const third = expectOk(await load(page, { source: modelUrl(), readWeights: true }));
+  expect(third.networkBytes).toBe(0);
+  expect(third.weights).toEqual(m.weights);
+});
+
+test("a reported quota below the need (Chromium's usage + 10 GiB) is a warning, not a refusal", async ({
+  page,
+}) => {
+  const warnings: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'warning') warnings.push(msg.text());
+  });
+  await page.evaluate(() => {
+    // What Chromium ≥ 138 does for a model larger than 10 GiB, scaled down: usage + a cap below the need.
+    navigator.storage.estimate = async () => ({ quota: 100_000 + 300_000, usage: 100_000 });
+    const w = window as unknown as { persistAsked: number };
+    w.persistAsked = 0;
+    navigator.storage.persist = async () => {
+      w.persistAsked++;
+      return false;
+    };
+  });
+  const m = expectOk(await load(page, { source: modelUrl(), readWeights: true }));
+  expect(m.weights).toEqual(await nodeWeightSummaries(TINY_A));
+  expect(await page.evaluate(() => (window as unknown as { persistAsked: number }).persistAsked)).toBe(1);
+  expect(
+    warnings.some((w) => /browser reports .* free/.test(w)),
+    warnings.join('\n'),
+  ).toBe(true);
+  expect((await listCached(page))[0]!.complete).toBe(true);
+});
+
+test('a write failing with QuotaExceededError midway is a QuotaError; after space is freed the load resumes', async ({
+  page,
+}) => {
+  const inWorker = (req: Parameters<typeof load>[1]) =>
+    page.evaluate((r) => window.weightsTest.loadInWorker(r), req);
+  // Small spaced chunks, so the disk fills midway through a shard rather than on its first write.
+  await data.fault({ path: SHARD1, chunkDelayMs: 15, times: 5 });
+  const full = await inWorker({ source: modelUrl(), concurrency: 1, quotaAfterBytes: 250_000 });
+  expect(full.syncAccessHandles).toBe(true);
+  expect(full.error?.name).toBe('QuotaError');
+  expect(full.error?.message).toMatch(/storage is full: .* more is needed/);
+  expect(full.error?.message).toMatch(/already written is kept/);
+  const id = (await listCached(page))[0]!.id;
+  expect((await listCached(page))[0]!.complete).toBe(false);
+  const partial = await page.evaluate(([i, f]) => window.weightsTest.cachedFileSize(i, f), [
+    id,
+    SHARD1,
+  ] as const);
+  expect(partial).toBeGreaterThan(0);
+  expect(partial).toBeLessThan(size(SHARD1));
+
+  const m = expectOk(await inWorker({ source: modelUrl(), readWeights: true }));
+  expect(m.weights).toEqual(await nodeWeightSummaries(TINY_A));
+  const gets = (await data.requests()).filter((r) => r.path.endsWith(SHARD1) && r.method === 'GET');
+  expect(gets[gets.length - 1]!.range).toBe(`bytes=${partial}-`);
+  expect(m.networkBytes).toBeLessThan(shardBytes);
+});
+
+test('a tokenizer file served bad once is not kept: the next load fetches it again and passes', async ({
+  page,
+}) => {
+  const dir = join(E2E_TMP, `tok-${data.id}`);
+  cpSync(TINY_A, dir, { recursive: true });
+  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ added_tokens_decoder: {} }));
+  try {
+    await data.fault({ path: 'tokenizer_config.json', body: '{"added_tokens_decoder": ' });
+    const url = data.url('tmp', `tok-${data.id}/`);
+    const bad = await load(page, { source: url });
+    expect(bad.error?.name).toBe('TokenizerError');
+    expect(bad.error?.message).toContain('tokenizer_config.json');
+    expect((await listCached(page)).every((c) => !c.complete)).toBe(true);
+    const m = expectOk(await load(page, { source: url }));
+    expect(m.files).toContain('tokenizer_config.json');
+    const gets = (await data.requests()).filter(
+      (r) => r.path.endsWith('tokenizer_config.json') && r.method === 'GET',
+    );
+    expect(gets).toHaveLength(2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the Hub's tree listing sizes the files and its sha256 catches a corrupted transfer", async ({
+  page,
+}) => {
+  const hubDir = join(E2E_TMP, `hubtree-${data.id}`);
+  mkdirSync(join(hubDir, 'org', 'repo', 'resolve'), { recursive: true });
+  symlinkSync(TINY_A, join(hubDir, 'org', 'repo', 'resolve', 'main'));
+  try {
+    await data.fault({ path: SHARD2, flipByteAt: size(SHARD2) - 10 });
+    const hubUrl = data.url('tmp', `hubtree-${data.id}`);
+    const m = expectOk(await load(page, { source: 'org/repo', hubUrl, readWeights: true }));
+    expect(m.weights).toEqual(await nodeWeightSummaries(TINY_A));
+    const reqs = await data.requests();
+    expect(reqs.filter((r) => r.path.endsWith('/api/models/org/repo/tree/main'))).toHaveLength(1);
+    expect(
+      reqs.filter((r) => r.method === 'HEAD'),
+      'sizes come from the listing',
+    ).toEqual([]);
+    // Optional files the listing does not name are not probed.
+    for (const name of [
+      'tiktoken.model',
+      'tokenizer_config.json',
+      'tokenizer.json',
+      'generation_config.json',
+    ])
+      expect(
+        reqs.filter((r) => r.path.endsWith(`/${name}`)),
+        name,
+      ).toEqual([]);
+    const shard2 = reqs.filter((r) => r.path.endsWith(SHARD2) && r.method === 'GET');
+    expect(
+      shard2.map((r) => r.status),
+      'the flipped transfer was refused and fetched again',
+    ).toEqual([200, 200]);
+  } finally {
+    rmSync(hubDir, { recursive: true, force: true });
+  }
+});
