@@ -14,6 +14,8 @@ const tasks: Record<string, Task> = {
   doctor,
   golden: async (arg) => (await import('./golden_task.ts')).runGoldenTask(arg),
   run: async (arg) => (await import('./run_task.ts')).runTask(arg),
+  check: async (arg) => (await import('./preflight_task.ts')).runCheckTask(arg),
+  download: async (arg) => (await import('./preflight_task.ts')).runDownloadTask(arg),
 };
 
 /**
