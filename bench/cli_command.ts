@@ -99,7 +99,16 @@ export const command: CliCommand = {
     '  --hardware uses the machine GPU instead of SwiftShader. Ops reading more than --max-weight-mb per run\n' +
     '  (default 64 on SwiftShader, unlimited with --hardware) are reported as skipped.',
   async run(args) {
-    const p = parseArgs(args, ['quick', 'smoke', 'hardware', 'verbose']);
+    const p = parseArgs(args, {
+      out: 'string',
+      tiny: 'string',
+      reps: 'string',
+      'max-weight-mb': 'string',
+      quick: 'boolean',
+      smoke: 'boolean',
+      hardware: 'boolean',
+      verbose: 'boolean',
+    });
     const hardware = p.flags.has('hardware');
     const mw = flag(p, 'max-weight-mb');
     const cfg = benchConfig({

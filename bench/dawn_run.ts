@@ -28,7 +28,12 @@ async function installNavigatorGpu(): Promise<string> {
 }
 
 async function main(): Promise<number> {
-  const p = parseArgs(process.argv.slice(2), ['quick', 'smoke']);
+  const p = parseArgs(process.argv.slice(2), {
+    tiny: 'string',
+    out: 'string',
+    quick: 'boolean',
+    smoke: 'boolean',
+  });
   const dawn = await installNavigatorGpu();
   const cfg = benchConfig({ quick: p.flags.has('quick'), smoke: p.flags.has('smoke'), hardware: true });
   const tiny = resolve(flag(p, 'tiny') ?? join(REPO_ROOT, '../shared/golden/models/tiny-a'));

@@ -24,7 +24,12 @@ export const command: CliCommand = {
   usage:
     'kimi-vl convert <hf-checkpoint-dir> <out-dir> --quant q4|q8|f16 [--shard-size 1G] [--force] [--quiet]',
   async run(args) {
-    const p = parseArgs(args, ['force', 'quiet']);
+    const p = parseArgs(args, {
+      quant: 'string',
+      'shard-size': 'string',
+      force: 'boolean',
+      quiet: 'boolean',
+    });
     const [src, out] = p.positional;
     const quant = flag(p, 'quant');
     if (!src || !out || p.positional.length > 2 || !quant) {

@@ -18,7 +18,7 @@ export const command: CliCommand = {
   summary: 'Print the WebGPU adapter, features and limits as headless Chromium sees them.',
   usage: 'kimi-vl doctor [--hardware] [--json]',
   async run(args) {
-    const p = parseArgs(args, ['hardware', 'json']);
+    const p = parseArgs(args, { hardware: 'boolean', json: 'boolean' });
     const r = await withBrowser({ hardware: p.flags.has('hardware') }, (s) =>
       runHarnessTask<{ userAgent: string; adapter: AdapterDescription }>(s, 'doctor'),
     );

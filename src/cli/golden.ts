@@ -48,7 +48,16 @@ export const command: CliCommand = {
     '  --backend ref runs the TypeScript reference in Node; gpu (default) runs WebGPU in headless Chromium.\n' +
     '  --quant quantises the language model on load; with --report-only the errors are reported, not judged.',
   async run(args) {
-    const p = parseArgs(args, ['hardware', 'report-only', 'verbose']);
+    const p = parseArgs(args, {
+      quant: 'string',
+      converted: 'string',
+      backend: 'string',
+      'max-binding-bytes': 'string',
+      'json-out': 'string',
+      hardware: 'boolean',
+      'report-only': 'boolean',
+      verbose: 'boolean',
+    });
     const root = resolve(p.positional[0] ?? resolve(REPO_ROOT, '../shared/golden'));
     const quant = (flag(p, 'quant') ?? 'none') as Quant;
     if (!['none', 'q8', 'q4'].includes(quant)) throw new Error(`--quant must be q8 or q4, got ${quant}`);

@@ -18,7 +18,7 @@ export const command: CliCommand = {
   summary: 'Validate a Kimi-VL checkpoint (folder or URL; Hugging Face or converted) and summarise it',
   usage: 'kimi-vl inspect <checkpoint folder | http(s) URL> [--verify-sha256] [--json]',
   async run(args) {
-    const p = parseArgs(args, ['verify-sha256', 'json']);
+    const p = parseArgs(args, { 'verify-sha256': 'boolean', json: 'boolean' });
     const location = p.positional[0];
     if (!location || p.positional.length > 1) {
       console.error(`usage: ${command.usage}`);

@@ -71,7 +71,13 @@ export const command: CliCommand = {
   usage:
     'kimi-vl plan --config <config.json> [--quant q4|q8|f16|bf16] [--context 4096] [--max-binding 128M] [--max-buffer 256M]',
   async run(args) {
-    const p = parseArgs(args);
+    const p = parseArgs(args, {
+      config: 'string',
+      quant: 'string',
+      context: 'string',
+      'max-binding': 'string',
+      'max-buffer': 'string',
+    });
     const file = flag(p, 'config') ?? p.positional[0];
     if (!file) {
       console.error(`usage: ${command.usage}`);

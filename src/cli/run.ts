@@ -34,7 +34,20 @@ export const command: CliCommand = {
     '  --json prints one JSON event per line: {"type":"token","id":…}, {"type":"answer","text":…}, …,\n' +
     '  and a final {"type":"done", usage, timings}. Without it the answer goes to stdout, the rest to stderr.',
   async run(args) {
-    const p = parseArgs(args, ['json', 'hardware', 'verbose', 'thinking']);
+    const p = parseArgs(args, {
+      model: 'string',
+      prompt: 'string',
+      image: 'string',
+      'max-tokens': 'string',
+      temperature: 'string',
+      seed: 'string',
+      quant: 'string',
+      tokenizer: 'string',
+      json: 'boolean',
+      hardware: 'boolean',
+      verbose: 'boolean',
+      thinking: 'boolean',
+    });
     const model = flag(p, 'model');
     const prompt = flag(p, 'prompt');
     if (!model || prompt === undefined) {

@@ -27,7 +27,7 @@ export const command: CliCommand = {
     'kimi-vl tokenize --tokenizer <dir> (--text <text> | --file <path> | --jsonl <path>)\n' +
     '  --jsonl: each line is a JSON string; prints one JSON array of ids per line, in order',
   async run(args) {
-    const p = parseArgs(args);
+    const p = parseArgs(args, { tokenizer: 'string', text: 'string', file: 'string', jsonl: 'string' });
     const dir = flag(p, 'tokenizer');
     if (!dir) throw new KimiVLError('ConfigError', 'missing --tokenizer <dir>');
     const inputs = (['text', 'file', 'jsonl'] as const).filter((k) => flag(p, k) !== undefined);
