@@ -16,6 +16,8 @@ export interface PreloadOptions {
   signal?: AbortSignal;
   hubUrl?: string;
   fetch?: typeof fetch;
+  /** Keep the bf16 original cached beside a q8/q4 converted copy. Default false. */
+  keepOriginal?: boolean;
 }
 
 export interface PreloadResult {
@@ -42,6 +44,7 @@ export async function preloadModelSource(
     signal: opts.signal,
     hubUrl: opts.hubUrl,
     fetch: opts.fetch,
+    keepOriginal: opts.keepOriginal,
   });
   return { id: m.id, sourceId: m.sourceId, networkBytes: m.networkBytes, format: m.format };
 }

@@ -49,6 +49,8 @@ export interface EngineLoadOptions {
    * above them is ever created or bound (GpuLimitError), so a small GPU can be emulated on a large one.
    */
   limits?: Partial<BufferLimits>;
+  /** Keep the bf16 original cached beside a q8/q4 converted copy. Default false (converted form only). */
+  keepOriginal?: boolean;
 }
 
 /** The context budget when the model has no preprocessor (text only). */
@@ -142,6 +144,7 @@ export async function loadEngineState(
       onProgress: progress,
       signal,
       hubUrl: opts.hubUrl,
+      keepOriginal: opts.keepOriginal,
       // 2. Judged from the small files; the device comes before any weight.
       beforeWeights: async (mm) => {
         meta = mm;
