@@ -112,6 +112,30 @@ async function installedCli(tarball: string): Promise<void> {
   });
 }
 
+/** No tests, demo, sources, maps or models in the tarball; the licenses and every entry point in it. */
+async function tarballContents(tarball: string): Promise<void> {
+  const files = (await exec('tar', ['tzf', tarball], work)).trim().split('\n');
+  const unwanted = files.filter((f) =>
+    /\.test\.|\.spec\.|\.map$|^package\/(src|demo|e2e|bench|public|scripts|shaders)\/|\.safetensors$/.test(f),
+  );
+  if (unwanted.length) throw new Error(`unwanted files:\n${unwanted.join('\n')}`);
+  const required = [
+    'LICENSE',
+    'THIRD_PARTY_NOTICES',
+    'bin/kimi-vl.mjs',
+    'dist/lib/kimi-vl-web.js',
+    'dist/lib/worker.js',
+  ];
+  required.push(
+    'dist/script/kimi-vl.js',
+    'dist/types/index.d.ts',
+    'dist/cli/main.js',
+    'dist/harness/harness.html',
+  );
+  const missing = required.filter((f) => !files.includes(`package/${f}`));
+  if (missing.length) throw new Error(`missing: ${missing.join(', ')}`);
+}
+
 async function main(): Promise<void> {
   console.log(`consumer: working in ${work}`);
   const tarball =
@@ -121,6 +145,7 @@ async function main(): Promise<void> {
       return join(work, out.trim().split('\n').pop()!.trim());
     }));
   if (tarball) {
+    await check('tarball ships only what users run', () => tarballContents(tarball));
     await consumerApp(tarball);
     await installedCli(tarball);
   } else blocked('consumer app and CLI', 'npm pack');
