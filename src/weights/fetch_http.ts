@@ -2,6 +2,7 @@
 // fetch with a stall watchdog and the caller's AbortSignal. Transient failures (dropped connection,
 // stall, 5xx, 429) are RetryableErrors; anything else is a DownloadError the caller reports.
 import { isKimiVLError, KimiVLError } from '../errors.ts';
+import { htmlAnswerError, isHtmlAnswer } from './html_answer.ts';
 
 export interface TransportOptions {
   signal?: AbortSignal;
@@ -113,6 +114,7 @@ export async function fetchChecked(
     throw ctl.translate(e, url);
   }
   if (res.status === 404 || res.status === 410) throw notFoundError(url, res.status);
+  if (res.ok && isHtmlAnswer(res)) throw htmlAnswerError(url); // an SPA's fallback page, not the file
   if (res.status >= 500 || res.status === 429 || res.status === 408)
     throw new RetryableError('DownloadError', `${url}: server answered HTTP ${res.status}.`);
   if (res.status >= 400)

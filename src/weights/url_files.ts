@@ -3,6 +3,7 @@
 // Uses the global fetch (Node ≥ 20, browsers).
 import { KimiVLError } from '../errors.ts';
 import type { CheckpointFiles } from './checkpoint.ts';
+import { expectedContent, htmlAnswerError, isHtmlAnswer } from './html_answer.ts';
 import { isPlainFileName } from './index_json.ts';
 
 function downloadError(message: string, cause?: unknown): KimiVLError {
@@ -40,6 +41,8 @@ export function urlFiles(baseUrl: string, fetchFn: typeof fetch = fetch): Checkp
     const r = await get(file, 'bytes=0-0');
     await r.body?.cancel();
     if (r.status === 404 || r.status === 410) return null;
+    // An SPA fallback answers every missing file with its index.html: absent, not a file.
+    if (r.ok && isHtmlAnswer(r)) return null;
     // 416 for "bytes=0-0" means an empty file (Content-Range: bytes */0).
     const ranged = r.status === 206 || r.status === 416;
     if (!r.ok && r.status !== 416) throw downloadError(`${urlOf(file)}: HTTP ${r.status}`);
@@ -60,7 +63,11 @@ export function urlFiles(baseUrl: string, fetchFn: typeof fetch = fetch): Checkp
     },
     async size(file) {
       const s = await probe(file);
-      if (s === null) throw new KimiVLError('CheckpointError', `${file} is missing from ${base} (HTTP 404)`);
+      if (s === null)
+        throw new KimiVLError(
+          'CheckpointError',
+          `${file} is missing from ${base} (HTTP 404, or an HTML page instead of ${expectedContent(file)})`,
+        );
       return s;
     },
     async readRange(file, start, end) {
@@ -69,6 +76,7 @@ export function urlFiles(baseUrl: string, fetchFn: typeof fetch = fetch): Checkp
       if (r.status === 404)
         throw new KimiVLError('CheckpointError', `${file} is missing from ${base} (HTTP 404)`);
       if (!r.ok) throw downloadError(`${urlOf(file)}: HTTP ${r.status} for bytes ${start}-${end - 1}`);
+      if (isHtmlAnswer(r)) throw htmlAnswerError(urlOf(file));
       const body = new Uint8Array(await r.arrayBuffer());
       // A server without Range support answers 200 with the whole file: slice it (small files only).
       const bytes = r.status === 206 ? body : body.subarray(start, end);
@@ -83,6 +91,7 @@ export function urlFiles(baseUrl: string, fetchFn: typeof fetch = fetch): Checkp
       if (r.status === 404)
         throw new KimiVLError('CheckpointError', `${file} is missing from ${base} (HTTP 404)`);
       if (!r.ok) throw downloadError(`${urlOf(file)}: HTTP ${r.status}`);
+      if (isHtmlAnswer(r)) throw htmlAnswerError(urlOf(file));
       return r.text();
     },
   };
