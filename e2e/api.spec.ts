@@ -26,7 +26,8 @@ test('worker: golden greedy tokens, queueing, abort, OpenAI chunks, device loss,
   const r = await page.evaluate(
     async ({ ids, n }) => {
       const { KimiVL } = globalThis as unknown as Win;
-      const engine = await KimiVL.load('/models/kimi-vl-tiny/', { contextBudget: 256 });
+      // autoRecover off: step 4 checks the typed error (recovery is e2e/attack-lifecycle.spec.ts's).
+      const engine = await KimiVL.load('/models/kimi-vl-tiny/', { contextBudget: 256, autoRecover: false });
       const out: Record<string, unknown> = { mode: engine.mode, info: engine.info };
       // 1. Golden: a-text-only's prompt ids, greedy, 8 tokens, no stop.
       const tokens: number[] = [];

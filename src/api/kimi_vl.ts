@@ -8,7 +8,8 @@ import { isKimiVLError, KimiVLError, type KimiVLErrorName } from '../errors.ts';
 import type { ChatEvent, DoneEvent } from '../generate/events.ts';
 import type { AdapterDescription } from '../gpu/device.ts';
 import type { ModelSource } from '../weights/load.ts';
-import { Engine, type EngineApi, type EngineChatOptions, type ModelInfo } from '../worker/engine.ts';
+import { Engine, type EngineChatOptions, type EngineEvent, type ModelInfo } from '../worker/engine.ts';
+import { EngineLink, type Remote } from './engine_link.ts';
 import { EventStream } from './event_stream.ts';
 import { toWireMessages } from './images.ts';
 import {
@@ -18,11 +19,17 @@ import {
   createCompletion,
 } from './openai.ts';
 import { openaiFetch } from './openai_fetch.ts';
+import {
+  type CheckOptions,
+  type CheckReport,
+  checkModelSource,
+  type PreloadOptions,
+  type PreloadResult,
+  preloadModelSource,
+} from './preflight.ts';
 import type { ChatMessage, ChatOptions, LoadOptions, ModelInput } from './types.ts';
-import { checkChatArgs, checkIdsArgs, checkLoadArgs } from './validate.ts';
+import { checkChatArgs, checkIdsArgs, checkLoadArgs, checkPreloadArgs } from './validate.ts';
 import { startEngine } from './worker_start.ts';
-
-type Remote = Comlink.Remote<EngineApi> | EngineApi;
 
 /** The events of one request; iterate once. `result` resolves with the final `done` event. */
 export interface ChatStream extends AsyncIterable<ChatEvent> {
@@ -63,9 +70,19 @@ function toSource(model: ModelInput): ModelSource {
 
 let nextRequestId = 1;
 
-export class KimiVL {
+/** The `recovered` event: the engine got over a GPU device loss by itself (load option autoRecover). */
+export type RecoveredEvent = CustomEvent<EngineEvent>;
+
+/**
+ * One loaded model. Every call settles: after unload() (or during it) calls reject with EngineStateError
+ * at once, requests cut short by unload() with AbortError. Events: `recovered` (a RecoveredEvent) after
+ * the engine recovered from a lost GPU device.
+ */
+export class KimiVL extends EventTarget {
   /** `engine.chat(messages, options)` streams events; `engine.chat.completions.create(...)` is OpenAI-style. */
   readonly chat: ChatFunction;
+  /** Settles every call, even once the worker is gone (engine_link.ts). */
+  private readonly link: EngineLink;
 
   private constructor(
     private readonly engine: Remote,
@@ -75,6 +92,8 @@ export class KimiVL {
     /** What was loaded (id, thinking, context budget, backend...). */
     readonly info: ModelInfo,
   ) {
+    super();
+    this.link = new EngineLink(engine, worker);
     const chat = ((messages: ChatMessage[], options: ChatOptions = {}) =>
       this.request(
         () => toWireMessages(checkChatArgs(messages, options)),
@@ -109,13 +128,30 @@ export class KimiVL {
     try {
       if (signal?.aborted) throw new KimiVLError('AbortError', 'loading was cancelled');
       const info = await engine.load(id, toSource(model), engineOpts, progress);
-      return new KimiVL(engine, worker, mode, info);
+      const kimi = new KimiVL(engine, worker, mode, info);
+      await kimi.link.watch((e) => kimi.dispatchEvent(new CustomEvent(e.type, { detail: e })));
+      return kimi;
     } catch (e) {
       worker?.terminate();
       throw retype(e);
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * Preflight, without loading: fits (the adapter's limits), reasons, downloadBytes, storageBytes,
+   * gpuBytes, largestBinding, cached, adapter — from config.json, the index and the adapter (kilobytes).
+   */
+  static async check(model: ModelInput, opts: CheckOptions = {}): Promise<CheckReport> {
+    checkPreloadArgs(model, opts, 'KimiVL.check');
+    return checkModelSource(toSource(model), opts);
+  }
+
+  /** Downloads (and converts, for q8/q4) into the browser cache without building the model. */
+  static async preload(model: ModelInput, opts: PreloadOptions = {}): Promise<PreloadResult> {
+    checkPreloadArgs(model, opts, 'KimiVL.preload');
+    return preloadModelSource(toSource(model), opts);
   }
 
   /** A `fetch` for the `openai` SDK (or any OpenAI client) that answers from `engine`, with no server. */
@@ -145,14 +181,29 @@ export class KimiVL {
   ): ChatStream {
     const { signal, ...opts } = options ?? {}; // a non-object is refused by `prepare` (validate.ts)
     const id = nextRequestId++;
-    const cancel = () => void Promise.resolve(this.engine.cancel(id)).catch(() => {});
+    // A cancel before the request reached the engine is sent again once it has (below).
+    let cancelled = false;
+    const cancel = () => {
+      cancelled = true;
+      this.link.cancel(id);
+    };
     const events = new EventStream<ChatEvent>(cancel);
     const push = (e: ChatEvent) => events.push(e);
     const onEvent = this.worker ? Comlink.proxy(push) : push;
+    // Made after unload: EngineStateError; cut short by unload or terminate: AbortError.
+    let sendLater: ReturnType<EngineLink['reserve']> | null = null;
+    let refused: unknown = null;
+    try {
+      sendLater = this.link.reserve();
+    } catch (e) {
+      refused = e;
+    }
     const result = (async () => {
-      const running = send(id, await prepare(), onEvent, opts);
+      if (!sendLater) throw refused;
+      const prepared = await prepare();
+      const running = sendLater(() => send(id, prepared, onEvent, opts));
       // After start: the engine has queued the request, so the cancel cannot overtake it.
-      if (signal?.aborted) cancel();
+      if (signal?.aborted || cancelled) cancel();
       else signal?.addEventListener('abort', cancel, { once: true });
       try {
         return await running;
@@ -177,35 +228,44 @@ export class KimiVL {
   private createCompletion(
     req: ChatCompletionRequest,
   ): Promise<AsyncIterable<ChatCompletionChunk> | ChatCompletion> {
+    if (!this.link.isOpen) return this.link.call(async () => null as never); // the EngineStateError
     return createCompletion({ chat: (m, o) => this.chat(m, o), modelId: this.info.id }, req);
   }
 
   /** Forgets the conversation held in the KV cache. */
   async resetConversation(): Promise<void> {
-    await this.engine.resetConversation();
+    await this.call((e) => e.resetConversation());
   }
 
   /** The WebGPU adapter the engine sees. */
   adapterInfo(): Promise<AdapterDescription> {
-    return this.engine.adapterInfo();
+    return this.call((e) => e.adapterInfo());
   }
 
-  /** Frees the model's GPU memory and stops the worker. Load again with KimiVL.load. */
-  async unload(): Promise<void> {
-    try {
-      await this.engine.unload();
-    } finally {
-      this.worker?.terminate();
-    }
+  /**
+   * Frees the model's GPU memory and stops the worker. The running request stops within one token (or
+   * one prefill slice) and rejects with AbortError, as do the queued ones; later calls reject with
+   * EngineStateError. Calling it again resolves. Load again with KimiVL.load.
+   */
+  unload(): Promise<void> {
+    return this.link.unload();
   }
 
-  /** Test hook: simulates a GPU device loss (the next request fails with DeviceLostError). */
-  loseDeviceForTest(): Promise<void> {
-    return Promise.resolve(this.engine.loseDeviceForTest());
+  /**
+   * Test hook: loses the GPU device as a driver reset would, now or after `afterKernelCalls` more kernel
+   * calls (the middle of a prefill). With autoRecover the engine recovers; without, DeviceLostError.
+   */
+  loseDeviceForTest(opts: { afterKernelCalls?: number } = {}): Promise<void> {
+    return this.call((e) => e.loseDeviceForTest(opts));
+  }
+
+  /** One engine call through the link, errors with their class back. */
+  private call<T>(fn: (engine: Remote) => Promise<T> | T): Promise<T> {
+    return this.link.call(fn).catch((e) => Promise.reject(retype(e)));
   }
 
   /** Stops the worker at once (no cleanup needed: its GPU memory goes with it). */
   terminate(): void {
-    this.worker?.terminate();
+    this.link.terminate();
   }
 }

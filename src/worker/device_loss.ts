@@ -4,7 +4,7 @@
 // own DeviceLostError from the runtime); asDeviceLoss names them all DeviceLostError with the browser's
 // reason. The reference backend has no device, so the hook simulates one: after the loss every kernel
 // call throws DeviceLostError, as the GPU runtime's calls do.
-import { isKimiVLError, type KimiVLError } from '../errors.ts';
+import { isKimiVLError, KimiVLError } from '../errors.ts';
 import { deviceLostError } from '../gpu/runtime.ts';
 import type { Kernels } from '../kernels/types.ts';
 import type { LoadedEngineState } from './engine_state.ts';
@@ -13,40 +13,54 @@ import type { LoadedEngineState } from './engine_state.ts';
 export async function asDeviceLoss(s: LoadedEngineState, e: unknown): Promise<KimiVLError | null> {
   if (isKimiVLError(e, 'DeviceLostError')) return e;
   if (!s.rt) return null;
-  // Our own typed errors (context overflow, bad input...) are not device failures: no need to wait.
-  if (isKimiVLError(e) && e instanceof Error && e.name !== 'AbortError')
-    return s.rt.isLost ? s.rt.deviceLoss(e) : null;
+  // Our own typed errors (context overflow, bad input, an unload's AbortError) are not device failures:
+  // no need to wait for device.lost. Anything else (mapAsync's DOMException AbortError, an OperationError)
+  // may be the first sign of a loss.
+  if (e instanceof KimiVLError) return s.rt.isLost ? s.rt.deviceLoss(e) : null;
   return s.rt.deviceLoss(e);
 }
 
 /** Calls that stay allowed on a lost device (freeing is always fine, as in WebGPU). */
 const ALLOWED_WHEN_LOST = new Set<PropertyKey>(['release', 'clearVisionTables']);
 
-/**
- * Kernels that lose the device after `afterCalls` more kernel calls (0: now). `lose` destroys a real
- * device (and returns null: the runtime then fails by itself) or returns the error the simulated device
- * throws from then on.
- */
-export function withDeviceLoss(k: Kernels, afterCalls: number, lose: () => KimiVLError | null): Kernels {
-  let remaining = Math.max(0, Math.floor(afterCalls));
-  let fired = false;
+/** Kernels that can be made to lose their device (the engine wraps every loaded model's kernels). */
+export interface LossSwitch {
+  kernels: Kernels;
+  /**
+   * Loses the device after `afterCalls` more kernel calls (0: now). `lose` destroys a real device (and
+   * returns null: the runtime then fails by itself) or returns the error a simulated device throws from
+   * then on.
+   */
+  arm(afterCalls: number, lose: () => KimiVLError | null): void;
+}
+
+export function lossSwitch(k: Kernels): LossSwitch {
+  let remaining = -1; // not armed
+  let lose: (() => KimiVLError | null) | null = null;
   let failure: KimiVLError | null = null;
   const fire = () => {
-    fired = true;
-    failure = lose();
+    remaining = -1;
+    failure = lose?.() ?? null;
   };
-  if (remaining === 0) fire();
-  return new Proxy(k, {
+  const kernels = new Proxy(k, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function') return value;
       return (...args: unknown[]) => {
-        if (!fired && --remaining <= 0) fire();
+        if (remaining > 0 && --remaining === 0) fire();
         if (failure && !ALLOWED_WHEN_LOST.has(prop)) throw failure;
         return value.apply(target, args);
       };
     },
   });
+  return {
+    kernels,
+    arm(afterCalls, how) {
+      lose = how;
+      remaining = Math.max(0, Math.floor(afterCalls));
+      if (remaining === 0) fire();
+    },
+  };
 }
 
 /** The error of a simulated loss on the reference backend. */

@@ -5,55 +5,47 @@
 import { isKimiVLError, KimiVLError } from '../errors.ts';
 import type { ChatEvent } from '../generate/events.ts';
 import { type AdapterDescription, describeAdapter, requestAdapter } from '../gpu/device.ts';
-import { GpuRuntime } from '../gpu/runtime.ts';
-import { createGpuKernels } from '../kernels/gpu_kernels.ts';
-import { createRefKernels } from '../kernels/ref_kernels.ts';
-import { KimiVLModel } from '../model/kimi_vl.ts';
-import { loadTokenizerFromUrl, Tokenizer } from '../text/tokenizer.ts';
-import { type LoadProgress, loadModel, type ModelSource } from '../weights/load.ts';
+import type { LoadProgress, ModelSource } from '../weights/load.ts';
 import type { WireMessage } from './chat_input.ts';
+import { asDeviceLoss, type LossSwitch, lossSwitch, simulatedLoss } from './device_loss.ts';
+import { type EngineLoadOptions as BaseLoadOptions, loadEngineState } from './engine_load.ts';
 import type { LoadedEngineState, ModelInfo } from './engine_state.ts';
+import { type EngineEvent, rebuildableHistory, rebuildCache } from './recover.ts';
 import { RequestQueue } from './request_queue.ts';
 import { type EngineChatOptions, type RequestInput, runRequest } from './run_request.ts';
+
+export { DEFAULT_CONTEXT_BUDGET } from './engine_load.ts';
+export type { EngineEvent } from './recover.ts';
+
+export interface EngineLoadOptions extends BaseLoadOptions {
+  /**
+   * After a GPU device loss, get a new device, upload the weights again (from the local cache or the
+   * source), rebuild the conversation's KV cache and go on (a `recovered` event tells the page). Default
+   * true; false: the request fails with DeviceLostError and the model must be loaded again.
+   */
+  autoRecover?: boolean;
+}
+
+/** How long unload() waits for the running request to stop before it frees the device under it. */
+const UNLOAD_GRACE_MS = 5000;
 
 export type { ModelInfo } from './engine_state.ts';
 export type { EngineChatOptions } from './run_request.ts';
 
-export interface EngineLoadOptions {
-  /** Quantise the language model's linear weights on load. Default 'none' (as stored). */
-  quantization?: 'none' | 'q8' | 'q4';
-  /** Thinking model (reasoning events)? Default: true when the model id contains "thinking". */
-  thinking?: boolean;
-  /** KV cache positions (prompt + answer, all turns). Default 4096. */
-  contextBudget?: number;
-  /** 'gpu' (WebGPU, default) or 'ref' (the CPU reference: tiny models and tests only). */
-  backend?: 'gpu' | 'ref';
-  powerPreference?: GPUPowerPreference;
-  /** Hugging Face mirror for repo ids. */
-  hubUrl?: string;
-  /** Folder URL of tiktoken.model + tokenizer_config.json when the model folder has none. */
-  tokenizerUrl?: string;
-}
-
-export const DEFAULT_CONTEXT_BUDGET = 4096;
-
 /** Receives a request's events in order (awaited); a comlink proxy across the worker boundary. */
 type OnEvent = (e: ChatEvent) => unknown;
-
-async function readTokenizer(
-  readFile: (name: string) => Promise<Uint8Array | null>,
-  fallbackUrl: string | undefined,
-): Promise<Tokenizer | null> {
-  const [model, config] = await Promise.all([readFile('tiktoken.model'), readFile('tokenizer_config.json')]);
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  if (model && config) return Tokenizer.fromFiles(text(model), text(config));
-  return fallbackUrl ? loadTokenizerFromUrl(fallbackUrl) : null;
-}
 
 export class Engine {
   private loaded: LoadedEngineState | null = null;
   private readonly queue = new RequestQueue();
   private readonly loadAborts = new Map<number, AbortController>();
+  /** What was loaded, to load it again after a device loss. */
+  private lastLoad: { source: ModelSource; opts: EngineLoadOptions } | null = null;
+  private events: ((e: EngineEvent) => unknown) | null = null;
+  private unloading: Promise<void> | null = null;
+  private recoveryAbort: AbortController | null = null;
+  /** The test hook's handle on each loaded model's kernels. */
+  private readonly lossSwitches = new WeakMap<LoadedEngineState, LossSwitch>();
 
   /** The adapter this engine would run on, as WebGPU describes it (no device is created). */
   async adapterInfo(): Promise<AdapterDescription> {
@@ -74,8 +66,10 @@ export class Engine {
   ): Promise<ModelInfo> {
     const abort = new AbortController();
     this.loadAborts.set(requestId, abort);
+    const { autoRecover, ...loadOpts } = opts;
     return this.queue
-      .run(requestId, () => this.loadNow(source, opts, abort.signal, onProgress))
+      .run(requestId, () => this.loadNow(source, loadOpts, abort.signal, onProgress))
+      .then((info) => this.watchDevice(source, { ...loadOpts, autoRecover }, info))
       .finally(() => this.loadAborts.delete(requestId));
   }
 
@@ -86,70 +80,8 @@ export class Engine {
     onProgress?: (p: LoadProgress) => unknown,
   ): Promise<ModelInfo> {
     this.unloadNow();
-    const t0 = performance.now();
-    const progress = onProgress
-      ? (p: LoadProgress) => void Promise.resolve(onProgress(p)).catch(() => {})
-      : undefined;
-    const m = await loadModel(source, {
-      quant: opts.quantization ?? 'none',
-      onProgress: progress,
-      signal,
-      hubUrl: opts.hubUrl,
-    });
-    const tokenizer = await readTokenizer(m.readFile, opts.tokenizerUrl);
-    const host = await m.loadWeights();
-    if (signal.aborted) throw new KimiVLError('AbortError', 'loading was cancelled');
-    const backend = opts.backend ?? 'gpu';
-    const rt = backend === 'gpu' ? await GpuRuntime.create({ powerPreference: opts.powerPreference }) : null;
-    try {
-      const k = rt ? createGpuKernels(rt) : createRefKernels();
-      const model = KimiVLModel.load(k, m.config, host);
-      host.clear();
-      const contextBudget = Math.min(
-        opts.contextBudget ?? DEFAULT_CONTEXT_BUDGET,
-        m.config.text.maxPositionEmbeddings,
-      );
-      const cache = model.newCache(k, contextBudget);
-      const t = m.config.text;
-      const stopIds = new Set([t.eosTokenId]);
-      if (tokenizer) {
-        for (const name of ['<|im_end|>', '[EOS]']) {
-          try {
-            stopIds.add(tokenizer.specialTokenId(name));
-          } catch {
-            // a tokenizer without this special simply cannot emit it
-          }
-        }
-      }
-      const info: ModelInfo = {
-        id: m.id,
-        thinking: opts.thinking ?? /thinking/i.test(m.id),
-        backend,
-        contextBudget: cache.capacity,
-        hasTokenizer: tokenizer !== null,
-        acceptsImages: m.preprocessor !== null,
-        layers: t.numLayers,
-        hiddenSize: t.hiddenSize,
-        experts: t.nRoutedExperts,
-        vocabSize: t.vocabSize,
-        loadMs: performance.now() - t0,
-        networkBytes: m.networkBytes,
-      };
-      this.loaded = {
-        info,
-        k,
-        rt,
-        model,
-        cache,
-        tokenizer,
-        preprocessor: m.preprocessor,
-        stopIds: [...stopIds],
-      };
-      return info;
-    } catch (e) {
-      rt?.destroy();
-      throw e;
-    }
+    this.loaded = await loadEngineState(source, opts, signal, onProgress);
+    return this.loaded.info;
   }
 
   /** The loaded model, or null. */
@@ -173,7 +105,7 @@ export class Engine {
   /** chat and generateFromIds: one request at a time, on the loaded model. */
   private request(requestId: number, input: RequestInput, opts: EngineChatOptions, onEvent: OnEvent) {
     return this.queue.run(requestId, (isCancelled) =>
-      this.guard((s) => runRequest(s, input, opts, isCancelled, onEvent)),
+      this.guard((s) => runRequest(s, input, opts, isCancelled, onEvent, this.recoverer('request'))),
     );
   }
 
@@ -188,17 +120,117 @@ export class Engine {
     this.loaded?.cache.reset();
   }
 
-  /** Frees the model's GPU memory (waits for running requests). */
+  /**
+   * Frees the model's GPU memory. The running request stops within one token (or one prefill slice, one
+   * image) and rejects with AbortError, as do the queued ones (at once); a load in progress is cancelled.
+   * Calling it again while it runs returns the same promise.
+   */
   unload(): Promise<void> {
-    return this.queue.run(-1, async () => this.unloadNow());
+    if (this.unloading) return this.unloading;
+    const unloaded = () => new KimiVLError('AbortError', 'the model was unloaded while this request ran');
+    this.queue.abortAll(unloaded);
+    for (const abort of this.loadAborts.values()) abort.abort();
+    this.recoveryAbort?.abort();
+    // A request that does not stop in time (a GPU hang) loses its device: that ends it too.
+    const grace = setTimeout(() => this.unloadNow(), UNLOAD_GRACE_MS);
+    this.unloading = this.queue
+      .run(-1, async () => this.unloadNow())
+      .finally(() => {
+        clearTimeout(grace);
+        this.unloading = null;
+      });
+    return this.unloading;
   }
 
-  /** Test hook: destroys the GPU device as a driver reset would. */
-  async loseDeviceForTest(): Promise<void> {
-    const device = this.loaded?.rt?.device;
-    if (!device) return;
-    device.destroy();
-    await device.lost;
+  /** Receives engine events (`recovered`); a comlink proxy across the worker boundary. */
+  watch(onEvent: ((e: EngineEvent) => unknown) | null): void {
+    this.events = onEvent;
+  }
+
+  /**
+   * Test hook: loses the GPU device as a driver reset would, now or after `afterKernelCalls` more kernel
+   * calls (to hit the middle of a prefill). The reference backend simulates the loss.
+   */
+  async loseDeviceForTest(opts: { afterKernelCalls?: number } = {}): Promise<void> {
+    const s = this.loaded;
+    if (!s) return;
+    this.lossSwitches.get(s)?.arm(opts.afterKernelCalls ?? 0, () => {
+      if (s.rt) {
+        s.rt.device.destroy();
+        return null;
+      }
+      const err = simulatedLoss();
+      queueMicrotask(() => this.onDeviceLost(s, err));
+      return err;
+    });
+    if (s.rt && !opts.afterKernelCalls) await s.rt.device.lost;
+  }
+
+  /** After a load: remembers what to reload, and recovers from a loss that happens while idle. */
+  private watchDevice(source: ModelSource, opts: EngineLoadOptions, info: ModelInfo): ModelInfo {
+    this.lastLoad = { source, opts };
+    if (this.loaded) this.watchState(this.loaded);
+    return info;
+  }
+
+  /** Idle-loss recovery and the loss test hook for a freshly loaded state. */
+  private watchState(s: LoadedEngineState): void {
+    const loss = lossSwitch(s.k);
+    s.k = loss.kernels;
+    this.lossSwitches.set(s, loss);
+    s.rt?.onLost((err) => this.onDeviceLost(s, err));
+  }
+
+  /** A loss seen outside a request: recover in the queue's order (a running request recovers itself). */
+  private onDeviceLost(s: LoadedEngineState, err: KimiVLError): void {
+    if (this.loaded !== s || !this.recoverer('idle')) return;
+    const recover = this.recoverer('idle')!;
+    this.queue
+      .run(-2, async () => {
+        if (this.loaded === s) await recover(err);
+      })
+      .catch(() => {}); // a failed idle recovery leaves the loss for the next request to report
+  }
+
+  /** The recovery function for a request or idle loss, or null without autoRecover. */
+  private recoverer(during: 'request' | 'idle') {
+    if (!this.lastLoad || this.lastLoad.opts.autoRecover === false) return null;
+    const { source, opts } = this.lastLoad;
+    return async (lost: KimiVLError): Promise<LoadedEngineState> => {
+      const old = this.loaded;
+      if (!old) throw lost;
+      const t0 = performance.now();
+      const history = rebuildableHistory(old);
+      const abort = new AbortController();
+      this.recoveryAbort = abort;
+      try {
+        const { autoRecover: _, ...loadOpts } = opts;
+        await this.loadNow(source, loadOpts, abort.signal);
+        const fresh = this.loaded!;
+        this.watchState(fresh);
+        await rebuildCache(fresh, history);
+        const event: EngineEvent = {
+          type: 'recovered',
+          during,
+          reason: lost.message,
+          rebuiltTokens: history.length,
+          ms: performance.now() - t0,
+        };
+        void Promise.resolve(this.events?.(event)).catch(() => {});
+        return fresh;
+      } catch (e) {
+        if (abort.signal.aborted) throw new KimiVLError('AbortError', 'the model was unloaded', { cause: e });
+        throw new KimiVLError(
+          'DeviceLostError',
+          `${lost.message} Recovering failed: ${(e as Error).message}`,
+          {
+            cause: e,
+          },
+        );
+      } finally {
+        this.recoveryAbort = null;
+      }
+    };
   }
 
   private unloadNow(): void {
@@ -220,16 +252,18 @@ export class Engine {
     try {
       return await fn(s);
     } catch (e) {
-      if (isKimiVLError(e, 'DeviceLostError')) {
-        this.loaded = null;
+      const current = this.loaded ?? s; // a recovery may have replaced s
+      const lost = await asDeviceLoss(current, e);
+      if (lost) {
+        if (this.loaded === current) this.loaded = null;
         try {
-          s.rt?.destroy();
+          current.rt?.destroy();
         } catch {
           // already gone
         }
-      } else if (!isKimiVLError(e, 'ContextOverflowError')) {
-        s.cache.reset(); // a half-written turn must not be reused
+        throw lost;
       }
+      if (!isKimiVLError(e, 'ContextOverflowError')) current.cache.reset(); // a half-written turn must not be reused
       throw e;
     }
   }

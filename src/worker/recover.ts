@@ -91,3 +91,15 @@ export async function rebuildCache(s: LoadedEngineState, history: readonly numbe
   if (logits) s.k.release(logits);
   s.k.flush();
 }
+
+/** What the engine tells the page besides request events. */
+export interface EngineEvent {
+  type: 'recovered';
+  /** Whether the loss struck during a request (which then went on) or while idle. */
+  during: 'request' | 'idle';
+  /** The DeviceLostError's message (the browser's reason). */
+  reason: string;
+  /** Conversation positions rebuilt into the new KV cache. */
+  rebuiltTokens: number;
+  ms: number;
+}

@@ -3,16 +3,15 @@
 import { KimiVLError } from '../errors.ts';
 import type { ChatEvent, DoneEvent } from '../generate/events.ts';
 import { TextEventStream } from '../generate/events.ts';
-import { generate } from '../generate/generate.ts';
 import { type GenerateOptions, resolveGenerateOptions } from '../generate/params.ts';
 import { withStopStrings } from '../generate/stop.ts';
 import { TimingRecorder } from '../generate/timings.ts';
-import type { Tensor } from '../tensor/types.ts';
 import { StreamingDetokenizer } from '../text/detokenizer.ts';
 import { THINK_END, THINK_START, ThinkingSplitter } from '../text/thinking.ts';
 import type { Tokenizer } from '../text/tokenizer.ts';
 import { buildChatInput, type ChatInput, validateMessages, type WireMessage } from './chat_input.ts';
 import type { LoadedEngineState } from './engine_state.ts';
+import { generateOnDevice, type Recover } from './recover.ts';
 
 export interface EngineChatOptions extends GenerateOptions {
   /** Also stream each generated id as a `token` event. */
@@ -61,6 +60,8 @@ export async function runRequest(
   opts: EngineChatOptions,
   isCancelled: () => boolean,
   onEvent: (e: ChatEvent) => unknown,
+  /** Replaces the state after a device loss (autoRecover); null: a loss ends the request. */
+  recover: Recover | null = null,
 ): Promise<DoneEvent> {
   if (input.kind === 'chat') checkChat(s, input.messages);
   const timings = new TimingRecorder();
@@ -79,38 +80,37 @@ export async function runRequest(
     built = { ids: input.ids, images: null };
   }
 
-  let features: Tensor | null = null;
-  if (built.images) {
-    const t0 = performance.now();
-    features = s.model.imageFeatures(s.k, built.images); // [F, D]
-    timings.addImageEncode(performance.now() - t0);
-  }
-
   const text = withStopStrings(textStream(s.tokenizer, thinking, startThinking), options.stop);
   const endMarker = thinking && s.tokenizer ? s.tokenizer.encode(THINK_END) : [];
   let reasoningTokens = 0;
   let injected = false;
   const emit = async (e: ChatEvent) => void (await onEvent(e));
-  try {
-    const result = await generate(s.k, s.model, s.cache, {
-      ids: built.ids,
-      features,
-      options,
-      stopIds: opts.ignoreStop ? [] : s.stopIds,
-      isCancelled: () => isCancelled() || text?.stopped === true, // a stop string ends the loop
-      timings,
-      inject: () => {
-        if (injected || opts.thinkingBudget === undefined || !text) return null;
-        if (text.channel !== 'reasoning' || reasoningTokens < opts.thinkingBudget) return null;
-        injected = true;
-        return endMarker;
+  {
+    // Images are encoded one at a time and a lost device is recovered from (recover.ts).
+    const result = await generateOnDevice(
+      s,
+      built.images,
+      {
+        ids: built.ids,
+        options,
+        stopIds: opts.ignoreStop ? [] : s.stopIds,
+        isCancelled: () => isCancelled() || text?.stopped === true, // a stop string ends the loop
+        timings,
+        inject: () => {
+          if (injected || opts.thinkingBudget === undefined || !text) return null;
+          if (text.channel !== 'reasoning' || reasoningTokens < opts.thinkingBudget) return null;
+          injected = true;
+          return endMarker;
+        },
+        onToken: async (id, forced) => {
+          if (text?.channel === 'reasoning') reasoningTokens++;
+          if (opts.tokenEvents) await emit({ type: 'token', id, forced });
+          for (const e of text?.push(id) ?? []) await emit(e);
+        },
       },
-      onToken: async (id, forced) => {
-        if (text?.channel === 'reasoning') reasoningTokens++;
-        if (opts.tokenEvents) await emit({ type: 'token', id, forced });
-        for (const e of text?.push(id) ?? []) await emit(e);
-      },
-    });
+      recover,
+      (ms) => timings.addImageEncode(ms),
+    );
     for (const e of text?.flush() ?? []) await emit(e);
     const done: DoneEvent = {
       type: 'done',
@@ -127,7 +127,5 @@ export async function runRequest(
     };
     await emit(done);
     return done;
-  } finally {
-    if (features) s.k.release(features);
   }
 }
