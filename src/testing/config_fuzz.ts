@@ -16,6 +16,11 @@ import { mulberry32 } from './random.ts';
 
 type Json = Record<string, unknown>;
 
+/** The bundled tiny model's config.json, unchanged (the base every case mutates). */
+export function tinyConfigJson(): Json {
+  return clone(tinyConfig as Json);
+}
+
 /** Values that broke parsers somewhere: zero, negatives, fractions, huge, non-finite, wrong types. */
 const EXTREMES: unknown[] = [
   0,
