@@ -71,6 +71,21 @@ test('a warm load makes no request and reads and hashes each shard byte once; ve
   expect(blocked).toBe(0);
 });
 
+test('a converted copy is hashed as it is written: its warm load re-hashes nothing', async ({ page }) => {
+  const first = expectOk(await load(page, { source: modelUrl(), quant: 'q8', readWeights: true }));
+  expect(first.id).toBe(`${first.sourceId}#q8`);
+  await page.evaluate(() => window.weightsTest.resetIoStats());
+  await page.route('**/__data/**', (route) => route.abort());
+  const warm = expectOk(await load(page, { source: modelUrl(), quant: 'q8', readWeights: true }));
+  expect(warm.id).toBe(first.id);
+  expect(warm.weights).toEqual(first.weights);
+  const s = await ioStats(page);
+  expect(s.fullPassBytes).toBe(0);
+  const read = Object.values(s.readBytes).reduce((a, b) => a + b, 0);
+  expect(read).toBeGreaterThan(0);
+  expect(s.readHashedBytes).toBe(read);
+});
+
 test('a corrupted tensor found while reading is fetched again with one Range request', async ({ page }) => {
   const m = expectOk(await load(page, { source: modelUrl(), readWeights: true }));
   const at = size(SHARD1) - 100; // inside the last tensor, past the header

@@ -172,15 +172,14 @@ test('a corrupted cached file is detected and fetched again', async ({ page }) =
   expect(third.networkBytes).toBe(0);
 });
 
-test('q8 on the fly: the converted form is cached and read on the next load', async ({ page }) => {
+test('q8 on the fly: only the converted form is cached (by default) and read on the next load', async ({
+  page,
+}) => {
   const first = expectOk(await load(page, { source: modelUrl(), quant: 'q8', readWeights: true }));
   expect(first.format).toBe('kimi-vl-web');
   expect(first.id).toBe(`${first.sourceId}#q8`);
   expect(first.weights).toEqual(await nodeWeightSummaries(TINY_A, 'q8'));
-  expect((await listCached(page)).map((c) => [c.id, c.complete])).toEqual([
-    [first.sourceId, true],
-    [first.id, true],
-  ]);
+  expect((await listCached(page)).map((c) => [c.id, c.complete])).toEqual([[first.id, true]]);
 
   await page.route('**/__data/**', (route) => route.abort());
   const second = expectOk(await load(page, { source: modelUrl(), quant: 'q8', readWeights: true }));
@@ -190,6 +189,27 @@ test('q8 on the fly: the converted form is cached and read on the next load', as
   expect(second.bytesRead).toBeLessThan(shardBytes(TINY_A));
 
   expect(await page.evaluate((id) => window.weightsTest.deleteCachedModel(id), first.sourceId)).toBe(true);
+  expect(await listCached(page)).toEqual([]);
+});
+
+test('keepOriginal keeps the bf16 original too, as a separate entry with its own delete', async ({
+  page,
+}) => {
+  const m = expectOk(await load(page, { source: modelUrl(), quant: 'q8', keepOriginal: true }));
+  expect((await listCached(page)).map((c) => [c.id, c.complete])).toEqual([
+    [m.sourceId, true],
+    [m.id, true],
+  ]);
+  const del = (id: string, converted: boolean) =>
+    page.evaluate(([i, c]) => window.weightsTest.deleteCachedModel(i, { converted: c }), [
+      id,
+      converted,
+    ] as const);
+  expect(await del(m.sourceId, false)).toBe(true); // the original only
+  expect((await listCached(page)).map((c) => c.id)).toEqual([m.id]);
+  await page.route('**/__data/**', (route) => route.abort());
+  expect((await load(page, { source: modelUrl(), quant: 'q8' })).model?.networkBytes).toBe(0);
+  expect(await del(m.id, true)).toBe(true); // the converted copy alone
   expect(await listCached(page)).toEqual([]);
 });
 

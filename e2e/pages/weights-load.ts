@@ -13,6 +13,7 @@ export interface LoadRequest {
   maxAttempts?: number;
   concurrency?: number;
   verify?: LoadOptions['verify'];
+  keepOriginal?: boolean;
   /** Abort the load once this many bytes of the download phase are done. */
   abortAfterBytes?: number;
   /** Abort the load this long after the download phase starts (progress events are throttled, and a
@@ -125,6 +126,7 @@ async function loadOnce(req: LoadRequest): Promise<LoadReport> {
     maxAttempts: req.maxAttempts,
     concurrency: req.concurrency,
     verify: req.verify,
+    keepOriginal: req.keepOriginal,
     signal: controller.signal,
     onProgress: (p) => {
       events.push(p);

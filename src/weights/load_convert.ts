@@ -5,10 +5,10 @@
 // every shard is written, hashed, re-read and validated by openCheckpoint (the same check as Node).
 import { KimiVLError } from '../errors.ts';
 import { type AssembleOptions, assembleOne, planAssembly } from './assemble.ts';
-import { ModelCacheEntry, quotaOrCacheError } from './cache.ts';
+import { ModelCacheEntry } from './cache.ts';
 import { cacheEntryFiles } from './cache_files.ts';
+import { openCachedFileWriter } from './cache_put.ts';
 import { ensureQuota } from './cache_quota.ts';
-import { openCacheFileWriter } from './cache_writer.ts';
 import { CONFIG_FILE, type OpenedCheckpoint, openCheckpoint, PREPROCESSOR_FILE } from './checkpoint.ts';
 import type { ProgressTracker } from './load_progress.ts';
 import {
@@ -20,7 +20,6 @@ import {
   type ManifestTensor,
 } from './manifest.ts';
 import { encodeSafetensorsHeader } from './safetensors.ts';
-import { Sha256 } from './sha256.ts';
 import { planShards, type ShardPlan } from './shard_plan.ts';
 
 /** Converted shards are cut at about this size so no single OPFS file or read grows unwieldy. */
@@ -126,19 +125,10 @@ async function writeShard(
   fileSize: number,
   a: ConvertArgs,
 ): Promise<string> {
-  entry.record.files[shard.file] = { size: fileSize, sha256: null, complete: false };
-  const handle = (await entry.fileHandle(shard.file, true))!;
-  const writer = await openCacheFileWriter(handle, 0);
-  const hasher = new Sha256();
-  let written = 0;
+  // Hashed as written (sha256 + segment table, cache_put.ts): a warm load of this copy re-hashes nothing.
+  const writer = await openCachedFileWriter(entry, shard.file, { expectedSize: fileSize });
   const put = async (bytes: Uint8Array) => {
-    hasher.update(bytes);
-    try {
-      await writer.write(bytes);
-    } catch (e) {
-      throw quotaOrCacheError(e, `writing converted shard ${shard.file}`);
-    }
-    written += bytes.byteLength;
+    await writer.write(bytes);
     a.progress.add(shard.file, bytes.byteLength);
   };
   try {
@@ -153,17 +143,11 @@ async function writeShard(
         );
       await put(w.bytes);
     }
-    await writer.close();
   } catch (e) {
-    await writer.close().catch(() => {}); // the record never marks this shard complete
+    await writer.abort(); // the record never marks this shard complete
     throw e;
   }
-  if (written !== fileSize) throw new Error(`${shard.file}: wrote ${written} bytes, planned ${fileSize}`);
-  const sha = hasher.hex();
-  const e = entry.record.files[shard.file]!;
-  e.sha256 = sha;
-  e.complete = true;
-  await entry.saveRecord();
+  const { sha256: sha } = await writer.commit();
   a.progress.finishFile(shard.file);
   return sha;
 }

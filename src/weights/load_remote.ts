@@ -14,8 +14,9 @@
 // transport failure (DownloadError, AbortError, QuotaError) keeps the partial bytes for the next
 // attempt, with the record not complete.
 
-import { parseConfig } from '../config/config.ts';
+import { type KimiVLConfig, parseConfig } from '../config/config.ts';
 import { isKimiVLError, KimiVLError } from '../errors.ts';
+import { log } from '../log.ts';
 import type { ModelCacheEntry } from './cache.ts';
 import { cacheEntryFiles } from './cache_files.ts';
 import { ensureQuota } from './cache_quota.ts';
@@ -41,6 +42,7 @@ import { fetchHubTree, type HubFile } from './hub_tree.ts';
 import { INDEX_FILE, parseIndexJson } from './index_json.ts';
 import { type ProgressTracker, runBounded } from './load_progress.ts';
 import { MANIFEST_FILE, parseManifest } from './manifest.ts';
+import { planMemory } from './memory_plan.ts';
 import type { RemoteModel } from './source.ts';
 
 /** Side files fetched when the source has them (tokenizer and generation settings). */
@@ -57,9 +59,10 @@ export const OPTIONAL_FILES = [
 /**
  * Bytes a converted copy needs per byte of bf16 original, for the storage warning before downloading
  * (the exact figure needs the shard headers: preflight). Measured on the real Kimi-VL-A3B layout:
- * q4 9.88 GB of 32.8 GB = 0.301 (the vision tower and norms stay bf16), q8 ≈ 0.54.
+ * q4 9.88 GB of 32.8 GB = 0.301 (the vision tower and norms stay bf16), q8 0.544 (memory_plan.ts on
+ * configs/Kimi-VL-A3B-Instruct.config.json).
  */
-export const CONVERTED_SIZE_RATIO = { q8: 0.54, q4: 0.302, f16: 1 } as const;
+export const CONVERTED_SIZE_RATIO = { q8: 0.545, q4: 0.302, f16: 1 } as const;
 
 export interface RemoteContext {
   transport: TransportOptions;
@@ -73,6 +76,8 @@ export interface RemoteContext {
   verify: 'sha256' | 'full' | 'size';
   /** Extra bytes the caller will write after the download (a converted copy), as a ratio of shard bytes. */
   extraRatio: number;
+  /** The converted form that follows the download, when any: its size is then computed from config.json. */
+  convertTo?: keyof typeof CONVERTED_SIZE_RATIO;
   /** The entry was complete and only corrupt files are being fetched again. */
   repair?: boolean;
   /** The Hub's listing (sizes, LFS sha256s) for a repo source; null for plain folders. */
@@ -86,6 +91,21 @@ export function isValidationError(e: unknown): boolean {
     isKimiVLError(e, 'CheckpointError') ||
     isKimiVLError(e, 'TokenizerError')
   );
+}
+
+/**
+ * Bytes of the converted copy that follows the download: the memory plan's weight bytes (exact, from
+ * config.json's shapes, safetensors headers aside) when the form is known, else the ratio.
+ */
+function convertedBytes(config: KimiVLConfig, ctx: RemoteContext, shardBytes: number): number {
+  if (ctx.extraRatio <= 0) return 0;
+  const form =
+    ctx.convertTo ??
+    (Object.keys(CONVERTED_SIZE_RATIO) as (keyof typeof CONVERTED_SIZE_RATIO)[]).find(
+      (k) => CONVERTED_SIZE_RATIO[k] === ctx.extraRatio,
+    );
+  if (!form) return Math.ceil(shardBytes * ctx.extraRatio);
+  return planMemory(config, { quant: form, context: 1 }).weightBytes;
 }
 
 /** The URL of a cached file of a remote entry (source.ts's rule: `<baseUrl><name>`). */
@@ -116,9 +136,7 @@ export async function verifyEntry(entry: ModelCacheEntry, ctx: RemoteContext): P
       ctx.progress.add(name, n);
     });
     if (why) {
-      console.warn(
-        `kimi-vl-web: cached ${name} of ${entry.record.id} is corrupt (${why}); fetching it again.`,
-      );
+      log.warn(`kimi-vl-web: cached ${name} of ${entry.record.id} is corrupt (${why}); fetching it again.`);
       await entry.dropFile(name);
       dropped.push(name);
     }
@@ -274,7 +292,7 @@ export async function downloadModel(
     throw e;
   }
   // Refuse an unsupported model before downloading gigabytes of it.
-  parseConfig(await cachedJson(entry, CONFIG_FILE, 'ConfigError'));
+  const config = parseConfig(await cachedJson(entry, CONFIG_FILE, 'ConfigError'));
   await runBounded(OPTIONAL_FILES, ctx.concurrency, async (name) => {
     await fetchOptional(src, entry, ctx, name);
   });
@@ -287,7 +305,8 @@ export async function downloadModel(
     missing += Math.max(0, (s.size ?? 0) - (await entry.bytesOnDisk(s.name)));
   }
   const shardBytes = shards.reduce((n, s) => n + (s.size ?? 0), 0);
-  await ensureQuota(missing + Math.ceil(shardBytes * ctx.extraRatio), `Downloading ${entry.record.id}`);
+  const converted = convertedBytes(config, ctx, shardBytes);
+  await ensureQuota(missing + converted, `Downloading ${entry.record.id}`);
 
   ctx.progress.startPhase(
     'download',
@@ -313,7 +332,7 @@ export async function downloadModel(
     if (!isKimiVLError(e, 'QuotaError')) throw e;
     // The real limit, not the estimate: say how much more is needed; the partials stay for a resume.
     let kept = 0;
-    let left = Math.ceil(shardBytes * ctx.extraRatio);
+    let left = converted;
     for (const s of shards) {
       const onDisk = await entry.bytesOnDisk(s.name).catch(() => 0);
       kept += onDisk;
