@@ -7,6 +7,7 @@ import * as Comlink from 'comlink';
 import { isKimiVLError, KimiVLError, type KimiVLErrorName } from '../errors.ts';
 import type { ChatEvent, DoneEvent } from '../generate/events.ts';
 import type { AdapterDescription } from '../gpu/device.ts';
+import { setLogLevel } from '../log.ts';
 import type { ModelSource } from '../weights/load.ts';
 import { Engine, type EngineChatOptions, type EngineEvent, type ModelInfo } from '../worker/engine.ts';
 import { EngineLink, type Remote } from './engine_link.ts';
@@ -27,6 +28,7 @@ import {
   type PreloadResult,
   preloadModelSource,
 } from './preflight.ts';
+import { modelName, progressHandlers } from './progress.ts';
 import type { ChatMessage, ChatOptions, LoadOptions, ModelInput } from './types.ts';
 import { checkChatArgs, checkIdsArgs, checkLoadArgs, checkPreloadArgs } from './validate.ts';
 import { startEngine } from './worker_start.ts';
@@ -115,7 +117,17 @@ export class KimiVL extends EventTarget {
    */
   static async load(model: ModelInput, opts: LoadOptions = {}): Promise<KimiVL> {
     checkLoadArgs(model, opts);
-    const { onProgress, signal, inThread, worker: givenWorker, requireWorker, ...engineOpts } = opts;
+    const {
+      onProgress: given,
+      progress_callback,
+      signal,
+      inThread,
+      worker: givenWorker,
+      requireWorker,
+      ...engineOpts
+    } = opts;
+    setLogLevel(opts.logLevel); // the page's realm; the engine sets the worker's from engineOpts
+    const { onProgress, ready } = progressHandlers(modelName(model), given, progress_callback);
     // No silent fallback: a worker that cannot start is a WorkerStartError unless requireWorker: false.
     const started = await startEngine({ inThread, worker: givenWorker, requireWorker });
     const worker = started?.worker ?? null;
@@ -130,6 +142,7 @@ export class KimiVL extends EventTarget {
       const info = await engine.load(id, toSource(model), engineOpts, progress);
       const kimi = new KimiVL(engine, worker, mode, info);
       await kimi.link.watch((e) => kimi.dispatchEvent(new CustomEvent(e.type, { detail: e })));
+      ready(); // transformers.js-style `ready` (progress_callback)
       return kimi;
     } catch (e) {
       worker?.terminate();

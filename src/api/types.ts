@@ -1,6 +1,7 @@
 // Public types of the main-thread API.
 import type { LoadProgress } from '../weights/load.ts';
 import type { EngineChatOptions, EngineLoadOptions } from '../worker/engine.ts';
+import type { TransformersProgressCallback } from './progress.ts';
 import type { VideoPart } from './video.ts';
 import type { WorkerOptions } from './worker_start.ts';
 
@@ -52,5 +53,10 @@ export interface LoadOptions extends Omit<EngineLoadOptions, 'quantization'>, Wo
   /** 'none' (as stored), 'q8' or 'q4' for the language model's linear weights. */
   quantization?: EngineLoadOptions['quantization'];
   onProgress?: (p: LoadProgress) => void;
+  /**
+   * Progress as transformers.js reports it ({ status: 'initiate' | 'download' | 'progress' | 'done' |
+   * 'ready', file, loaded, total, progress }), so an existing loading UI drops in (api/progress.ts).
+   */
+  progress_callback?: TransformersProgressCallback;
   signal?: AbortSignal;
 }

@@ -4,6 +4,7 @@
 // back instead of the script); `requireWorker: false` runs the engine on the page's thread, with a warning.
 import * as Comlink from 'comlink';
 import { KimiVLError } from '../errors.ts';
+import { log } from '../log.ts';
 import type { EngineApi } from '../worker/engine.ts';
 import { startEngineWorker } from './worker_factory.ts';
 
@@ -43,7 +44,7 @@ export async function startEngine(opts: WorkerOptions, timeoutMs = 15_000): Prom
         ? e
         : new KimiVLError('WorkerStartError', `${(e as Error).message}`, { cause: e });
     if (opts.requireWorker ?? true) throw err;
-    console.warn(`kimi-vl-web: running the engine on the page's thread: ${err.message}`);
+    log.warn(`kimi-vl-web: running the engine on the page's thread: ${err.message}`);
     return null;
   }
 }

@@ -20,6 +20,7 @@
 // Chromium commits atomically on close(). A file whose entry is not complete is a resumable partial:
 // its current length is how many leading bytes are already on disk.
 import { KimiVLError } from '../errors.ts';
+import { log } from '../log.ts';
 import { quotaOrCacheError } from './cache_quota.ts';
 import {
   type FileSegments,
@@ -265,9 +266,7 @@ export class ModelCacheEntry {
    * go, the model is no longer complete, and the next load fetches the file again (no poisoned cache).
    */
   async evictFile(name: string, why: string): Promise<void> {
-    console.warn(
-      `kimi-vl-web: cached ${name} of ${this.record.id} was evicted (${why}); it is fetched again.`,
-    );
+    log.warn(`kimi-vl-web: cached ${name} of ${this.record.id} was evicted (${why}); it is fetched again.`);
     await this.dropFile(name);
     delete this.record.files[name];
     this.record.complete = false;

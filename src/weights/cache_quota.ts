@@ -6,6 +6,7 @@
 // words it with how much more is needed and what could be deleted). Persistent storage is requested
 // so the browser does not evict a multi-gigabyte model under pressure.
 import { KimiVLError } from '../errors.ts';
+import { log } from '../log.ts';
 import { formatBytes } from './summary.ts';
 
 export interface QuotaEstimate {
@@ -51,7 +52,7 @@ export async function ensureQuota(needBytes: number, what: string): Promise<stri
     `${formatBytes(est.free)} free of a ${formatBytes(est.quota)} quota. Chromium reports at most ` +
     'usage + 10 GiB whatever the disk holds, so the download goes ahead; if the disk really is full, ' +
     'writing fails with a QuotaError and what was written stays cached for a resume.';
-  console.warn(warning);
+  log.warn(warning);
   return warning;
 }
 

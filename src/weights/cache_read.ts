@@ -7,6 +7,7 @@
 // written back in place), else the file is evicted and the read fails with a CacheError: the next load
 // fetches it again. Either way a corrupt byte never reaches the caller.
 import { KimiVLError } from '../errors.ts';
+import { log } from '../log.ts';
 import type { ModelCacheEntry } from './cache.ts';
 import { writeAt } from './cache_writer.ts';
 import { cacheIoStats, type FileSegments, segmentAt, segmentStart, segmentsCover } from './file_hasher.ts';
@@ -128,7 +129,7 @@ export class VerifiedReader {
           const handle = await this.entry.fileHandle(name);
           if (handle) await writeAt(handle, s0, fresh);
           this.snapshots.delete(name); // the old snapshot is unreadable after the write
-          console.warn(
+          log.warn(
             `kimi-vl-web: cached ${name} of ${this.entry.record.id} was corrupt (${what}); repaired from the server.`,
           );
           return fresh;

@@ -6,6 +6,7 @@
 // says which optional files exist, so a load need not probe for them (no 404 noise).
 // Sources that are not Hub repos (plain folders) have no listing: their files are sized by HEAD.
 import { KimiVLError } from '../errors.ts';
+import { log } from '../log.ts';
 import { AttemptControl, fetchChecked, type TransportOptions } from './fetch_http.ts';
 import { DEFAULT_HUB_URL } from './source.ts';
 
@@ -79,7 +80,7 @@ export async function fetchHubTree(id: string, opts: TransportOptions): Promise<
       url = nextPage(res);
     } catch (e) {
       if (opts.signal?.aborted) throw e;
-      console.warn(
+      log.warn(
         `kimi-vl-web: no file listing from ${ref.hubUrl} for ${ref.repo}@${ref.revision} ` +
           `(${(e as Error)?.message ?? e}); sizes come from HEAD requests and sha256s are not checked.`,
       );

@@ -13,6 +13,7 @@ import { GpuRuntime } from '../gpu/runtime.ts';
 import { createGpuKernels } from '../kernels/gpu_kernels.ts';
 import { createRefKernels } from '../kernels/ref_kernels.ts';
 import type { Kernels } from '../kernels/types.ts';
+import { type LogLevel, setLogLevel } from '../log.ts';
 import { KimiVLModel } from '../model/kimi_vl.ts';
 import type { HostWeight, Tensor } from '../tensor/types.ts';
 import { loadTokenizerFromUrl, Tokenizer } from '../text/tokenizer.ts';
@@ -51,6 +52,8 @@ export interface EngineLoadOptions {
   limits?: Partial<BufferLimits>;
   /** Keep the bf16 original cached beside a q8/q4 converted copy. Default false (converted form only). */
   keepOriginal?: boolean;
+  /** The engine's console output: 'silent', 'error', 'warn' (default), 'info' or 'debug' (src/log.ts). */
+  logLevel?: LogLevel;
 }
 
 /** The context budget when the model has no preprocessor (text only). */
@@ -127,6 +130,7 @@ export async function loadEngineState(
   signal: AbortSignal,
   onProgress?: (p: LoadProgress) => unknown,
 ): Promise<LoadedEngineState> {
+  setLogLevel(opts.logLevel); // the worker's realm has its own level
   const t0 = performance.now();
   const progress = onProgress
     ? (p: LoadProgress) => void Promise.resolve(onProgress(p)).catch(() => {})

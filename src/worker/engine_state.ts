@@ -45,6 +45,7 @@ export const LOAD_OPTION_VALUES = {
   quantization: ['none', 'q8', 'q4'],
   backend: ['gpu', 'ref'],
   powerPreference: ['low-power', 'high-performance'],
+  logLevel: ['silent', 'error', 'warn', 'info', 'debug'], // src/log.ts LOG_LEVELS
 } as const satisfies Record<string, readonly string[]>;
 
 /** Refuses an unknown value of an enum option (`where` names the call, e.g. "KimiVL.load options"). */
