@@ -1,10 +1,13 @@
 // The README's first command, exactly as a user runs it: `npm start` (scripts/start.sh → the real Vite
 // dev server, not the e2e test server) must open the demo with the bundled model loaded and no error.
 // Vite's dev server answers unknown paths with index.html and status 200 unless the demo config turns
-// that off; the loader's probes for optional files (kimi-vl-manifest.json) must see a 404.
+// that off; the loader's probes for optional files (kimi-vl-manifest.json) must see a 404. Then the
+// network is cut and the page reloaded: the service worker must have kept every asset the page uses
+// (the stylesheets included, which Vite answers as JavaScript unless asked for CSS), so the page comes
+// back styled at phone and desktop widths and the model answers from its cache.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { expect, test } from '@playwright/test';
+import { expect, type Page, test } from '@playwright/test';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -31,8 +34,19 @@ async function waitForServer(url: string, child: ChildProcess, log: () => string
   throw new Error(`npm start did not serve ${url} within ${ms} ms:\n${log()}`);
 }
 
-test('npm start: the dev server opens the demo with the bundled model and no error', async ({ page }) => {
-  test.setTimeout(180_000);
+async function styles(page: Page) {
+  return page.evaluate(() => ({
+    body: getComputedStyle(document.body).display,
+    composer: getComputedStyle(document.querySelector('#composer')!).position,
+    send: getComputedStyle(document.querySelector('#send')!).backgroundColor,
+  }));
+}
+
+test('npm start: the dev server opens the demo with the bundled model and no error, also offline', async ({
+  page,
+  context,
+}) => {
+  test.setTimeout(300_000);
   const port = await freePort();
   let output = '';
   const child = spawn('npm', ['start'], {
@@ -52,8 +66,27 @@ test('npm start: the dev server opens the demo with the bundled model and no err
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${base}/`);
     await expect(page.locator('#status')).toHaveAttribute('data-state', 'ready', { timeout: 90_000 });
-    await expect(page.locator('#error')).toBeHidden();
+    await expect(page.locator('#load-error')).toBeHidden();
     await expect(page.locator('#send')).toBeEnabled();
+    const online = await styles(page);
+    expect(online).toMatchObject({ body: 'flex', composer: 'sticky' });
+
+    // Offline reload, at a phone's width and a desktop's.
+    await context.setOffline(true);
+    for (const width of [390, 1280]) {
+      await page.setViewportSize({ width, height: 800 });
+      await page.reload();
+      await expect(page.locator('#status')).toHaveAttribute('data-state', 'ready', { timeout: 90_000 });
+      expect(await styles(page)).toEqual(online);
+      await page.screenshot({ path: `e2e/screenshots/start-offline-${width}.png` });
+    }
+    await page.fill('#max-tokens', '4');
+    await page.fill('#prompt', 'Still there?');
+    await page.click('#send');
+    await expect(page.locator('.msg.assistant').last()).toHaveAttribute('data-finish', /stop|length/, {
+      timeout: 90_000,
+    });
+    await context.setOffline(false);
     expect(errors).toEqual([]);
   } finally {
     if (child.pid) process.kill(-child.pid, 'SIGTERM');
