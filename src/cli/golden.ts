@@ -2,12 +2,15 @@
 // the README's tolerances. One line per case, then "N passed, M failed"; non-zero exit on any failure.
 import { writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { KimiVLError } from '../errors.ts';
 import { discoverCases, nodeGoldenIO } from '../golden/node_io.ts';
 import type { CaseReport } from '../golden/run_case.ts';
 import { flag, parseArgs } from './args.ts';
 import { REPO_ROOT, withBrowser } from './browser.ts';
 import type { CliCommand } from './command.ts';
+import { parseByteSize } from './convert.ts';
 import { runHarnessTask } from './harness_client.ts';
+import type { GoldenTaskReport } from './pages/golden_task.ts';
 
 type Quant = 'none' | 'q8' | 'q4';
 
@@ -43,7 +46,9 @@ export const command: CliCommand = {
     'Run every golden case (default ../shared/golden) through the engine and compare with the expected tensors.',
   usage:
     'kimi-vl golden [dir] [--quant q8|q4] [--converted q8|q4|f16] [--backend gpu|ref] [--hardware] [--json-out FILE]\n' +
-    '               [--report-only]\n' +
+    '               [--report-only] [--max-binding-bytes N]\n' +
+    '  --max-binding-bytes caps maxStorageBufferBindingSize at N (e.g. 16K): no buffer above N is created or\n' +
+    '  bound. kimi-vl-web cannot split tensors yet, so a cap below the largest weight fails with GpuLimitError.\n' +
     '  --converted runs each case on a `kimi-vl convert` output of its model (made once under .cache/).\n' +
     '  --backend ref runs the TypeScript reference in Node; gpu (default) runs WebGPU in headless Chromium.\n' +
     '  --quant quantises the language model on load; with --report-only the errors are reported, not judged.',
@@ -67,12 +72,17 @@ export const command: CliCommand = {
       return 2;
     }
     const backend = flag(p, 'backend') ?? 'gpu';
+    const capFlag = flag(p, 'max-binding-bytes');
+    const maxBindingBytes = capFlag ? parseByteSize(capFlag) : undefined;
+    if (maxBindingBytes && backend !== 'gpu')
+      throw new KimiVLError('ConfigError', '--max-binding-bytes needs the gpu backend');
     const converted = flag(p, 'converted') as 'q8' | 'q4' | 'f16' | undefined;
     const modelFor = converted ? await convertedModels(cases, converted) : new Map<string, string>();
     console.log(
       `golden: ${cases.length} cases from ${root} · backend ${backend} · weights ${converted ? `converted ${converted}` : quant === 'none' ? 'as stored (bf16)' : quant}`,
     );
     const reports: CaseReport[] = [];
+    let guardSeen: GoldenTaskReport['guard'] | null = null;
     const runAll = async (runOne: (dir: string) => Promise<CaseReport>) => {
       for (const dir of cases) {
         let r: CaseReport;
@@ -105,9 +115,23 @@ export const command: CliCommand = {
     } else {
       await withBrowser({ hardware: p.flags.has('hardware'), verbose: p.flags.has('verbose') }, (s) =>
         runAll((dir) =>
-          runHarnessTask<CaseReport>(s, 'golden', { caseDir: dir, quant, modelDir: modelFor.get(dir) }),
+          runHarnessTask<GoldenTaskReport>(s, 'golden', {
+            caseDir: dir,
+            quant,
+            modelDir: modelFor.get(dir),
+            maxBindingBytes,
+          }).then((r) => {
+            guardSeen = r.guard;
+            return r;
+          }),
         ),
       );
+      const seen = guardSeen as GoldenTaskReport['guard'] | null; // set inside the callbacks above
+      if (seen)
+        console.log(
+          `limit guard: maxStorageBufferBindingSize ${seen.maxStorageBufferBindingSize}; largest storage ` +
+            `buffer created ${seen.largestStorageBuffer}, largest binding ${seen.largestBinding}`,
+        );
     }
     const passed = reports.filter((r) => r.pass).length;
     const failed = reports.length - passed;

@@ -11,6 +11,7 @@ import {
   planMemory,
   WEBGPU_DEFAULT_LIMITS,
 } from '../weights/memory_plan.ts';
+import { ENGINE_SPLITS_TENSORS } from '../weights/preflight_fit.ts';
 import { formatBytes, formatCount } from '../weights/summary.ts';
 import { flag, flagNumber, parseArgs } from './args.ts';
 import type { CliCommand } from './command.ts';
@@ -69,8 +70,9 @@ function table(rows: string[][]): string {
 export const command: CliCommand = {
   summary: 'Print the GPU memory plan of a Kimi-VL config (per component, KV cache, splits)',
   usage:
-    'kimi-vl plan --config <config.json> [--quant q4|q8|f16|bf16] [--context 4096] [--max-binding 128M] [--max-buffer 256M]',
+    'kimi-vl plan --config <config.json> [--quant q4|q8|f16|none] [--context 4096] [--max-binding 128M] [--max-buffer 256M]',
   async run(args) {
+    // Exit status: 0 when the model runs as planned under the given limits, 1 when it cannot.
     const p = parseArgs(args, {
       config: 'string',
       quant: 'string',
@@ -83,9 +85,11 @@ export const command: CliCommand = {
       console.error(`usage: ${command.usage}`);
       return 2;
     }
-    const quant = flag(p, 'quant') ?? 'q4';
-    if (!['q4', 'q8', 'f16', 'bf16'].includes(quant))
-      throw new KimiVLError('ConfigError', `--quant must be q4, q8, f16 or bf16, got "${quant}"`);
+    // 'none' is the one word for the weights as stored (here: the checkpoint's bf16); bf16 is its alias.
+    const asked = flag(p, 'quant') ?? 'q4';
+    if (!['q4', 'q8', 'f16', 'none', 'bf16'].includes(asked))
+      throw new KimiVLError('ConfigError', `--quant must be q4, q8, f16 or none (as stored), got "${asked}"`);
+    const quant = asked === 'none' ? 'bf16' : asked;
     const context = flagNumber(p, 'context', 4096);
     if (!Number.isSafeInteger(context) || context < 1)
       throw new KimiVLError('ConfigError', `--context must be a positive integer, got ${context}`);
@@ -104,7 +108,9 @@ export const command: CliCommand = {
     };
     const fit = planFitsDevice(plan, limits);
     const rows = [['component', 'tensors', 'params', 'bytes', 'all layers'], ...componentRows(plan)];
-    console.log(`memory plan: quant ${plan.quant}, context ${plan.context}\n`);
+    console.log(
+      `memory plan: quant ${plan.quant === 'bf16' ? 'none (as stored: bf16)' : plan.quant}, context ${plan.context}\n`,
+    );
     console.log(table(rows));
     console.log(
       [
@@ -120,6 +126,13 @@ export const command: CliCommand = {
         ...fit.explanation.map((e) => `  ${e}`),
       ].join('\n'),
     );
-    return fit.fits ? 0 : 1;
+    // A plan that needs a split the engine cannot do yet cannot run as planned: say so, exit 1.
+    const runs = fit.fits && (fit.splits.length === 0 || ENGINE_SPLITS_TENSORS);
+    if (fit.splits.length > 0 && !ENGINE_SPLITS_TENSORS)
+      console.log(
+        `\ncannot run as planned: ${fit.splits.length} weight(s) exceed the limit and kimi-vl-web cannot split tensors yet ` +
+          '(use a smaller --quant, or a device with larger limits: --max-binding / --max-buffer)',
+      );
+    return runs ? 0 : 1;
   },
 };

@@ -8,6 +8,7 @@ import { flag, flagNumber, parseArgs } from './args.ts';
 import { withBrowser } from './browser.ts';
 import type { CliCommand } from './command.ts';
 import { runHarnessTask } from './harness_client.ts';
+import { modelArg } from './local_models.ts';
 import type { RunTaskArg } from './pages/run_task.ts';
 
 type RunEvent =
@@ -91,7 +92,7 @@ export const command: CliCommand = {
         });
         const tokenizer = flag(p, 'tokenizer');
         const arg: RunTaskArg = {
-          model: localOrRemote(model, s.fsUrl, true),
+          model: await modelArg(model, s),
           images: (p.flags.get('image') ?? []).map((f) => {
             if (!existsSync(f)) throw new KimiVLError('ImageError', `image file ${f} does not exist`);
             return localOrRemote(f, s.fsUrl, false);
