@@ -1,9 +1,10 @@
 // Cache integrity and storage (issues 12 and 17) through the browser loader: a warm load makes no
 // request and reads and hashes each shard byte once (the cache's I/O counters), verify: 'full'
 // re-hashes on request; the reported quota is advisory, a real QuotaExceededError midway is a
-// QuotaError whose partial the next load resumes; a tokenizer file served bad once is not kept; the
+// QuotaError whose partial the next load resumes; a tokenizer file served bad once is not kept, and
+// metadata fixed on the server is picked up when revalidation is due; the
 // Hub's tree listing sizes the files and its sha256s catch a corrupted transfer.
-import { cpSync, mkdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { DataSession } from './support/data_client.ts';
@@ -180,6 +181,41 @@ test('a tokenizer file served bad once is not kept: the next load fetches it aga
       (r) => r.path.endsWith('tokenizer_config.json') && r.method === 'GET',
     );
     expect(gets).toHaveLength(2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('small metadata files are revalidated when due: a file fixed on the server replaces the cached one', async ({
+  page,
+}) => {
+  const dir = join(E2E_TMP, `reval-${data.id}`);
+  cpSync(TINY_A, dir, { recursive: true });
+  const tok = join(dir, 'tokenizer_config.json');
+  writeFileSync(tok, JSON.stringify({ added_tokens_decoder: {} }));
+  try {
+    const url = data.url('tmp', `reval-${data.id}/`);
+    const m = expectOk(await load(page, { source: url }));
+    const fixed = JSON.stringify({ added_tokens_decoder: {}, model_max_length: 4096 });
+    writeFileSync(tok, fixed);
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(tok, later, later); // a new version: new ETag
+    const before = (await data.requests()).length;
+    expectOk(await load(page, { source: url })); // just checked: no request at all
+    expect((await data.requests()).length).toBe(before);
+
+    await page.evaluate((id) => window.weightsTest.ageMetadata(id), m.id);
+    expectOk(await load(page, { source: url }));
+    const reqs = (await data.requests()).slice(before);
+    expect(reqs.filter((r) => r.method === 'HEAD').length).toBeGreaterThan(0);
+    expect(reqs.filter((r) => r.method === 'GET').map((r) => r.path.split('/').pop())).toEqual([
+      'tokenizer_config.json',
+    ]);
+    const cached = await page.evaluate(([id, f]) => window.weightsTest.cachedFileSize(id, f), [
+      m.id,
+      'tokenizer_config.json',
+    ] as const);
+    expect(cached).toBe(Buffer.byteLength(fixed));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

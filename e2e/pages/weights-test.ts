@@ -6,6 +6,7 @@ import {
   dataFileName,
   deleteCachedModel,
   listCachedModels,
+  ModelCacheEntry,
   modelDirName,
 } from '../../src/weights/cache.ts';
 import { cacheIoStats } from '../../src/weights/file_hasher.ts';
@@ -65,8 +66,17 @@ function ioStats() {
   };
 }
 
+/** Makes a cached model's metadata look a day old, so the next load revalidates it. */
+async function ageMetadata(id: string): Promise<void> {
+  const entry = await ModelCacheEntry.find(id);
+  if (!entry) throw new Error(`${id} is not cached`);
+  entry.record.metadataCheckedAt = 0;
+  await entry.saveRecord();
+}
+
 const api = {
   load,
+  ageMetadata,
   ioStats,
   resetIoStats: () => cacheIoStats.reset(),
   loadInWorker,

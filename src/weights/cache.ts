@@ -46,6 +46,8 @@ export interface CachedFileEntry {
   expectedSha256?: string | null;
   /** Validator of the bytes on disk (ETag / Last-Modified), sent as If-Range when resuming. */
   validator?: string | null;
+  /** The response's ETag as sent (weak ones too): small files are revalidated against it. */
+  etag?: string | null;
   /**
    * sha256 of each segment (header, tensors, pieces of at most 16 MiB), computed in the same pass as
    * `sha256` while the file was written. Reads check it (cache_read.ts), so a warm load trusts size +
@@ -68,6 +70,8 @@ export interface CacheRecord {
   /** Optional files the source does not have (so a cached load need not ask again). */
   absent: string[];
   files: Record<string, CachedFileEntry>;
+  /** When the small metadata files were last fetched or revalidated against the server (ms epoch). */
+  metadataCheckedAt?: number;
   updatedAt: string;
 }
 

@@ -189,6 +189,7 @@ async function downloadAttempt(t: DownloadTarget, opts: TransportOptions, events
       sha256: null,
       expectedSha256: t.expectedSha256,
       validator: validatorOf(res),
+      etag: res.headers.get('etag'),
       complete: false,
     };
     await entry.saveRecord();

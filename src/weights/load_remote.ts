@@ -21,6 +21,7 @@ import type { ModelCacheEntry } from './cache.ts';
 import { cacheEntryFiles } from './cache_files.ts';
 import { ensureQuota } from './cache_quota.ts';
 import { setRefetch } from './cache_read.ts';
+import { revalidateMetadata } from './cache_revalidate.ts';
 import { quotaShortfallError } from './cache_space.ts';
 import {
   CONFIG_FILE,
@@ -142,6 +143,8 @@ export async function verifyEntry(entry: ModelCacheEntry, ctx: RemoteContext): P
     }
     ctx.progress.finishFile(name);
   }
+  // Small files fixed on the server since are picked up (due once a day, when online).
+  dropped.push(...(await revalidateMetadata(entry, ctx.transport)));
   if (dropped.length > 0 && entry.record.complete) entry.record.complete = false;
   const gained = complete.some(([n, f]) => f.segments && !hadSegments.has(n));
   if (dropped.length > 0 || gained) await entry.saveRecord();
@@ -297,6 +300,7 @@ export async function downloadModel(
     await fetchOptional(src, entry, ctx, name);
   });
   const shards = await listShardsToFetch(src, entry, ctx);
+  entry.record.metadataCheckedAt = Date.now();
   await entry.saveRecord();
 
   let missing = 0;
