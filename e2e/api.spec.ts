@@ -66,6 +66,7 @@ test('worker: golden greedy tokens, queueing, abort, OpenAI chunks, device loss,
       for await (const c of await engine.chat.completions.create({
         messages: [{ role: 'user', content: 'hi' }],
         stream: true,
+        stream_options: { include_usage: true },
         max_tokens: 3,
         temperature: 0,
       }))
@@ -106,7 +107,9 @@ test('worker: golden greedy tokens, queueing, abort, OpenAI chunks, device loss,
     usage?: unknown;
   }>;
   expect(chunks.every((c) => c.object === 'chat.completion.chunk')).toBe(true);
-  expect(chunks.at(-1)!.choices[0]!.finish_reason).toMatch(/stop|length/);
+  // OpenAI's shape: the finishing chunk, then (include_usage) one chunk with the usage and no choices.
+  expect(chunks.at(-2)!.choices[0]!.finish_reason).toMatch(/stop|length/);
+  expect(chunks.at(-1)!.choices).toEqual([]);
   expect(chunks.at(-1)!.usage).toBeTruthy();
   expect(r.lost).toBe('DeviceLostError');
   expect(r.recovered).toEqual(golden.expected.newTokens.slice(0, 2));
