@@ -77,7 +77,9 @@ describe('FileHasher', () => {
     const { bytes } = safetensorsFile([10, 20, 30]);
     const direct = feed(new FileHasher(createJsHasher(), createJsHasher(), 'safetensors'), bytes, 5);
     let seen = 0;
-    expect(await hashBlobSegments(new Blob([bytes as Uint8Array<ArrayBuffer>]), 'safetensors', (n) => (seen += n))).toEqual(direct);
+    expect(
+      await hashBlobSegments(new Blob([bytes as Uint8Array<ArrayBuffer>]), 'safetensors', (n) => (seen += n)),
+    ).toEqual(direct);
     expect(seen).toBe(bytes.byteLength);
   });
 
