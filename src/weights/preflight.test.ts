@@ -34,7 +34,7 @@ function folderFetch(override: Record<string, string> = {}) {
     const headers: Record<string, string> = { 'content-length': String(part.byteLength) };
     if (m)
       headers['content-range'] = `bytes ${m[1]}-${Number(m[1]) + part.byteLength - 1}/${body.byteLength}`;
-    return new Response(part, { status: m ? 206 : 200, headers });
+    return new Response(new Uint8Array(part), { status: m ? 206 : 200, headers });
   }) as typeof fetch;
   return { fetchImpl, log };
 }
