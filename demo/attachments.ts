@@ -7,6 +7,7 @@ import { $, el, iconButton } from './dom.ts';
 import type { StoredMedia } from './store.ts';
 
 export interface VideoBudget {
+  fps: number;
   maxFrames: number;
   maxImageTokens: number;
 }
@@ -16,7 +17,7 @@ const overlay = $('#drop-overlay');
 const orientation = $<HTMLSelectElement>('#orientation');
 let attached: StoredMedia[] = [];
 let onError: (e: unknown) => void = console.error;
-let videoBudget: () => VideoBudget = () => ({ maxFrames: 8, maxImageTokens: 1024 });
+let videoBudget: () => VideoBudget = () => ({ fps: 1, maxFrames: 8, maxImageTokens: 1024 });
 
 orientation.value = localStorage.getItem('kimi-vl-demo:orientation') ?? 'stored';
 const applyOrientation = () => {

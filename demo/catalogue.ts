@@ -16,14 +16,14 @@ export interface CatalogueEntry {
   /** Shown under the model panel while this model is loaded. */
   note: string;
   /** Image-token budget of a dropped video (divided across its frames). */
-  video: { maxFrames: number; maxImageTokens: number };
+  video: { fps: number; maxFrames: number; maxImageTokens: number };
 }
 
 /** Bundled folders live in public/models/: the server root in dev, beside index.html in a build. */
 const bundled = (name: string) => `${import.meta.env.BASE_URL}models/${name}/`;
 
-const TINY_VIDEO = { maxFrames: 4, maxImageTokens: 64 };
-const REAL_VIDEO = { maxFrames: 8, maxImageTokens: 1024 };
+const TINY_VIDEO = { fps: 4, maxFrames: 4, maxImageTokens: 64 };
+const REAL_VIDEO = { fps: 1, maxFrames: 8, maxImageTokens: 1024 };
 const REAL_NOTE = 'Downloaded once from Hugging Face into this browser’s storage, then it works offline.';
 
 export const CATALOGUE: readonly CatalogueEntry[] = [

@@ -111,6 +111,7 @@ function wireModelForm(): void {
 }
 
 async function init(): Promise<void> {
+  if (matchMedia('(max-width: 480px)').matches) $<HTMLDetailsElement>('#catalogue').open = false; // phones: chat first
   await registerServiceWorker();
   wireComposer();
   wireModelForm();
