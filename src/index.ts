@@ -2,12 +2,18 @@
 
 export { deleteCachedModel, listCachedModels } from './api/cached_models.ts';
 export { type ChatFunction, type ChatStream, KimiVL } from './api/kimi_vl.ts';
-export type {
-  ChatCompletion,
-  ChatCompletionChunk,
-  ChatCompletionRequest,
-  OpenAIMessage,
+export {
+  type ChatCompletion,
+  type ChatCompletionChunk,
+  type ChatCompletionRequest,
+  type CompletionUsage,
+  type OpenAIContentPart,
+  type OpenAIFinishReason,
+  type OpenAIMessage,
+  UnsupportedFieldsError,
 } from './api/openai.ts';
+export { type OpenAIFetchEngine, openaiFetch } from './api/openai_fetch.ts';
+export type { TransformersProgress, TransformersProgressCallback } from './api/progress.ts';
 export type {
   ChatContentPart,
   ChatEvent,
@@ -27,3 +33,4 @@ export { frameTimes, frameTokens, type SampledVideo, sampleVideo, type VideoPart
 export type { WorkerOptions } from './api/worker_start.ts';
 export { isKimiVLError, KimiVLError, type KimiVLErrorName } from './errors.ts';
 export type { AdapterDescription } from './gpu/device.ts';
+export type { LogLevel } from './log.ts';
