@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../testing/random.ts';
 import type { AnswerEvent, ReasoningEvent } from './events.ts';
 import { StopStringMatcher, StopStringText, type TextEvents } from './stop.ts';
 
@@ -50,8 +51,7 @@ describe('StopStringMatcher', () => {
   });
 
   it('random streams: output = text before the first stop, for every way of cutting it (seeded)', () => {
-    let seed = 7;
-    const r = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    const r = mulberry32(7);
     const alphabet = 'ab\n';
     for (let t = 0; t < 500; t++) {
       const text = Array.from({ length: 1 + Math.floor(r() * 30) }, () => alphabet[Math.floor(r() * 3)]).join(
