@@ -72,6 +72,28 @@ test('a warm load makes no request and reads and hashes each shard byte once; ve
   expect(blocked).toBe(0);
 });
 
+test("without wasm (a CSP lacking 'wasm-unsafe-eval') the JS hasher does the same job", async ({ page }) => {
+  expect(await page.evaluate(() => window.weightsTest.hasherKind())).toBe('wasm');
+  await page.addInitScript(() => {
+    // What a page whose CSP forbids WebAssembly compilation sees.
+    const refuse = () => Promise.reject(new WebAssembly.CompileError('Refused to compile (CSP)'));
+    WebAssembly.compile = refuse;
+    WebAssembly.instantiate = refuse as typeof WebAssembly.instantiate;
+  });
+  pageErrors = await openWeightsPage(page);
+  expect(await page.evaluate(() => window.weightsTest.hasherKind())).toBe('js');
+  const m = expectOk(await load(page, { source: modelUrl(), readWeights: true }));
+  expect(m.weights).toEqual(await nodeWeightSummaries(TINY_A));
+  const at = size(SHARD2) - 50;
+  await page.evaluate(([id, f, o]) => window.weightsTest.corruptCachedFile(id, f, o), [
+    m.id,
+    SHARD2,
+    at,
+  ] as const);
+  const again = expectOk(await load(page, { source: modelUrl(), readWeights: true }));
+  expect(again.weights).toEqual(m.weights);
+});
+
 test('a converted copy is hashed as it is written: its warm load re-hashes nothing', async ({ page }) => {
   const first = expectOk(await load(page, { source: modelUrl(), quant: 'q8', readWeights: true }));
   expect(first.id).toBe(`${first.sourceId}#q8`);

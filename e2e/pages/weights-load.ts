@@ -85,11 +85,14 @@ function emulateFullDisk(limit: number): () => void {
     if (!proto) return;
     const original = proto.write;
     proto.write = function (this: unknown, data: unknown, ...rest: unknown[]) {
+      const room = limit - written;
       written += size(data);
       if (written > limit) {
         const e = new DOMException('emulated: the origin is out of storage', 'QuotaExceededError');
-        if (sync) throw e;
-        return Promise.reject(e);
+        if (!sync) return Promise.reject(e); // a failed stream write keeps nothing of its swap file
+        // In place (a worker's sync access handle), the disk fills midway through this write.
+        if (room > 0 && data instanceof Uint8Array) original.call(this, data.subarray(0, room), ...rest);
+        throw e;
       }
       return original.call(this, data, ...rest);
     };

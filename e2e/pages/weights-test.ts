@@ -10,6 +10,7 @@ import {
   modelDirName,
 } from '../../src/weights/cache.ts';
 import { cacheIoStats } from '../../src/weights/file_hasher.ts';
+import { hasherKind } from '../../src/weights/hasher.ts';
 import { type LoadReport, type LoadRequest, load } from './weights-load.ts';
 
 export type { LoadReport, LoadRequest, WeightSummary } from './weights-load.ts';
@@ -78,6 +79,7 @@ const api = {
   load,
   ageMetadata,
   ioStats,
+  hasherKind,
   resetIoStats: () => cacheIoStats.reset(),
   loadInWorker,
   listCachedModels,

@@ -87,3 +87,8 @@ export async function createHasher(): Promise<StreamHasher> {
 export function createJsHasher(): StreamHasher {
   return new JsHasher();
 }
+
+/** Which implementation createHasher gives in this context (diagnostics, tests). */
+export async function hasherKind(): Promise<StreamHasher['kind']> {
+  return (await createHasher()).kind;
+}
