@@ -38,6 +38,12 @@ export interface DispatchSpec<P extends Record<string, number> = Record<string, 
 export interface Tuning {
   /** 'tiled' (workgroup-memory tiles, for GPUs) or 'direct' (no barriers, for CPU adapters like SwiftShader). */
   matmul: 'tiled' | 'direct';
+  /** MoonViT attention: 'flash' (FlashAttention-2 tiles) or 'varlen' (one thread per query: the reference mode). */
+  visionAttention: 'flash' | 'varlen';
+  /** Staged K/V tiles of the flash kernel: 'f16' (packed in u32 where the adapter lacks shader-f16) or 'f32'. */
+  attentionTiles: 'f16' | 'f32';
+  /** Subgroup reductions where the adapter has them; false forces the workgroup-memory path. */
+  subgroups: boolean;
 }
 
 export interface RuntimeStats {
@@ -105,7 +111,12 @@ export class GpuRuntime {
   ) {
     this.pipelines = new PipelineCache(device);
     // Fallback adapters are CPU implementations, where workgroup barriers cost far more than cache misses.
-    this.tuning = { matmul: info.isFallbackAdapter ? 'direct' : 'tiled' };
+    this.tuning = {
+      matmul: info.isFallbackAdapter ? 'direct' : 'tiled',
+      visionAttention: 'flash',
+      attentionTiles: features.shaderF16 ? 'f16' : 'f32',
+      subgroups: features.subgroups,
+    };
     this.pool = new BufferPool(device, storageUsage());
     this.arenaAlign = device.limits.minUniformBufferOffsetAlignment;
     this.arena = device.createBuffer({

@@ -7,7 +7,7 @@ import { GpuTableCache } from './gpu_table_cache.ts';
 import { patchMergeLayerNorm } from './patch_merge_layer_norm.ts';
 import { posEmbInterp } from './pos_emb_interp.ts';
 import { rope2d } from './rope2d.ts';
-import { varlenAttention } from './varlen_attention.ts';
+import { visionAttention } from './vision_flash_attention.ts';
 
 export interface GpuVisionOps extends VisionOps {
   /** Frees the cached per-grid tables. */
@@ -20,8 +20,9 @@ export function createGpuVisionOps(rt: GpuRuntime): GpuVisionOps {
     posEmbInterp: (table, grids) => posEmbInterp(rt, asGpu(table), grids),
     rope2d: (qkv, grids, heads, headDim, theta) =>
       rope2d(rt, tables, { qkv: asGpu(qkv), grids, heads, headDim }, theta),
+    // The flash kernel (or the varlen reference mode, rt.tuning.visionAttention).
     varlenAttention: (qkv, grids, heads, headDim) =>
-      varlenAttention(rt, tables, { qkv: asGpu(qkv), grids, heads, headDim }),
+      visionAttention(rt, tables, { qkv: asGpu(qkv), grids, heads, headDim }),
     patchMergeLayerNorm: (x, grids, w, b, eps) =>
       patchMergeLayerNorm(rt, tables, asGpu(x), grids, asGpu(w), asGpu(b), eps),
     clearVisionTables: () => tables.clear(),

@@ -18,14 +18,14 @@ const Params = defineUniforms('VarlenAttnParams', { HEADS: 'u32', HD: 'u32', SCA
 export const QUERY_TILE = 64;
 const MAX_HEAD_DIM = 128;
 
-/** (qStart, qEnd, kStart, kEnd) per tile of ≤ QUERY_TILE queries of one image. */
-export function attentionTiles(grids: readonly Grid[]): Uint32Array {
+/** (qStart, qEnd, kStart, kEnd) per tile of ≤ `queryTile` queries of one image. */
+export function attentionTiles(grids: readonly Grid[], queryTile = QUERY_TILE): Uint32Array {
   const offsets = patchOffsets(grids);
   const tiles: number[] = [];
   for (let i = 0; i < grids.length; i++) {
     const start = offsets[i]!;
     const end = offsets[i + 1]!;
-    for (let q = start; q < end; q += QUERY_TILE) tiles.push(q, Math.min(q + QUERY_TILE, end), start, end);
+    for (let q = start; q < end; q += queryTile) tiles.push(q, Math.min(q + queryTile, end), start, end);
   }
   return Uint32Array.from(tiles);
 }

@@ -1,0 +1,95 @@
+// MoonViT attention on the GPU, FlashAttention-2 style (shaders/vision_flash_attention.wgsl). Same contract
+// and reference as varlenAttention (varlen_attention.ref.ts): query tiles never straddle two images and
+// each tile carries its image's key range, so attention stays exact and block-diagonal (Σ nᵢ² work).
+// The variant comes from rt.tuning (K/V tiles in f16 or f32, subgroup or workgroup-memory reductions) and
+// the adapter's features; the keys per tile are the most that fit the workgroup-memory limit.
+import source from '../../../shaders/vision_flash_attention.wgsl?raw';
+import type { GpuRuntime } from '../../gpu/runtime.ts';
+import type { GpuTensor } from '../../gpu/tensor.ts';
+import { defineUniforms } from '../../gpu/uniforms.ts';
+import { ro, rw } from '../dispatch.ts';
+import type { GpuTableCache } from './gpu_table_cache.ts';
+import { gridsKey } from './grids.ts';
+import { attentionTiles, varlenAttention } from './varlen_attention.ts';
+import { type PackedQkv, qkvShapes } from './vision_shapes.ts';
+
+const Params = defineUniforms('FlashAttnParams', { HEADS: 'u32', HD: 'u32', SCALE: 'f32' });
+
+/** Queries per workgroup; must equal BQ (16 quads × QR) in the shader. */
+export const FLASH_QUERY_TILE = 32;
+const KEY_TILES = [32, 16, 8, 4] as const; // BK candidates, ≤ BK_MAX in the shader
+const MAX_HEAD_DIM = 128; // ND_MAX · 16
+
+/** The kernel variant a call runs: what the shader's defines and overrides are made of. */
+export interface FlashVariant {
+  subgroups: boolean;
+  /** K/V tiles: 'f32', 'f16' (shader-f16) or 'f16-packed' (halves two per u32 without shader-f16). */
+  tiles: 'f32' | 'f16' | 'f16-packed';
+  /** Keys per staged tile. */
+  keyTile: number;
+}
+
+/** Whether the flash kernel takes this head dim (vec4 columns, ≤ 128); others run the varlen kernel. */
+export function flashSupports(headDim: number): boolean {
+  return headDim % 4 === 0 && headDim > 0 && headDim <= MAX_HEAD_DIM;
+}
+
+/** Workgroup bytes of one variant: K and V tiles, plus the partial-dot exchange without subgroups. */
+export function flashWorkgroupBytes(headDim: number, v: Omit<FlashVariant, 'keyTile'>, keyTile: number) {
+  const tileBytes = keyTile * headDim * (v.tiles === 'f32' ? 4 : 2);
+  return 2 * tileBytes + (v.subgroups ? 0 : FLASH_QUERY_TILE * keyTile * 16);
+}
+
+export function chooseFlashVariant(rt: GpuRuntime, headDim: number): FlashVariant {
+  const subgroups = rt.tuning.subgroups && rt.features.subgroups;
+  const f16 = rt.tuning.attentionTiles === 'f16';
+  const tiles = !f16 ? 'f32' : rt.features.shaderF16 ? 'f16' : 'f16-packed';
+  const limit = rt.device.limits.maxComputeWorkgroupStorageSize;
+  const keyTile =
+    KEY_TILES.find((bk) => flashWorkgroupBytes(headDim, { subgroups, tiles }, bk) <= limit) ?? 4;
+  return { subgroups, tiles, keyTile };
+}
+
+export function visionFlashAttention(
+  rt: GpuRuntime,
+  tables: GpuTableCache,
+  p: PackedQkv<GpuTensor>,
+): GpuTensor {
+  // 1. shapes
+  const { qkv, grids, heads, headDim } = p;
+  const { L, dModel } = qkvShapes('visionFlashAttention', qkv, grids, heads, headDim);
+  if (!flashSupports(headDim)) return varlenAttention(rt, tables, p);
+  // 2. variant
+  const v = chooseFlashVariant(rt, headDim);
+  const tiles = tables.get(`flash-tiles|${gridsKey(grids)}`, () => {
+    const data = attentionTiles(grids, FLASH_QUERY_TILE);
+    return { data, shape: [data.length / 4, 4] };
+  });
+  const overrides: Record<string, number> = {
+    HD: headDim,
+    BK: v.keyTile,
+    ND: Math.ceil(headDim / 16),
+    TILE_VEC4S: (v.keyTile * headDim) / 4,
+  };
+  if (!v.subgroups) overrides.RED_VEC4S = FLASH_QUERY_TILE * v.keyTile;
+  // 3. uniforms, 4. dispatch size: (tiles, heads), 5. bindings
+  const out = rt.alloc([L, dModel]);
+  rt.dispatch({
+    op: 'vision_flash_attention',
+    source,
+    defines: { SUBGROUPS: v.subgroups, KV_F16: v.tiles !== 'f32', NATIVE_F16: v.tiles === 'f16' },
+    overrides,
+    uniforms: Params,
+    params: { HEADS: heads, HD: headDim, SCALE: 1 / Math.sqrt(headDim) },
+    bindings: [ro(qkv), ro(tiles), rw(out)],
+    workgroups: [tiles.shape[0]!, heads],
+  });
+  return out;
+}
+
+/** The attention the vision ops run: the flash kernel, or the varlen one when tuning asks for it. */
+export function visionAttention(rt: GpuRuntime, tables: GpuTableCache, p: PackedQkv<GpuTensor>): GpuTensor {
+  return rt.tuning.visionAttention === 'varlen'
+    ? varlenAttention(rt, tables, p)
+    : visionFlashAttention(rt, tables, p);
+}
