@@ -1,5 +1,7 @@
 // Row/column movement, one define per op; one invocation per output element.
-//   EMBEDDING:   y[t, j] = table[ids[t], j]  (table in any weight storage form)
+//   EMBEDDING:   y[t, j] = table[ids[t], j]  (table in any weight storage form). A table in parts (vocab rows
+//                r0 .. r0+rows) takes one dispatch per part; each writes the rows whose id is in its range,
+//                the last part (LAST = 1) also the out-of-range ids, clamped as for a whole table.
 //   SLICE:       y[r, j] = x[r0 + r, c0 + j] (columns and/or rows of a [rows, cols] matrix)
 //   SPLICE:      y = x with rows[i] replaced by src[i] (image features into token embeddings)
 // Dispatch: ceil(n / WG) workgroups spread over (x, y) with ROWS_X per grid row.
@@ -29,7 +31,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let r = i / u.width;
   let j = i % u.width;
 #if EMBEDDING
-  y[i] = w_elem(min(ids[r], u.rows - 1u), j);
+  let id = ids[r];
+  if (id < u.r0 || (id - u.r0 >= u.rows && u.LAST == 0u)) { return; }
+  y[i] = w_elem(min(id - u.r0, u.rows - 1u), j);
 #endif
 #if SLICE
   y[i] = x[(u.r0 + r) * u.cols + u.c0 + j];

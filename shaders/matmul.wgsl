@@ -1,7 +1,8 @@
 // y[M, N] = x[M, K] · w[N, K]ᵀ (+ bias[N]) for M > 1 (prefill, vision). Register-tiled: a workgroup of
 // 16×16 threads owns a 64×64 output tile, walks K in chunks of 32 (one kvq1 block), dequantises the weight
 // chunk once into workgroup memory, and each thread accumulates a 4×4 sub-tile.
-// Dispatch: (ceil(N / 64), ceil(M / 64)).
+// Dispatch: (ceil(N / 64), ceil(M / 64)). A weight in parts (output rows) takes one dispatch per part:
+// N is the part's rows, written at columns Y_OFF.. of y rows Y_STRIDE apart (one part: 0 and N).
 const TILE: u32 = 64u;
 const KC: u32 = 32u;
 
@@ -49,9 +50,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       if (m < u.M && n < u.N) {
         var r = acc[i][j];
 #if HAS_BIAS
-        r += bias[n];
+        r += bias[u.Y_OFF + n];
 #endif
-        y[m * u.N + n] = r;
+        y[m * u.Y_STRIDE + u.Y_OFF + n] = r;
       }
     }
   }

@@ -1,7 +1,7 @@
 // y[M, N] = x[M, K] · w[N, K]ᵀ (+ bias[N]) without workgroup memory: each invocation owns a 4×4 output
 // block and streams its 4 x-rows and 4 w-rows along K, four values at a time. Used where barriers are
 // expensive (CPU WebGPU implementations such as SwiftShader); GPUs take the tiled kernel (matmul.wgsl).
-// Dispatch: (ceil(N / 32), ceil(M / 32)) workgroups of 8×8 invocations.
+// Dispatch: (ceil(N / 32), ceil(M / 32)) workgroups of 8×8 invocations; per weight part as matmul.wgsl.
 #include "common/matmul_io.wgsl"
 
 @compute @workgroup_size(8, 8)
@@ -28,9 +28,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       if (n < u.N) {
         var r = acc[i][j];
 #if HAS_BIAS
-        r += bias[n];
+        r += bias[u.Y_OFF + n];
 #endif
-        y[m * u.N + n] = r;
+        y[m * u.Y_STRIDE + u.Y_OFF + n] = r;
       }
     }
   }

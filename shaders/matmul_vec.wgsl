@@ -14,9 +14,9 @@ enable f16;
 #else
 @group(0) @binding(2) var<storage, read> w: array<u32>;        // [N, K] in the W_* storage form
 #endif
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;  // [N]
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;  // [Y_STRIDE]: a weight part writes y[Y_OFF .. Y_OFF+N)
 #if HAS_BIAS
-@group(0) @binding(4) var<storage, read> bias: array<f32>;     // [N]
+@group(0) @binding(4) var<storage, read> bias: array<f32>;     // [Y_STRIDE]
 #endif
 
 #if SHADER_F16
@@ -102,8 +102,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (tid == 0u && n < u.N) {
     var r = partial[0];
 #if HAS_BIAS
-    r += bias[n];
+    r += bias[u.Y_OFF + n];
 #endif
-    y[n] = r;
+    y[u.Y_OFF + n] = r;
   }
 }

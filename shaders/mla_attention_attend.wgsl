@@ -6,12 +6,14 @@
 // coalesced. Decode over a long context splits the keys into SPLITS ranges of CHUNK keys (flash-decoding)
 // so more workgroups run; with SPLIT each writes its unnormalised partial (o, max, denominator) and
 // mla_attention_combine.wgsl merges them; without SPLIT (SPLITS = 1) the result is written normalised.
+// A cache in parts (positions KEY0 .. KEY_END per part) takes one dispatch per part, covering splits
+// SPLIT0 .. SPLIT0+GRID_SPLITS whose keys lie in that part (one part: KEY0 = 0, KEY_END = ∞, SPLIT0 = 0).
 override WG: u32 = 64;
 const MAX_W: u32 = 1152u;   // R + P ≤ MAX_W, checked by the wrapper
 const MAX_R: u32 = 1088u;
 
 @group(0) @binding(1) var<storage, read> qcat: array<f32>;          // [T, H, R+P]
-@group(0) @binding(2) var<storage, read> cache: array<f32>;         // [ctx, R+P]
+@group(0) @binding(2) var<storage, read> cache: array<f32>;         // [KEY_END − KEY0, R+P]: positions KEY0 ..
 @group(0) @binding(3) var<storage, read_write> olat: array<f32>;    // [T, H, R] (SPLIT: [T·H·SPLITS, R])
 #if SPLIT
 @group(0) @binding(4) var<storage, read_write> ml: array<f32>;      // [T·H·SPLITS, 2] (max, denominator)
@@ -23,23 +25,25 @@ var<workgroup> ps: array<f32, WG>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
-  let ths = wid.y * u.ROWS_X + wid.x;  // (t·H + h)·SPLITS + split; the grid is exact, so uniform
-  let th = ths / u.SPLITS;
-  let split = ths % u.SPLITS;
+  let local = wid.y * u.ROWS_X + wid.x;  // (t·H + h)·GRID_SPLITS + sp; the grid is exact, so uniform
+  let th = local / u.GRID_SPLITS;
+  let sp = local % u.GRID_SPLITS;
+  let ths = th * u.SPLITS + u.SPLIT0 + sp;
   let t = th / u.H;
   let W = u.R + u.P;
   for (var r = tid; r < W; r += WG) { qs[r] = qcat[th * W + r]; }
   for (var r = tid; r < u.R; r += WG) { oacc[r] = 0.0; }
   workgroupBarrier();
-  let n = min(u.pos0 + t + 1u, (split + 1u) * u.CHUNK);   // end of this split's visible keys
+  let k0 = u.KEY0 + sp * u.CHUNK;                           // this split's first key
+  let n = min(min(u.pos0 + t + 1u, k0 + u.CHUNK), u.KEY_END);  // end of this split's visible keys
   var m = -3.0e38;           // running max (identical in every thread)
   var l = 0.0;               // running denominator
-  for (var j0 = split * u.CHUNK; j0 < n; j0 += WG) {
+  for (var j0 = k0; j0 < n; j0 += WG) {
     let j = j0 + tid;
     var s = -3.0e38;
     if (j < n) {
       var acc = 0.0;
-      let ro = j * W;
+      let ro = (j - u.KEY0) * W;
       for (var r = 0u; r < W; r++) { acc += qs[r] * cache[ro + r]; }
       s = acc * u.SCALE;
     }
@@ -59,7 +63,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     m = mNew;
     for (var r = tid; r < u.R; r += WG) {
       var a = oacc[r] * corr;
-      for (var i = 0u; i < cnt; i++) { a += ps[i] * cache[(j0 + i) * W + r]; }
+      for (var i = 0u; i < cnt; i++) { a += ps[i] * cache[(j0 + i - u.KEY0) * W + r]; }
       oacc[r] = a;
     }
     workgroupBarrier();

@@ -4,6 +4,8 @@
 // SWIGLU_IN silu(g[s]) · up[s] (the down projection, fusing the activation into the load).
 // Only the experts that some token selected are ever read, and each weight element once per tile.
 // Dispatch: x = column block of TN (= WG) outputs, y = tile index; tiles with count 0 exit at once.
+// An expert stack in parts (expert ranges) takes one dispatch per part: w holds experts E0 .. E0+EN only,
+// expert e is its local row block e − E0, and tiles of other experts exit at once (one part: 0 and E).
 override WG: u32 = 64;
 const TM: u32 = 16u;
 const TK: u32 = 16u;
@@ -11,12 +13,12 @@ const TK: u32 = 16u;
 @group(0) @binding(1) var<storage, read> xin: array<f32>;           // [T, K] (or g [S, K] with SWIGLU_IN)
 #if SWIGLU_IN
 @group(0) @binding(2) var<storage, read> upin: array<f32>;          // [S, K]
-@group(0) @binding(3) var<storage, read> w: array<u32>;             // [E·NOUT, K]
+@group(0) @binding(3) var<storage, read> w: array<u32>;             // [EN·NOUT, K]: experts E0 .. E0+EN
 @group(0) @binding(4) var<storage, read> order: array<u32>;         // [S]
 @group(0) @binding(5) var<storage, read> tiles: array<u32>;         // [MAX_TILES, 3]
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;     // [S, NOUT]
 #else
-@group(0) @binding(2) var<storage, read> w: array<u32>;             // [E·NOUT, K]
+@group(0) @binding(2) var<storage, read> w: array<u32>;             // [EN·NOUT, K]: experts E0 .. E0+EN
 @group(0) @binding(3) var<storage, read> order: array<u32>;         // [S]
 @group(0) @binding(4) var<storage, read> tiles: array<u32>;         // [MAX_TILES, 3]
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;     // [S, NOUT]
@@ -40,10 +42,13 @@ fn load_in(s: u32, k: u32) -> f32 {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
   let tile = wid.y;
-  if (tid == 0u) { tileCount = tiles[3u * tile + 2u]; }
+  if (tid == 0u) {
+    let te = tiles[3u * tile];
+    tileCount = select(0u, tiles[3u * tile + 2u], te >= u.E0 && te - u.E0 < u.EN);
+  }
   let count = workgroupUniformLoad(&tileCount);
   if (count == 0u) { return; }
-  let e = tiles[3u * tile];
+  let e = tiles[3u * tile] - u.E0;
   let start = tiles[3u * tile + 1u];
   if (tid < TM) { slots[tid] = select(0u, order[start + tid], tid < count); }
   workgroupBarrier();

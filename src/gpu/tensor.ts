@@ -20,8 +20,15 @@ export class GpuTensor implements Tensor {
 }
 
 export function asGpu(t: Tensor): GpuTensor {
-  if (!(t instanceof GpuTensor))
+  if (!(t instanceof GpuTensor)) {
+    if ('parts' in t)
+      // a PartedTensor (parted_tensor.ts) where the kernel reads one buffer
+      throw new KimiVLError(
+        'GpuLimitError',
+        `a [${t.shape}] tensor held in parts (over the buffer limit) reached a kernel that reads one buffer`,
+      );
     throw new KimiVLError('ShapeError', 'a reference tensor was passed to the GPU backend');
+  }
   return t;
 }
 

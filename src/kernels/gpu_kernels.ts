@@ -2,9 +2,14 @@
 import type { GpuRuntime } from '../gpu/runtime.ts';
 import { createGpuCoreOps } from './core/gpu_core_ops.ts';
 import { createGpuLanguageOps } from './language/gpu_language_ops.ts';
+import type { SplitPolicy } from './parts_upload.ts';
 import type { Kernels } from './types.ts';
 import { createGpuVisionOps } from './vision/gpu_vision_ops.ts';
 
-export function createGpuKernels(rt: GpuRuntime): Kernels {
-  return { ...createGpuCoreOps(rt), ...createGpuVisionOps(rt), ...createGpuLanguageOps(rt) };
+/**
+ * `split: false` never splits a tensor over the buffer limits (GpuLimitError instead): tests use it to show
+ * the limit is real. By default weights and caches over the limits are held in parts.
+ */
+export function createGpuKernels(rt: GpuRuntime, policy: SplitPolicy = { split: true }): Kernels {
+  return { ...createGpuCoreOps(rt, policy), ...createGpuVisionOps(rt), ...createGpuLanguageOps(rt) };
 }

@@ -1,8 +1,10 @@
 // Row/column movement on the GPU: embedding gather (any weight form), slices, splice of image features.
 import source from '../../../shaders/gather.wgsl?raw';
+import { partsOf } from '../../gpu/parted_tensor.ts';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
 import { defineUniforms } from '../../gpu/uniforms.ts';
+import type { Tensor } from '../../tensor/types.ts';
 import { grid2d, ro, rw, WEIGHT_UNIFORMS, weightAccess } from '../dispatch.ts';
 import { embeddingShape, sliceColsShape, sliceRowsShape, spliceRowsShape } from './core_shapes.ts';
 
@@ -15,11 +17,14 @@ const Params = defineUniforms('GatherParams', {
   c0: 'u32',
   ...WEIGHT_UNIFORMS,
   ROWS_X: 'u32',
+  LAST: 'u32',
 });
 const WG = 256;
 
 type GatherOp = 'EMBEDDING' | 'SLICE' | 'SPLICE';
-type GatherFields = Partial<Record<'rows' | 'cols' | 'r0' | 'c0' | 'K' | 'NB' | 'SCALE_OFF', number>>;
+type GatherFields = Partial<
+  Record<'rows' | 'cols' | 'r0' | 'c0' | 'K' | 'NB' | 'SCALE_OFF' | 'LAST', number>
+>;
 
 function run(
   rt: GpuRuntime,
@@ -32,7 +37,7 @@ function run(
   const width = out.shape[out.shape.length - 1]!;
   const n = out.numel;
   const g = grid2d(rt, Math.max(1, Math.ceil(n / WG)));
-  const base = { rows: 0, cols: 0, r0: 0, c0: 0, K: 0, NB: 0, SCALE_OFF: 0 };
+  const base = { rows: 0, cols: 0, r0: 0, c0: 0, K: 0, NB: 0, SCALE_OFF: 0, LAST: 1 };
   rt.dispatch({
     op: 'gather',
     source,
@@ -46,11 +51,20 @@ function run(
   return out;
 }
 
-/** ids u32 [T] → rows of table [V, D]. Ids ≥ V are a caller bug (the engine validates ids first). */
-export function embedding(rt: GpuRuntime, ids: GpuTensor, table: GpuTensor): GpuTensor {
-  const { T, V, D } = embeddingShape(ids, table);
-  const a = weightAccess(table);
-  return run(rt, 'EMBEDDING', rt.alloc([T, D]), { rows: V, ...a.fields }, [ids, table], a.define);
+/**
+ * ids u32 [T] → rows of table [V, D]. Ids ≥ V are a caller bug (the engine validates ids first). A table
+ * in parts (vocab rows) takes one dispatch per part, each filling the rows of its ids.
+ */
+export function embedding(rt: GpuRuntime, ids: GpuTensor, table: Tensor): GpuTensor {
+  const { T, D } = embeddingShape(ids, table);
+  const out = rt.alloc([T, D]);
+  const parts = partsOf(table);
+  parts.forEach((p, i) => {
+    const a = weightAccess(p.tensor);
+    const fields = { rows: p.count, r0: p.start, LAST: i === parts.length - 1 ? 1 : 0, ...a.fields };
+    run(rt, 'EMBEDDING', out, fields, [ids, p.tensor], a.define);
+  });
+  return out;
 }
 
 export function sliceCols(rt: GpuRuntime, x: GpuTensor, start: number, width: number): GpuTensor {

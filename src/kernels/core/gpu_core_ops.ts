@@ -1,8 +1,11 @@
 // CoreOps on the GPU backend: each method forwards to its op module.
+
+import { gpuTensorsOf } from '../../gpu/parted_tensor.ts';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import { asGpu } from '../../gpu/tensor.ts';
 import { widenToF32 } from '../../tensor/half.ts';
 import type { HostWeight } from '../../tensor/types.ts';
+import { type SplitPolicy, uploadWeightParts, zerosParts } from '../parts_upload.ts';
 import type { CoreOps } from '../types.ts';
 import { add, gelu, siluMul } from './elementwise.ts';
 import { embedding, sliceCols, sliceRows, spliceRows } from './gather.ts';
@@ -16,23 +19,24 @@ function widenVector(w: HostWeight): HostWeight {
   return { dtype: 'f32', shape: w.shape, bytes: new Uint8Array(f.buffer, f.byteOffset, f.byteLength) };
 }
 
-export function createGpuCoreOps(rt: GpuRuntime): CoreOps {
+export function createGpuCoreOps(rt: GpuRuntime, policy: SplitPolicy = { split: true }): CoreOps {
   return {
     backend: 'gpu',
     upload: (data, shape) => rt.upload(data, shape),
-    uploadWeight: (w) => rt.uploadWeight(widenVector(w)),
-    zeros: (shape) => rt.zeros(shape),
+    // over the buffer limits: in parts along dim 0 (src/gpu/parted_tensor.ts)
+    uploadWeight: (w) => uploadWeightParts(rt, widenVector(w), policy),
+    zeros: (shape) => zerosParts(rt, shape, policy),
     read: (t) => rt.read(asGpu(t)),
     readU32: (t) => rt.readU32(asGpu(t)),
-    release: (...ts) => rt.free(...ts.map(asGpu)),
+    release: (...ts) => rt.free(...ts.flatMap(gpuTensorsOf)),
     flush: () => rt.flush(),
-    matmul: (x, w, bias) => matmul(rt, asGpu(x), asGpu(w), bias && asGpu(bias)),
+    matmul: (x, w, bias) => matmul(rt, asGpu(x), w, bias && asGpu(bias)),
     add: (a, b) => add(rt, asGpu(a), asGpu(b)),
     rmsNorm: (x, w, eps) => rmsNorm(rt, asGpu(x), asGpu(w), eps),
     layerNorm: (x, w, b, eps) => layerNorm(rt, asGpu(x), asGpu(w), asGpu(b), eps),
     siluMul: (g, u) => siluMul(rt, asGpu(g), asGpu(u)),
     gelu: (x, form) => gelu(rt, asGpu(x), form),
-    embedding: (ids, table) => embedding(rt, asGpu(ids), asGpu(table)),
+    embedding: (ids, table) => embedding(rt, asGpu(ids), table),
     sliceCols: (x, start, width) => sliceCols(rt, asGpu(x), start, width),
     sliceRows: (x, start, count) => sliceRows(rt, asGpu(x), start, count),
     spliceRows: (x, rows, src) => spliceRows(rt, asGpu(x), rows, asGpu(src)),

@@ -1,13 +1,16 @@
 // matmul: y[M,N] = x[M,K] · w[N,K]ᵀ (+ bias). M = 1 takes the bandwidth-bound matvec kernel (decode),
 // M > 1 the register-tiled kernel (prefill, vision). Weights in any storage form (f32, packed f16/bf16,
-// kvq1 q8/q4) are unpacked in the shader, so no shader-f16 is needed.
+// kvq1 q8/q4) are unpacked in the shader, so no shader-f16 is needed. A weight held in parts (output rows,
+// src/gpu/parted_tensor.ts) takes one dispatch per part, each writing its columns of y.
 
 import matmulSource from '../../../shaders/matmul.wgsl?raw';
 import matmulDirectSource from '../../../shaders/matmul_direct.wgsl?raw';
 import matvecSource from '../../../shaders/matmul_vec.wgsl?raw';
+import { partsOf } from '../../gpu/parted_tensor.ts';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import { type GpuTensor, storageBytes } from '../../gpu/tensor.ts';
 import { defineUniforms } from '../../gpu/uniforms.ts';
+import type { Tensor } from '../../tensor/types.ts';
 import { grid2d, ro, rw, WEIGHT_UNIFORMS, weightAccess } from '../dispatch.ts';
 import { checkShape } from '../shape_check.ts';
 import { matmulShape } from './core_shapes.ts';
@@ -17,12 +20,38 @@ const Params = defineUniforms('MatmulParams', {
   N: 'u32',
   ...WEIGHT_UNIFORMS,
   ROWS_X: 'u32',
+  Y_STRIDE: 'u32',
+  Y_OFF: 'u32',
 });
 
-export function matmul(rt: GpuRuntime, x: GpuTensor, w: GpuTensor, bias?: GpuTensor): GpuTensor {
+export function matmul(rt: GpuRuntime, x: GpuTensor, w: Tensor, bias?: GpuTensor): GpuTensor {
   // 1. shapes and dtypes
   const { M, K, N } = matmulShape(x, w, bias);
   checkShape(x.dtype === 'f32', 'matmul', `activations must be f32, got ${x.dtype}`);
+  const y = rt.alloc([...x.shape.slice(0, -1), N]);
+  const rowsPerSlice = N / (w.shape[0] ?? 1); // output rows per dim-0 slice of w (1 for [N, K])
+  for (const p of partsOf(w))
+    matmulPart(
+      rt,
+      x,
+      p.tensor,
+      y,
+      { M, K, N: p.count * rowsPerSlice, off: p.start * rowsPerSlice, stride: N },
+      bias,
+    );
+  return y;
+}
+
+/** y[:, off .. off + rows(w)) = x · wᵀ (+ bias[off ..]) for one weight part w [rows, K]. */
+function matmulPart(
+  rt: GpuRuntime,
+  x: GpuTensor,
+  w: GpuTensor,
+  y: GpuTensor,
+  s: { M: number; K: number; N: number; off: number; stride: number },
+  bias?: GpuTensor,
+): void {
+  const { M, K, N, off, stride } = s;
   // 2. variant
   const access = weightAccess(w);
   const matvec = M === 1;
@@ -40,12 +69,11 @@ export function matmul(rt: GpuRuntime, x: GpuTensor, w: GpuTensor, bias?: GpuTen
   };
   // 3. uniforms and 4. dispatch size
   const rows = grid2d(rt, N);
-  const params = { M, N, ...access.fields, ROWS_X: rows.x };
+  const params = { M, N, ...access.fields, ROWS_X: rows.x, Y_STRIDE: stride, Y_OFF: off };
   const direct = rt.tuning.matmul === 'direct';
   const tile = direct ? 32 : 64;
   const workgroups: [number, number] = matvec ? [rows.x, rows.y] : [Math.ceil(N / tile), Math.ceil(M / tile)];
   // 5. bindings
-  const y = rt.alloc([...x.shape.slice(0, -1), N]);
   const bindings = [ro(x), ro(w), rw(y), ...(bias ? [ro(bias)] : [])];
   rt.dispatch({
     op: matvec ? 'matmul_vec' : direct ? 'matmul_direct' : 'matmul',
@@ -57,5 +85,4 @@ export function matmul(rt: GpuRuntime, x: GpuTensor, w: GpuTensor, bias?: GpuTen
     workgroups,
     weightBytes: storageBytes(w.shape, w.dtype),
   });
-  return y;
 }

@@ -1,4 +1,5 @@
-// LanguageOps + SamplingOps on the GPU backend: each method forwards to its op module.
+// LanguageOps + SamplingOps on the GPU backend: each method forwards to its op module. Expert stacks and
+// the KV cache may be in parts (src/gpu/parted_tensor.ts): those ops take them as they are.
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import { asGpu } from '../../gpu/tensor.ts';
 import type { LanguageOps, SamplingOps } from '../types.ts';
@@ -12,11 +13,10 @@ import { sample } from './sample.ts';
 export function createGpuLanguageOps(rt: GpuRuntime): LanguageOps & SamplingOps {
   return {
     rope: (x, o) => rope(rt, asGpu(x), o),
-    kvCacheWrite: (cache, c, kPe, pos0) => kvCacheWrite(rt, asGpu(cache), asGpu(c), asGpu(kPe), pos0),
-    mlaAttention: (q, kvB, cache, pos0, d) => mlaAttention(rt, asGpu(q), asGpu(kvB), asGpu(cache), pos0, d),
+    kvCacheWrite: (cache, c, kPe, pos0) => kvCacheWrite(rt, cache, asGpu(c), asGpu(kPe), pos0),
+    mlaAttention: (q, kvB, cache, pos0, d) => mlaAttention(rt, asGpu(q), asGpu(kvB), cache, pos0, d),
     moeRoute: (x, gate, bias, cfg) => moeRoute(rt, asGpu(x), asGpu(gate), asGpu(bias), cfg),
-    moeExperts: (x, ids, w, g, u, d) =>
-      moeExperts(rt, asGpu(x), asGpu(ids), asGpu(w), asGpu(g), asGpu(u), asGpu(d)),
+    moeExperts: (x, ids, w, g, u, d) => moeExperts(rt, asGpu(x), asGpu(ids), asGpu(w), g, u, d),
     sample: (logits, history, p, step) => sample(rt, asGpu(logits), history && asGpu(history), p, step),
   };
 }

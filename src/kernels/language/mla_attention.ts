@@ -2,16 +2,18 @@
 //   1. mla_attention_absorb: qcat[t,h] = [W_UK[h]ᵀ q_nope | q_pe]          [T, H, R+P]
 //   2. mla_attention_attend: o_lat[t,h] = causal softmax-weighted sum of cache c-rows (online softmax)
 //      [T, H, R] (decode over a long context: key ranges in parallel workgroups, merged by
-//      mla_attention_combine)
+//      mla_attention_combine; a cache in parts: one split per part, merged the same way)
 //   3. mla_attention_out:    o[t,h] = W_UV[h] o_lat[t,h]                     [T, H·V]
 // kv_b is read in its storage form (f32/f16/bf16/q8/q4) through shaders/common/weights.wgsl.
 import absorbSource from '../../../shaders/mla_attention_absorb.wgsl?raw';
 import attendSource from '../../../shaders/mla_attention_attend.wgsl?raw';
 import combineSource from '../../../shaders/mla_attention_combine.wgsl?raw';
 import outSource from '../../../shaders/mla_attention_out.wgsl?raw';
+import { partsOf } from '../../gpu/parted_tensor.ts';
 import type { Binding, GpuRuntime } from '../../gpu/runtime.ts';
 import { type GpuTensor, storageBytes } from '../../gpu/tensor.ts';
 import { defineUniforms } from '../../gpu/uniforms.ts';
+import type { Tensor } from '../../tensor/types.ts';
 import { exactGrid, grid2d, ro, rw, WEIGHT_UNIFORMS, weightAccess } from '../dispatch.ts';
 import { checkShape } from '../shape_check.ts';
 import type { MlaDims } from '../types.ts';
@@ -39,6 +41,10 @@ const AttendParams = defineUniforms('MlaAttendParams', {
   SPLITS: 'u32',
   CHUNK: 'u32',
   ROWS_X: 'u32',
+  SPLIT0: 'u32',
+  GRID_SPLITS: 'u32',
+  KEY0: 'u32',
+  KEY_END: 'u32',
 });
 const CombineParams = defineUniforms('MlaCombineParams', {
   n: 'u32',
@@ -64,7 +70,7 @@ export function mlaAttention(
   rt: GpuRuntime,
   q: GpuTensor,
   kvB: GpuTensor,
-  cache: GpuTensor,
+  cache: Tensor,
   pos0: number,
   d: MlaDims,
 ): GpuTensor {
@@ -106,19 +112,39 @@ export function mlaAttention(
   kvPass('mla_attention_absorb', absorbSource, AbsorbParams, 256, g1, [ro(q), ro(kvB), rw(qcat)], H * N);
 
   const olat = rt.alloc([T, H, R]);
-  const { splits, chunk } = attendSplits(T, pos0 + 1);
+  // A cache in parts: one split per part holding visible keys, aligned to the part (its first key and
+  // its end bound), merged by the combine pass like decode's key splits.
+  const cacheParts = partsOf(cache).filter((p) => p.start < pos0 + T);
+  const one = cacheParts.length === 1;
+  const { splits, chunk } = one ? attendSplits(T, pos0 + 1) : { splits: cacheParts.length, chunk: 0 };
   const part = splits > 1 ? rt.alloc([T * H * splits, R]) : olat;
   const ml = splits > 1 ? rt.alloc([T * H * splits, 2]) : null;
-  const g2 = exactGrid(rt, T * H * splits);
-  rt.dispatch({
-    op: 'mla_attention_attend',
-    source: attendSource,
-    defines: { SPLIT: splits > 1 },
-    overrides: { WG: 64 },
-    uniforms: AttendParams,
-    params: { H, R, P, pos0, SCALE: d.scale, SPLITS: splits, CHUNK: chunk, ROWS_X: g2.x },
-    bindings: [ro(qcat), ro(cache), rw(part), ...(ml ? [rw(ml)] : [])],
-    workgroups: [g2.x, g2.y],
+  cacheParts.forEach((p, i) => {
+    const gridSplits = one ? splits : 1;
+    const g2 = exactGrid(rt, T * H * gridSplits);
+    const keys = one
+      ? { SPLIT0: 0, CHUNK: chunk, KEY0: 0, KEY_END: 0xffffffff }
+      : { SPLIT0: i, CHUNK: p.count, KEY0: p.start, KEY_END: p.start + p.count };
+    rt.dispatch({
+      op: 'mla_attention_attend',
+      source: attendSource,
+      defines: { SPLIT: splits > 1 },
+      overrides: { WG: 64 },
+      uniforms: AttendParams,
+      params: {
+        H,
+        R,
+        P,
+        pos0,
+        SCALE: d.scale,
+        SPLITS: splits,
+        ROWS_X: g2.x,
+        GRID_SPLITS: gridSplits,
+        ...keys,
+      },
+      bindings: [ro(qcat), ro(p.tensor), rw(part), ...(ml ? [rw(ml)] : [])],
+      workgroups: [g2.x, g2.y],
+    });
   });
   if (ml) {
     const gc = grid2d(rt, Math.ceil((T * H * R) / 256));

@@ -3,19 +3,28 @@
 //   2. moe_experts_mm ×2: gate and up projections per tile, reading only the selected experts' rows
 //   3. moe_experts_mm (SWIGLU_IN): down projection of silu(g)·u
 //   4. moe_experts_combine: Σ_a weight · expert output
+// Expert stacks in parts (expert ranges, src/gpu/parted_tensor.ts) take one grouped-mm dispatch per part.
 // Decode (T = 1) makes A tiles of one slot; prefill shares each weight tile among up to TM tokens.
 import combineSource from '../../../shaders/moe_experts_combine.wgsl?raw';
 import groupSource from '../../../shaders/moe_experts_group.wgsl?raw';
 import mmSource from '../../../shaders/moe_experts_mm.wgsl?raw';
+import { partsOf } from '../../gpu/parted_tensor.ts';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
 import { defineUniforms } from '../../gpu/uniforms.ts';
+import type { Tensor } from '../../tensor/types.ts';
 import { grid2d, ro, rw, WEIGHT_UNIFORMS, weightAccess } from '../dispatch.ts';
 import { checkShape } from '../shape_check.ts';
 import { moeExpertsShape } from './language_shapes.ts';
 
 const GroupParams = defineUniforms('MoeGroupParams', { E: 'u32', S: 'u32', TM: 'u32', MAX_TILES: 'u32' });
-const MmParams = defineUniforms('MoeMmParams', { NOUT: 'u32', A: 'u32', ...WEIGHT_UNIFORMS });
+const MmParams = defineUniforms('MoeMmParams', {
+  NOUT: 'u32',
+  A: 'u32',
+  ...WEIGHT_UNIFORMS,
+  E0: 'u32',
+  EN: 'u32',
+});
 const CombineParams = defineUniforms('MoeCombineParams', { T: 'u32', D: 'u32', A: 'u32', ROWS_X: 'u32' });
 /** Slots per tile; must equal TM in moe_experts_mm.wgsl. */
 const TM = 16;
@@ -30,28 +39,30 @@ export function maxTiles(slots: number, experts: number): number {
 function groupedMm(
   rt: GpuRuntime,
   inputs: GpuTensor[],
-  w: GpuTensor,
+  w: Tensor,
   order: GpuTensor,
   tiles: GpuTensor,
   nTiles: number,
   S: number,
   A: number,
 ): GpuTensor {
-  const [E, NOUT] = w.shape as [number, number, number];
-  const a = weightAccess(w);
+  const NOUT = w.shape[1]!;
   const out = rt.alloc([S, NOUT]);
-  rt.dispatch({
-    op: 'moe_experts_mm',
-    source: mmSource,
-    defines: { [a.define]: true, SWIGLU_IN: inputs.length === 2 },
-    overrides: { WG: TN },
-    uniforms: MmParams,
-    params: { NOUT, A, ...a.fields },
-    bindings: [...inputs.map(ro), ro(w), ro(order), ro(tiles), rw(out)],
-    workgroups: [Math.ceil(NOUT / TN), nTiles],
-    // at most min(E, S) distinct experts are read
-    weightBytes: Math.round((w.byteSize * Math.min(E, S)) / E),
-  });
+  for (const p of partsOf(w)) {
+    const a = weightAccess(p.tensor);
+    rt.dispatch({
+      op: 'moe_experts_mm',
+      source: mmSource,
+      defines: { [a.define]: true, SWIGLU_IN: inputs.length === 2 },
+      overrides: { WG: TN },
+      uniforms: MmParams,
+      params: { NOUT, A, ...a.fields, E0: p.start, EN: p.count },
+      bindings: [...inputs.map(ro), ro(p.tensor), ro(order), ro(tiles), rw(out)],
+      workgroups: [Math.ceil(NOUT / TN), nTiles],
+      // at most min(E, S) distinct experts are read
+      weightBytes: Math.round((p.tensor.byteSize * Math.min(p.count, S)) / p.count),
+    });
+  }
   return out;
 }
 
@@ -60,9 +71,9 @@ export function moeExperts(
   x: GpuTensor,
   ids: GpuTensor,
   weights: GpuTensor,
-  gate: GpuTensor,
-  up: GpuTensor,
-  down: GpuTensor,
+  gate: Tensor,
+  up: Tensor,
+  down: Tensor,
 ): GpuTensor {
   const { T, D, A, E } = moeExpertsShape(x, ids, weights, gate, up, down);
   checkShape(E <= MAX_E, 'moeExperts', `${E} experts exceed ${MAX_E}`);
