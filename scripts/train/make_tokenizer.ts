@@ -1,0 +1,88 @@
+// The trained tiny models' tokenizer: byte-level BPE (scripts/text-bpe-train.ts) learned on the task's
+// own corpus (every prompt the chat template writes, the questions, answers, reasoning spans and the
+// introduction), written in Kimi's file format (tiktoken.model + tokenizer_config.json) with the
+// specials at S..S+31 as the golden configs lay them out (S = vocab_size - 32).
+//
+// usage: npx tsx scripts/train/make_tokenizer.ts <out dir>   (prints the vocab size)
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_SYSTEM_PROMPT } from '../../src/text/chat_template.ts';
+import { formatTiktokenModel } from '../make-test-vocab.ts';
+import { trainBpe } from '../text-bpe-train.ts';
+import { allQuestions, answer, INTRO, makeScenes, thinkingAnswer } from './pictures.ts';
+import { TEXT_PROMPTS } from './prompts.ts';
+
+/** Named specials by offset from S (spec 6.3), as make-test-vocab.ts writes them for tiny vocabularies. */
+const SPECIALS: ReadonlyArray<[number, string]> = [
+  [0, '[BOS]'],
+  [1, '[EOS]'],
+  [2, '<|im_end|>'],
+  [3, '<|im_user|>'],
+  [4, '<|im_assistant|>'],
+  [6, '<|start_header_id|>'],
+  [7, '<|end_header_id|>'],
+  [9, '[EOT]'],
+  [10, '<|im_system|>'],
+  [17, '<|im_middle|>'],
+  [18, '<|media_start|>'],
+  [19, '<|media_content|>'],
+  [20, '<|media_end|>'],
+  [21, '<|media_pad|>'],
+  [30, '[UNK]'],
+  [31, '[PAD]'],
+];
+
+export function taskCorpus(): string {
+  const parts = [DEFAULT_SYSTEM_PROMPT, 'system', 'user', 'assistant', 'image', INTRO, ...TEXT_PROMPTS];
+  const questions = allQuestions();
+  for (const [i, scene] of makeScenes(424242, 3000).entries()) {
+    const q = questions[i % questions.length]!;
+    parts.push(q, answer(scene, q), thinkingAnswer(scene, q));
+  }
+  parts.push(thinkingAnswer(null, 'Hello'));
+  return parts.join('\n');
+}
+
+function tokenizerConfig(s: number): string {
+  const decoder: Record<string, object> = {};
+  for (const [off, content] of SPECIALS)
+    decoder[String(s + off)] = {
+      content,
+      lstrip: false,
+      normalized: false,
+      rstrip: false,
+      single_word: false,
+      special: true,
+    };
+  const config = {
+    added_tokens_decoder: decoder,
+    additional_special_tokens: [
+      '<|im_end|>',
+      '<|im_user|>',
+      '<|im_assistant|>',
+      '<|im_system|>',
+      '<|im_middle|>',
+    ],
+    bos_token: '[BOS]',
+    clean_up_tokenization_spaces: false,
+    eos_token: '[EOS]',
+    model_max_length: 1048576,
+    pad_token: '[PAD]',
+    tokenizer_class: 'TikTokenTokenizer',
+    unk_token: '[UNK]',
+    num_reserved_special_tokens: 30,
+  };
+  return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+/** Learns every merge the corpus has (up to maxMerges); the vocabulary is those tokens + 32 specials. */
+export function writeTaskTokenizer(dir: string, maxMerges = 1000): number {
+  const tokens = trainBpe(taskCorpus(), maxMerges);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'tiktoken.model'), formatTiktokenModel(tokens));
+  writeFileSync(join(dir, 'tokenizer_config.json'), tokenizerConfig(tokens.length));
+  return tokens.length + 32;
+}
+
+const out = process.argv[2];
+if (out) console.log(writeTaskTokenizer(out));
