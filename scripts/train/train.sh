@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3
 TOK=$(mktemp -d)
 npx tsx scripts/train/make_tokenizer.ts "$TOK"
-export OPENBLAS_NUM_THREADS=1
+export OPENBLAS_NUM_THREADS=1 PYTHONDONTWRITEBYTECODE=1
 rm -rf tests/golden-trained
 nice -n 10 $PY scripts/train/train.py --variant instruct --minutes "${1:-50}" --tokenizer "$TOK" \
   --out public/models/kimi-vl-tiny-instruct --golden tests/golden-trained --eval-every 500
