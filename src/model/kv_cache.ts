@@ -1,6 +1,8 @@
 // Latent MLA KV cache (spec §9.4): per layer one f32 tensor [ctx, kvRank + rope] of c_norm | roped k_pe.
 // `pos` is how many rows hold valid positions; `tokens` remembers the ids behind them so a follow-up turn
-// prefills only what is new (prefix reuse).
+// prefills only what is new (prefix reuse). Image rows have no id: they are remembered by an image-row key
+// (a hash of the image's pixel values and grid, and the row within the image), which the request names
+// before it runs (expectImageRows), so a follow-up turn about the same image reuses those rows too.
 
 import type { TextConfig } from '../config/config.ts';
 import { KimiVLError } from '../errors.ts';
@@ -14,6 +16,10 @@ export class KvCache {
   pos = 0;
   /** Token ids at positions 0..pos−1 when known (null entries: rows that came from image features). */
   readonly tokens: (number | null)[] = [];
+  /** Image-row keys at positions 0..pos−1 (null: a text row, or an image row of unknown identity). */
+  private readonly imageRows: (string | null)[] = [];
+  /** The running prompt's image-row keys by position (what commit() records for its image rows). */
+  private promptImageRows: readonly (string | null)[] = [];
 
   private constructor(
     readonly layers: Tensor[],
@@ -49,23 +55,46 @@ export class KvCache {
   commit(pos0: number, ids: readonly (number | null)[]): void {
     this.tokens.length = pos0;
     this.tokens.push(...ids);
+    this.imageRows.length = Math.min(this.imageRows.length, pos0);
+    while (this.imageRows.length < pos0) this.imageRows.push(null);
+    ids.forEach((id, j) =>
+      this.imageRows.push(id === null ? (this.promptImageRows[pos0 + j] ?? null) : null),
+    );
     this.pos = pos0 + ids.length;
   }
 
   /**
+   * Names the image rows of the prompt about to run, by position (null for text rows; [] when it has no
+   * images or they are unknown). Stays in force until the next call or reset().
+   */
+  expectImageRows(keys: readonly (string | null)[]): void {
+    this.promptImageRows = keys;
+  }
+
+  /** Whether position i already holds prompt row `id` (an image row matches by its named key). */
+  private holds(i: number, id: number | null): boolean {
+    if (id !== null) return this.tokens[i] === id;
+    const key = this.promptImageRows[i];
+    return key != null && this.tokens[i] === null && this.imageRows[i] === key;
+  }
+
+  /**
    * How many leading positions of `ids` the cache already holds. At least one token is always left to
-   * prefill (its logits are needed). Image rows (null) never match, so a new image is always recomputed.
+   * prefill (its logits are needed). Image rows (null) match only where expectImageRows named them and
+   * the cache holds the same image-row key there; an unnamed image row never matches.
    */
   reusablePrefix(ids: readonly (number | null)[]): number {
     const n = Math.min(this.pos, ids.length - 1);
     let i = 0;
-    while (i < n && ids[i] !== null && this.tokens[i] === ids[i]) i++;
+    while (i < n && this.holds(i, ids[i] ?? null)) i++;
     return i;
   }
 
   reset(): void {
     this.pos = 0;
     this.tokens.length = 0;
+    this.imageRows.length = 0;
+    this.promptImageRows = [];
   }
 
   release(k: CacheKernels): void {

@@ -41,7 +41,7 @@ export async function encodeImagesOneByOne(
 }
 
 /** Rows of `parts` stacked in order: [Σ fᵢ, D] (a zero tensor whose row blocks are replaced in turn). */
-function concatRows(k: Kernels, parts: readonly Tensor[]): Tensor {
+export function concatRows(k: Kernels, parts: readonly Tensor[]): Tensor {
   const total = parts.reduce((n, p) => n + p.shape[0]!, 0);
   let out = k.zeros([total, parts[0]!.shape[1]!]); // [F, D]
   let row = 0;

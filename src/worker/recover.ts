@@ -15,7 +15,7 @@ import type { PixelRows } from '../model/kimi_vl.ts';
 import type { Tensor } from '../tensor/types.ts';
 import { asDeviceLoss } from './device_loss.ts';
 import type { LoadedEngineState } from './engine_state.ts';
-import { encodeImagesOneByOne } from './image_features.ts';
+import { encodeImagesReusing } from './image_features_cache.ts';
 
 /** Replaces a state whose device was lost with a working one (or throws DeviceLostError). */
 export type Recover = (lost: KimiVLError) => Promise<LoadedEngineState>;
@@ -43,11 +43,13 @@ export async function generateOnDevice(
     const k = s.k;
     let features: Tensor | null = null;
     try {
-      if (images) {
+      {
+        // Images the KV cache or the feature cache already holds are not encoded again.
         const t0 = performance.now();
-        features = await encodeImagesOneByOne(k, s.model, images, req.isCancelled);
-        onImagesEncoded?.(performance.now() - t0);
-        if (!features)
+        const reused = await encodeImagesReusing(k, s.model, s.cache, req.ids, images, req.isCancelled);
+        if (images) onImagesEncoded?.(performance.now() - t0);
+        features = reused?.features ?? null;
+        if (!reused)
           return {
             tokens: resume?.tokens ?? [],
             finishReason: 'abort',
