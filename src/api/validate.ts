@@ -222,6 +222,7 @@ export function checkChatOptions(options: unknown, where = 'chat'): void {
   for (const key of ['tokenEvents', 'ignoreStop', 'startThinking', 'thinking', 'allowSpecialTokensInText'])
     optBool(o, key, where);
   optInt(o, 'thinkingBudget', where, 0, Number.MAX_SAFE_INTEGER);
+  optInt(o, 'maxImageTokens', where, 1, Number.MAX_SAFE_INTEGER);
   optSignal(o, 'signal', where);
   try {
     resolveGenerateOptions(o, false, () => 0);

@@ -27,6 +27,8 @@ export interface GenerateOptions {
    * chat template and image parts insert special tokens. For advanced use with trusted text only.
    */
   allowSpecialTokensInText?: boolean;
+  /** Each image resized so its LM tokens are at most this (fewer tokens: faster, less detail). */
+  maxImageTokens?: number;
 }
 
 export interface ResolvedGenerateOptions {

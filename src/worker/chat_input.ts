@@ -7,7 +7,8 @@ import { KimiVLError } from '../errors.ts';
 import { buildPromptIds, type ChatMessage, type ContentPart, type Role } from '../text/chat_template.ts';
 import type { Tokenizer } from '../text/tokenizer.ts';
 import { decodeImage, type ImageInput } from '../vision/decode.ts';
-import { type PreprocessedBatch, preprocessImages } from '../vision/preprocess.ts';
+import { preprocessImagesWithin } from '../vision/image_budget.ts';
+import type { PreprocessedBatch } from '../vision/preprocess.ts';
 
 /** An image as it crosses the worker boundary (structured-clonable; bitmaps and buffers transferred). */
 export type WireImage = Blob | ArrayBuffer | Uint8Array | ImageBitmap | ImageData | string;
@@ -70,7 +71,7 @@ export async function buildChatInput(
   tokenizer: Tokenizer,
   preprocessor: ImageProcessorConfig | null,
   promptSuffix: readonly number[] = [],
-  options: { allowSpecialTokensInText?: boolean } = {},
+  options: { allowSpecialTokensInText?: boolean; maxImageTokens?: number } = {},
 ): Promise<ChatInput> {
   const wire = imagesOf(messages);
   let images: PreprocessedBatch | null = null;
@@ -81,7 +82,7 @@ export async function buildChatInput(
         'this model has no preprocessor_config.json, so it cannot take images',
       );
     const decoded = await Promise.all(wire.map(decodeOne));
-    images = preprocessImages(decoded, preprocessor);
+    images = preprocessImagesWithin(decoded, preprocessor, options.maxImageTokens);
   }
   const grids = images?.grids.map((g) => [g.h, g.w] as const) ?? [];
   // The repo's own template when it ships one, else the built-in Kimi-VL renderer.

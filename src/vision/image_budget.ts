@@ -1,0 +1,64 @@
+// A per-request image-token budget (`maxImageTokens`): each image is resized so that its LM tokens (patches
+// after the 2×2 merge, padding included) are at most the budget, the way the preprocessor's in_token_limit
+// caps patches — a caller trades detail for speed. The limit is in_token_limit lowered to budget · merge²
+// patches, and lowered further while the padded grid still exceeds the budget (padding to the 28-px tile
+// can add a row or a column of tokens). Without a budget this is preprocessImages exactly.
+import { KimiVLError } from '../errors.ts';
+import type { RgbaImage } from './image.ts';
+import {
+  type PreprocessConfig,
+  type PreprocessedBatch,
+  planImage,
+  preprocessImage,
+  preprocessImages,
+} from './preprocess.ts';
+
+/** The patch limit under which an image of width × height gives at most `maxTokens` LM tokens. */
+export function budgetedConfig(
+  width: number,
+  height: number,
+  cfg: PreprocessConfig,
+  maxTokens: number,
+): PreprocessConfig {
+  const [mh, mw] = cfg.mergeKernelSize;
+  let limit = Math.min(cfg.inTokenLimit, maxTokens * mh * mw);
+  for (;;) {
+    const capped = { ...cfg, inTokenLimit: limit };
+    if (planImage(width, height, capped).nTokens <= maxTokens) return capped;
+    // Shrink by at least one patch; planImage refuses an image shrunk to nothing (ImageError).
+    limit = Math.min(limit - 1, Math.floor(limit * 0.97));
+    if (limit < 1)
+      throw new KimiVLError(
+        'ImageError',
+        `a ${width}×${height} image cannot be resized to ${maxTokens} image tokens or fewer (maxImageTokens)`,
+      );
+  }
+}
+
+/** preprocessImages with every image's tokens ≤ maxImageTokens (when given). */
+export function preprocessImagesWithin(
+  images: readonly RgbaImage[],
+  cfg: PreprocessConfig,
+  maxImageTokens?: number,
+): PreprocessedBatch {
+  if (maxImageTokens === undefined) return preprocessImages(images, cfg);
+  if (!Number.isInteger(maxImageTokens) || maxImageTokens < 1)
+    throw new KimiVLError('ConfigError', `maxImageTokens must be a positive integer, got ${maxImageTokens}`);
+  const done = images.map((im) =>
+    preprocessImage(im, budgetedConfig(im.width, im.height, cfg, maxImageTokens)),
+  );
+  const pixelValues = new Float32Array(done.reduce((n, d) => n + d.pixelValues.length, 0));
+  let at = 0;
+  for (const d of done) {
+    pixelValues.set(d.pixelValues, at);
+    at += d.pixelValues.length;
+  }
+  const row = 3 * cfg.patchSize * cfg.patchSize;
+  return {
+    pixelValues,
+    shape: [pixelValues.length / row, row],
+    grids: done.map((d) => d.grid),
+    nTokens: done.map((d) => d.nTokens),
+    images: done.map(({ pixelValues: _, ...plan }) => plan),
+  };
+}
