@@ -143,14 +143,22 @@ export async function benchMla(c: BenchContext, ctx: number, quant: WeightDType)
   return finish(row);
 }
 
-/** MoonViT attention over `images` images of side×side patches (packed qkv). */
-export async function benchVarlen(c: BenchContext, images: number, side: number) {
+/**
+ * MoonViT attention over `images` images of side×side patches (packed qkv): 'flash' is the kernel the
+ * engine runs, 'varlen' the one-thread-per-query kernel it replaced (kept as the reference mode: the "before").
+ */
+export async function benchVarlen(
+  c: BenchContext,
+  images: number,
+  side: number,
+  kernel: 'flash' | 'varlen' = 'flash',
+) {
   const { visionHidden: Dv, visionHeads: H } = REAL;
   const d = Dv / H;
   const L = images * side * side;
   const grids = Array.from({ length: images }, () => ({ h: side, w: side }));
   const row: KernelRow = {
-    op: 'varlen attention',
+    op: kernel === 'flash' ? 'vision attention (flash)' : 'vision attention (varlen, before)',
     shape: `${images}×${side}×${side} patches, ${H}×${d}`,
     quant: 'f32',
     bytes: L * 3 * Dv * 4 + L * Dv * 4,
@@ -158,7 +166,13 @@ export async function benchVarlen(c: BenchContext, images: number, side: number)
   };
   const qkv = c.k.upload(syntheticActivations(L * 3 * Dv, 21), [L, 3 * Dv]);
   try {
-    row.timing = await timed(c, () => c.k.varlenAttention(qkv, grids, H, d));
+    const before = c.rt.tuning.visionAttention;
+    c.rt.tuning.visionAttention = kernel;
+    try {
+      row.timing = await timed(c, () => c.k.varlenAttention(qkv, grids, H, d));
+    } finally {
+      c.rt.tuning.visionAttention = before;
+    }
   } finally {
     c.k.release(qkv);
   }
@@ -196,5 +210,8 @@ export async function runKernelBenches(c: BenchContext, log: (s: string) => void
   for (const ctx of c.cfg.smoke ? [1024] : [1024, 8192]) add(await benchMla(c, ctx, 'bf16'));
   const side = c.cpu || c.cfg.quick ? 16 : 32;
   for (const n of c.cfg.smoke ? [1] : [1, 4]) add(await benchVarlen(c, n, side));
+  // Before/after at 448² (32×32 patches), the issue's reference size, on every adapter.
+  if (!c.cfg.smoke)
+    for (const kernel of ['varlen', 'flash'] as const) add(await benchVarlen(c, 1, 32, kernel));
   return rows;
 }
