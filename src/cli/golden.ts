@@ -48,7 +48,7 @@ export const command: CliCommand = {
     'kimi-vl golden [dir] [--quant q8|q4] [--converted q8|q4|f16] [--backend gpu|ref] [--hardware] [--json-out FILE]\n' +
     '               [--report-only] [--max-binding-bytes N]\n' +
     '  --max-binding-bytes caps maxStorageBufferBindingSize at N (e.g. 16K): no buffer above N is created or\n' +
-    '  bound. kimi-vl-web cannot split tensors yet, so a cap below the largest weight fails with GpuLimitError.\n' +
+    '  bound: weights and KV caches over N are held in parts, anything else over N is a GpuLimitError.\n' +
     '  --converted runs each case on a `kimi-vl convert` output of its model (made once under .cache/).\n' +
     '  --backend ref runs the TypeScript reference in Node; gpu (default) runs WebGPU in headless Chromium.\n' +
     '  --quant quantises the language model on load; with --report-only the errors are reported, not judged.',

@@ -11,7 +11,7 @@ import {
   planMemory,
   WEBGPU_DEFAULT_LIMITS,
 } from '../weights/memory_plan.ts';
-import { ENGINE_SPLITS_TENSORS } from '../weights/preflight_fit.ts';
+import { fitModel } from '../weights/preflight_fit.ts';
 import { formatBytes, formatCount } from '../weights/summary.ts';
 import { flag, flagNumber, parseArgs } from './args.ts';
 import type { CliCommand } from './command.ts';
@@ -99,7 +99,8 @@ export const command: CliCommand = {
     } catch (e) {
       throw new KimiVLError('ConfigError', `cannot read ${file} as JSON (${(e as Error).message})`);
     }
-    const plan = planMemory(parseConfig(json, file), { quant: quant as PlanQuant, context });
+    const cfg = parseConfig(json, file);
+    const plan = planMemory(cfg, { quant: quant as PlanQuant, context });
     const limits = {
       maxStorageBufferBindingSize: parseByteSize(
         flag(p, 'max-binding') ?? `${WEBGPU_DEFAULT_LIMITS.maxStorageBufferBindingSize}`,
@@ -126,13 +127,12 @@ export const command: CliCommand = {
         ...fit.explanation.map((e) => `  ${e}`),
       ].join('\n'),
     );
-    // A plan that needs a split the engine cannot do yet cannot run as planned: say so, exit 1.
-    const runs = fit.fits && (fit.splits.length === 0 || ENGINE_SPLITS_TENSORS);
-    if (fit.splits.length > 0 && !ENGINE_SPLITS_TENSORS)
-      console.log(
-        `\ncannot run as planned: ${fit.splits.length} weight(s) exceed the limit and kimi-vl-web cannot split tensors yet ` +
-          '(use a smaller --quant, or a device with larger limits: --max-binding / --max-buffer)',
-      );
+    // The verdict is the load's own (preflight_fit.ts): runnable unless a tensor cannot be split finely enough.
+    const verdict = fitModel({ config: cfg, preprocessor: null, quant: quant as PlanQuant, context, limits });
+    const runs = verdict.fits;
+    if (!runs) console.log(`\ncannot run as planned: ${verdict.reasons.join('; ')}`);
+    else if (fit.splits.length > 0 || !fit.fits)
+      console.log(`\nruns with tensors in parts: ${verdict.reasons.join('; ')}`);
     return runs ? 0 : 1;
   },
 };

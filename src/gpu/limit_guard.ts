@@ -31,8 +31,8 @@ export function gpuLimitError(what: string, bytes: number, limitName: string, li
   return new KimiVLError(
     'GpuLimitError',
     `${what} needs ${bytes} bytes but ${limitName} is ${limit} on this device (or as capped by the ` +
-      '`limits` option); kimi-vl-web cannot split this buffer yet. Choose a smaller quantisation or ' +
-      'context, or a GPU with larger limits.',
+      '`limits` option), and this buffer is not one the engine holds in parts. Choose a smaller ' +
+      'quantisation, context or image, or a GPU with larger limits.',
   );
 }
 

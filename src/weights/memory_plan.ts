@@ -226,7 +226,7 @@ export function planFitsDevice(plan: MemoryPlan, limits: DeviceLimits): DeviceFi
   const kvFits = plan.kvLayerBytes <= limit;
   if (!kvFits)
     explanation.push(
-      `one layer's KV cache (${mib(plan.kvLayerBytes)} at context ${plan.context}) > ${mib(limit)}: lower the context to ≤ ${Math.floor(limit / (plan.kvLayerBytes / plan.context))}`,
+      `one layer's KV cache (${mib(plan.kvLayerBytes)} at context ${plan.context}) > ${mib(limit)}: held in parts by position (or lower the context to ≤ ${Math.floor(limit / (plan.kvLayerBytes / plan.context))} for one buffer)`,
     );
   if (splits.length === 0 && kvFits) explanation.push(`every buffer fits the ${mib(limit)} binding limit`);
   return { fits: kvFits, limit, splits, explanation };

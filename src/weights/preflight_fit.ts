@@ -1,10 +1,12 @@
 // Can this adapter run this model as planned? From config.json (+ preprocessor) and the adapter's limits
 // alone, before any weight is fetched: the memory plan (memory_plan.ts) at the quantisation and context
-// asked for, every buffer checked against maxStorageBufferBindingSize / maxBufferSize. The engine does
-// not split tensors into parts yet (ENGINE_SPLITS_TENSORS), so any buffer over the limits means "does
-// not fit" and the load stops with GpuLimitError, saying what is needed against what is available.
+// asked for, every buffer checked against maxStorageBufferBindingSize / maxBufferSize. Weights and KV
+// caches over the limits are held in dim-0 parts (kernels/parts_upload.ts, ENGINE_SPLITS_TENSORS), so
+// only a tensor whose single dim-0 slice exceeds the limit cannot run: then the load stops with
+// GpuLimitError, saying what is needed against what is available.
 import type { ImageProcessorConfig, KimiVLConfig } from '../config/config.ts';
 import { KimiVLError } from '../errors.ts';
+import { sliceBytes } from '../tensor/row_parts.ts';
 import { maxImageTokens } from '../vision/preprocessor_config.ts';
 import {
   type DeviceLimits,
@@ -16,10 +18,10 @@ import {
 import { formatBytes } from './summary.ts';
 
 /**
- * Whether the kernels can work on a tensor held in parts. False until the split kernels land: a plan
- * that needs a split is then a plan that cannot run (plan, check and load all say so).
+ * Whether the kernels work on weights and KV caches held in parts (true since the split kernels landed;
+ * `plan` and the preflight consult it, so a plan that needs splits counts as runnable).
  */
-export const ENGINE_SPLITS_TENSORS = false;
+export const ENGINE_SPLITS_TENSORS = true;
 
 /** The default KV budget before a preprocessor is known (and the floor when one is). */
 export const BASE_CONTEXT_BUDGET = 4096;
@@ -60,7 +62,7 @@ export interface ModelFit {
   /** Weights + KV cache + activation estimate. */
   gpuBytes: number;
   largestBinding: { name: string; bytes: number };
-  /** The smallest limits this plan runs under without splitting (what to request from the device). */
+  /** The binding size this plan needs from the device (its largest part; the largest tensor without limits). */
   needs: DeviceLimits;
 }
 
@@ -76,22 +78,33 @@ export function fitModel(a: FitInput): ModelFit {
   if (a.limits) {
     const fit = planFitsDevice(plan, a.limits);
     const limit = fit.limit;
-    if (!fit.fits) {
-      fits = false;
-      reasons.push(
-        `one layer's KV cache is ${formatBytes(plan.kvLayerBytes)} at context ${a.context}, over the ` +
-          `${formatBytes(limit)} buffer limit; lower contextBudget`,
-      );
-    }
-    if (fit.splits.length > 0 && !ENGINE_SPLITS_TENSORS) {
-      fits = false;
-      const worst = fit.splits.reduce((x, y) => (y.bytes > x.bytes ? y : x));
-      reasons.push(
-        `${fit.splits.length} weight(s) exceed the ${formatBytes(limit)} buffer limit ` +
-          `(maxStorageBufferBindingSize ${formatBytes(a.limits.maxStorageBufferBindingSize)}, maxBufferSize ` +
-          `${formatBytes(a.limits.maxBufferSize)}); the largest, ${worst.name}, needs ${formatBytes(worst.bytes)}. ` +
-          'kimi-vl-web cannot split tensors yet: use a smaller quantisation or a GPU with larger limits',
-      );
+    // What is bound at most once tensors are in parts: the largest part, never above the limit.
+    needs.maxStorageBufferBindingSize = Math.min(plan.largestBinding.bytes, limit);
+    needs.maxBufferSize = needs.maxStorageBufferBindingSize;
+    if (!ENGINE_SPLITS_TENSORS) {
+      if (!fit.fits || fit.splits.length > 0) {
+        fits = false;
+        reasons.push(
+          `${fit.splits.length} buffer(s) exceed the ${formatBytes(limit)} buffer limit and kimi-vl-web cannot split tensors in this build`,
+        );
+      }
+    } else {
+      const unsplittable = plan.tensors.filter((t) => sliceBytes(1, t.shape.slice(1), t.dtype) > limit);
+      const kvRow = (a.config.text.kvLoraRank + a.config.text.qkRopeHeadDim) * 4;
+      if (unsplittable.length > 0 || kvRow > limit) {
+        fits = false;
+        const worst = unsplittable[0];
+        reasons.push(
+          worst
+            ? `${worst.name}: one slice along its first dimension needs ${formatBytes(sliceBytes(1, worst.shape.slice(1), worst.dtype))}, over the ${formatBytes(limit)} buffer limit (maxStorageBufferBindingSize ${formatBytes(a.limits.maxStorageBufferBindingSize)}, maxBufferSize ${formatBytes(a.limits.maxBufferSize)}); it cannot be split further`
+            : `one KV cache row needs ${kvRow} bytes, over the ${formatBytes(limit)} buffer limit`,
+        );
+      } else if (fit.splits.length > 0 || !fit.fits) {
+        reasons.push(
+          `${fit.splits.length + (fit.fits ? 0 : 1)} buffer(s) exceed the ${formatBytes(limit)} buffer limit and are held in parts ` +
+            `(the largest, ${plan.largestBinding.name}, is ${formatBytes(plan.largestBinding.bytes)})`,
+        );
+      }
     }
   } else {
     reasons.push('no WebGPU adapter was queried: the GPU limits were not checked');
@@ -111,8 +124,8 @@ export function assertFits(fit: ModelFit, what: string): void {
   if (fit.fits) return;
   throw new KimiVLError(
     'GpuLimitError',
-    `${what} cannot run on this GPU: ${fit.reasons.join('; ')}. It needs a binding of ` +
-      `${formatBytes(fit.needs.maxStorageBufferBindingSize)} (${fit.largestBinding.name}) and about ` +
+    `${what} cannot run on this GPU: ${fit.reasons.join('; ')}. Its largest tensor is ` +
+      `${fit.largestBinding.name} (${formatBytes(fit.largestBinding.bytes)}); it needs about ` +
       `${formatBytes(fit.gpuBytes)} of GPU memory.`,
   );
 }

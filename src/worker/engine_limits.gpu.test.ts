@@ -1,6 +1,7 @@
-// The engine's `limits` option is real: with a small cap the load stops with GpuLimitError before any
-// shard is requested (kimi-vl-web cannot split tensors yet), the limit guard refuses any buffer created
-// or bound above the cap, and without a cap the same model loads with nothing above the device's limit.
+// The engine's `limits` option is real: with a 16 KiB cap the model loads with its tensors in parts and
+// the limit guard saw nothing above the cap; a cap below one row of a weight stops the load with
+// GpuLimitError before any shard is requested; the guard refuses any buffer created or bound above the
+// cap; without a cap the same model loads with nothing above the device's limit.
 import { describe, expect, it } from 'vitest';
 import { acquireDevice } from '../gpu/device.ts';
 import { installLimitGuard, limitGuardOf } from '../gpu/limit_guard.ts';
@@ -15,15 +16,27 @@ const shardRequests = () =>
     .filter((e) => e.name.startsWith(MODEL) && e.name.endsWith('.safetensors')).length;
 
 describe('engine limits', () => {
-  it('a 16 KiB binding cap fails with GpuLimitError before any shard is requested', async () => {
+  it('a 16 KiB binding cap: the model loads in parts and nothing above 16 KiB is created or bound', async () => {
+    const engine = new Engine();
+    const cap = 16 * 1024;
+    await engine.load(1, MODEL, { limits: { maxStorageBufferBindingSize: cap } });
+    const device = (engine as unknown as { loaded: { rt: GpuRuntime } }).loaded.rt.device;
+    const guard = limitGuardOf(device)!;
+    expect(guard.limits.maxStorageBufferBindingSize).toBe(cap);
+    expect(guard.seen.largestStorageBuffer).toBeGreaterThan(0);
+    expect(guard.seen.largestStorageBuffer).toBeLessThanOrEqual(cap);
+    expect(guard.seen.largestBinding).toBeLessThanOrEqual(cap);
+    await engine.unload();
+  });
+
+  it('a cap below one row of a weight fails with GpuLimitError before any shard is requested', async () => {
     performance.clearResourceTimings();
     const engine = new Engine();
     const err = await engine
-      .load(1, MODEL, { limits: { maxStorageBufferBindingSize: 16 * 1024 } })
+      .load(3, MODEL, { limits: { maxStorageBufferBindingSize: 64 } })
       .catch((e: Error) => e);
     expect(err).toMatchObject({ name: 'GpuLimitError' });
-    expect((err as Error).message).toMatch(/cannot split tensors yet/);
-    expect((err as Error).message).toMatch(/16\.0 KiB/);
+    expect((err as Error).message).toMatch(/cannot be split further/);
     expect(shardRequests()).toBe(0);
   });
 

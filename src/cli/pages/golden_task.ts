@@ -1,6 +1,7 @@
 // Harness task: run one golden case on the GPU backend (one runtime and model cache per page).
 // `maxBindingBytes` (kimi-vl golden --max-binding-bytes N) caps maxStorageBufferBindingSize below the
-// device's: the limit guard refuses any storage buffer or binding above N (GpuLimitError), and the
+// device's: tensors over N are held in parts, the limit guard refuses any storage buffer or binding
+// above N (GpuLimitError), and the
 // report carries the largest buffer and binding the guard saw, the proof that nothing larger was used.
 
 import { browserGoldenIO } from '../../golden/browser_io.ts';
