@@ -85,3 +85,23 @@ test('device loss surfaces as DeviceLostError on the next call', () =>
     })();
     expect(isKimiVLError(err, 'DeviceLostError')).toBe(true);
   }));
+
+test('an owned buffer freed while the pass using it is unsubmitted is destroyed only after submit', () =>
+  withRuntime({}, async (rt) => {
+    const x = rt.zeros([4], 'owned'); // unpooled, zero-filled
+    const y = rt.alloc([4]);
+    rt.dispatch({
+      op: 'scale',
+      source: SCALE,
+      uniforms: P,
+      params: { n: 4, factor: 2 },
+      bindings: [
+        { tensor: x, access: 'read' },
+        { tensor: y, access: 'rw' },
+      ],
+      workgroups: [1],
+    });
+    rt.free(x); // before the dispatch is submitted: must not invalidate the submit
+    expect(Array.from(new Float32Array(await rt.readBytes(y)))).toEqual([0, 0, 0, 0]);
+    rt.free(y);
+  }));

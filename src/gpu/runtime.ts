@@ -101,6 +101,8 @@ export class GpuRuntime {
   private nextBufferId = 1;
   private failure: KimiVLError | null = null;
   private destroyed = false;
+  /** Owned (unpooled) buffers freed while the pass that uses them is still unsubmitted. */
+  private readonly ownedRetired: GPUBuffer[] = [];
   private lostInfo: { reason: string; message: string } | null = null;
   private readonly lostListeners: Array<(e: KimiVLError) => void> = [];
 
@@ -163,6 +165,8 @@ export class GpuRuntime {
   free(...ts: GpuTensor[]): void {
     for (const t of ts) {
       if (t.pooled) this.pool.release(t.buffer);
+      else if (this.pass)
+        this.ownedRetired.push(t.buffer); // recorded work may still use it: after submit
       else t.buffer.destroy();
     }
   }
@@ -276,6 +280,7 @@ export class GpuRuntime {
     this.device.queue.submit([this.encoder.finish()]);
     this.stats.submits++;
     this.pool.destroyRetired();
+    for (const b of this.ownedRetired.splice(0)) b.destroy();
     this.encoder = null;
     this.pass = null;
     this.arenaUsed = 0;
