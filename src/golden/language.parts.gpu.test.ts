@@ -8,9 +8,6 @@
 import { describe, expect, test } from 'vitest';
 import { server } from 'vitest/browser';
 import type { KimiVLConfig } from '../config/config.ts';
-import { browserGoldenIO } from '../golden/browser_io.ts';
-import { type GoldenCase, joinPath } from '../golden/case.ts';
-import { loadGoldenModel, readCases, readTensor, suiteCaseDirs } from '../golden/reader.ts';
 import { effectiveLimits, installLimitGuard } from '../gpu/limit_guard.ts';
 import { PartedTensor } from '../gpu/parted_tensor.ts';
 import type { GpuRuntime } from '../gpu/runtime.ts';
@@ -18,9 +15,12 @@ import { withRuntime } from '../gpu/testing.ts';
 import { createGpuKernels } from '../kernels/gpu_kernels.ts';
 import { compare, maxRelAtMost } from '../kernels/testing.ts';
 import type { Kernels } from '../kernels/types.ts';
+import { KvCache } from '../model/kv_cache.ts';
+import { LanguageModel, loadLanguageWeights } from '../model/language.ts';
 import type { HostWeight, Tensor } from '../tensor/types.ts';
-import { KvCache } from './kv_cache.ts';
-import { LanguageModel, loadLanguageWeights } from './language.ts';
+import { browserGoldenIO } from './browser_io.ts';
+import { type GoldenCase, joinPath } from './case.ts';
+import { loadGoldenModel, readCases, readTensor, suiteCaseDirs } from './reader.ts';
 
 const TOL = maxRelAtMost(1e-4); // golden README: max|got − exp| / max|exp| ≤ 1e-4 per tensor
 const io = browserGoldenIO;

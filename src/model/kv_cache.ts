@@ -57,9 +57,9 @@ export class KvCache {
     this.tokens.push(...ids);
     this.imageRows.length = Math.min(this.imageRows.length, pos0);
     while (this.imageRows.length < pos0) this.imageRows.push(null);
-    ids.forEach((id, j) =>
-      this.imageRows.push(id === null ? (this.promptImageRows[pos0 + j] ?? null) : null),
-    );
+    ids.forEach((id, j) => {
+      this.imageRows.push(id === null ? (this.promptImageRows[pos0 + j] ?? null) : null);
+    });
     this.pos = pos0 + ids.length;
   }
 
