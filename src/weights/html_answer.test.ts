@@ -4,8 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { GOLDEN_MODELS } from '../golden/location.ts';
 import { openCheckpoint } from './checkpoint.ts';
-import { headFile, isNotFound } from './fetch.ts';
-import { expectedContent, htmlAnswerError, isHtmlAnswer } from './html_answer.ts';
+import { headFile, isNotFound, notFoundError } from './fetch.ts';
+import { expectedContent, htmlAnswerError, isHtmlAnswer, missingReason } from './html_answer.ts';
 import { urlFiles } from './url_files.ts';
 
 const DIR = `${GOLDEN_MODELS}/tiny-a`;
@@ -47,6 +47,11 @@ describe('HTML answers', () => {
       /https:\/\/x\/m\/config\.json answered with an HTML page .* instead of config\.json \(JSON\)/,
     );
     expect(isNotFound(e)).toBe(true); // so optional-file probes read it as absent
+  });
+
+  it('a required shard answered with HTML is reported as an HTML answer, not as a plain 404', () => {
+    expect(missingReason(htmlAnswerError('https://x/m/model.safetensors'))).toMatch(/HTML page/);
+    expect(missingReason(notFoundError('https://x/m/model.safetensors', 404))).toBe('HTTP 404');
   });
 
   it('urlFiles: optional files answered with HTML are absent; the checkpoint still opens', async () => {

@@ -31,3 +31,9 @@ export function htmlAnswerError(url: string): KimiVLError {
     { cause: { status: 404, html: true } },
   );
 }
+
+/** Why a required file counts as missing: an HTML answer (an SPA fallback) or a plain 404. */
+export function missingReason(e: unknown): string {
+  const cause = (e as { cause?: { html?: boolean } } | null)?.cause;
+  return cause?.html ? "the server answered with an HTML page (a web app's fallback page?)" : 'HTTP 404';
+}

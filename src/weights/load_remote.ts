@@ -39,6 +39,7 @@ import {
   notFoundError,
   type TransportOptions,
 } from './fetch.ts';
+import { missingReason } from './html_answer.ts';
 import { fetchHubTree, type HubFile } from './hub_tree.ts';
 import { INDEX_FILE, parseIndexJson } from './index_json.ts';
 import { type ProgressTracker, runBounded } from './load_progress.ts';
@@ -262,7 +263,7 @@ async function listShardsToFetch(
       throw new KimiVLError(
         'CheckpointError',
         hasIndex
-          ? `${INDEX_FILE} names shard "${p.name}", which is missing from ${src.baseUrl} (HTTP 404).`
+          ? `${INDEX_FILE} names shard "${p.name}", which is missing from ${src.baseUrl} (${missingReason(e)}).`
           : `${src.baseUrl} has no ${INDEX_FILE}, ${SINGLE_FILE} or ${MANIFEST_FILE}; is it a Kimi-VL checkpoint folder?`,
       );
     }
@@ -328,7 +329,7 @@ export async function downloadModel(
         if (!isNotFound(e)) throw e;
         throw new KimiVLError(
           'CheckpointError',
-          `shard "${s.name}" is missing from ${src.baseUrl} (HTTP 404).`,
+          `shard "${s.name}" is missing from ${src.baseUrl} (${missingReason(e)}).`,
         );
       }
     });
