@@ -87,6 +87,11 @@ export interface LoadedModel {
   files: string[];
   /** Bytes of a side file such as "tiktoken.model", or null if the model has none. */
   readFile(name: string): Promise<Uint8Array | null>;
+  /**
+   * A side file the engine rejected (e.g. a tokenizer that parses as JSON but does not build): a cached
+   * copy is evicted so the next load fetches it again instead of trusting it (no poisoned cache).
+   */
+  rejectFile(name: string, why: string): Promise<void>;
   /** Engine weights one at a time (quantised as asked): [engine name, HostWeight]. */
   weights(): AsyncGenerator<[string, HostWeight]>;
   /** All engine weights in memory. */
@@ -100,7 +105,12 @@ function finish(
   ids: { id: string; sourceId: string },
   assemble: AssembleOptions,
   networkBytes: number,
-  files: { names: string[]; read(name: string): Promise<Uint8Array>; bytesRead(): number },
+  files: {
+    names: string[];
+    read(name: string): Promise<Uint8Array>;
+    bytesRead(): number;
+    evict?(name: string, why: string): Promise<void>;
+  },
 ): LoadedModel {
   const model: LoadedModel = {
     ...ids,
@@ -113,6 +123,9 @@ function finish(
     networkBytes,
     files: files.names,
     readFile: async (name) => (files.names.includes(name) ? files.read(name) : null),
+    rejectFile: async (name, why) => {
+      if (files.names.includes(name)) await files.evict?.(name, why);
+    },
     weights: () => assembleWeights(opened.config, opened.source, assemble),
     async loadWeights() {
       const out = new Map<string, HostWeight>();
@@ -141,6 +154,7 @@ async function fromEntry(
     names: sideFileNames(entry),
     read: async (name) => new Uint8Array(await (await entry.completeFile(name)).arrayBuffer()),
     bytesRead: opened.bytesRead,
+    evict: (name, why) => entry.evictFile(name, why),
   });
 }
 
@@ -234,6 +248,7 @@ async function loadRemote(
     names: sideFileNames(entry),
     read: async (name) => new Uint8Array(await (await entry.completeFile(name)).arrayBuffer()),
     bytesRead: opened.bytesRead,
+    evict: (name, why) => entry.evictFile(name, why),
   });
   progress.done();
   return m;

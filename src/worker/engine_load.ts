@@ -17,7 +17,7 @@ import { type LogLevel, setLogLevel } from '../log.ts';
 import { KimiVLModel } from '../model/kimi_vl.ts';
 import type { HostWeight, Tensor } from '../tensor/types.ts';
 import { loadTokenizerFromUrl, Tokenizer } from '../text/tokenizer.ts';
-import { type LoadProgress, loadModel, type ModelSource } from '../weights/load.ts';
+import { type LoadedModel, type LoadProgress, loadModel, type ModelSource } from '../weights/load.ts';
 import {
   assertFits,
   BASE_CONTEXT_BUDGET,
@@ -59,17 +59,23 @@ export interface EngineLoadOptions {
 /** The context budget when the model has no preprocessor (text only). */
 export const DEFAULT_CONTEXT_BUDGET = BASE_CONTEXT_BUDGET;
 
-async function readTokenizer(
-  readFile: (name: string) => Promise<Uint8Array | null>,
+const TOKENIZER_FILES = ['tiktoken.model', 'tokenizer_config.json', 'chat_template.jinja'];
+
+/** The model's tokenizer; files that do not build one are evicted from the cache before the error. */
+export async function readTokenizer(
+  m: Pick<LoadedModel, 'readFile' | 'rejectFile'>,
   fallbackUrl: string | undefined,
 ): Promise<Tokenizer | null> {
-  const [model, config, template] = await Promise.all(
-    ['tiktoken.model', 'tokenizer_config.json', 'chat_template.jinja'].map(readFile),
-  );
+  const [model, config, template] = await Promise.all(TOKENIZER_FILES.map((n) => m.readFile(n)));
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  if (model && config)
+  if (!model || !config) return fallbackUrl ? loadTokenizerFromUrl(fallbackUrl) : null;
+  try {
     return Tokenizer.fromFiles(text(model), text(config), template ? text(template) : null);
-  return fallbackUrl ? loadTokenizerFromUrl(fallbackUrl) : null;
+  } catch (e) {
+    const why = `the tokenizer did not build: ${(e as Error)?.message ?? e}`;
+    for (const name of TOKENIZER_FILES) await m.rejectFile(name, why);
+    throw e;
+  }
 }
 
 /**
@@ -175,7 +181,7 @@ export async function loadEngineState(
       },
     });
     if (!meta) throw new Error('kimi-vl-web internal error: loadModel skipped beforeWeights');
-    const tokenizer = await readTokenizer(m.readFile, opts.tokenizerUrl);
+    const tokenizer = await readTokenizer(m, opts.tokenizerUrl);
     if (signal.aborted) throw new KimiVLError('AbortError', 'loading was cancelled');
     const gpu = rt as GpuRuntime | null;
     const k = gpu ? createGpuKernels(gpu) : createRefKernels();
