@@ -78,12 +78,23 @@ describe('test_summary', () => {
       'unit.json': JSON.stringify(failedLoad),
       'gpu.json': JSON.stringify({ ...failedLoad, testResults: [] }),
       'e2e.json': JSON.stringify({ stats: { expected: 2, unexpected: 0, flaky: 0, skipped: 1 }, errors: [] }),
+      'consumer.json': '{"passed": 15, "failed": 0}',
       'golden.json': '{"passed": 8, "failed": 0}',
     });
     const r = run('test_summary.ts', root);
-    expect(r.out).toContain('unit     3 passed, 1 failed, 1 skipped');
-    expect(r.out).toContain('gpu      3 passed, 0 failed, 1 skipped');
-    expect(r.out).toMatch(/^19 passed, 1 failed, 3 skipped$/m);
+    expect(r.out).toMatch(/^unit +3 passed, 1 failed, 1 skipped$/m);
+    expect(r.out).toMatch(/^gpu +3 passed, 0 failed, 1 skipped$/m);
+    expect(r.out).toMatch(/^34 passed, 1 failed, 3 skipped$/m);
+    expect(r.code).toBe(1);
+  });
+
+  it('a tier without a report counts as a failure', () => {
+    const root = tree({
+      'static.json': '{"passed": 3, "failed": 0}',
+      'golden.json': '{"passed": 8, "failed": 0}',
+    });
+    const r = run('test_summary.ts', root);
+    expect(r.out).toMatch(/^consumer +no report/m);
     expect(r.code).toBe(1);
   });
 });
