@@ -33,7 +33,7 @@ test('kimi-vl bench --smoke writes latest.{md,json,svg} with every section', asy
       'mla decode ctx 1024, 16 heads, R 512 bf16',
     ])
       expect(kernels).toContain(want);
-    expect(kernels.some((k) => k.startsWith('varlen attention 1×'))).toBe(true);
+    expect(kernels.some((k) => k.startsWith('vision attention (flash) 1×'))).toBe(true);
     // --smoke leaves out exactly these two (and says why); every other kernel must have been timed
     const skipped = Object.fromEntries(
       r.kernels
