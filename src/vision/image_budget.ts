@@ -5,13 +5,7 @@
 // can add a row or a column of tokens). Without a budget this is preprocessImages exactly.
 import { KimiVLError } from '../errors.ts';
 import type { RgbaImage } from './image.ts';
-import {
-  type PreprocessConfig,
-  type PreprocessedBatch,
-  planImage,
-  preprocessImage,
-  preprocessImages,
-} from './preprocess.ts';
+import { type PreprocessConfig, type PreprocessedBatch, planImage, preprocessImages } from './preprocess.ts';
 
 /** The patch limit under which an image of width × height gives at most `maxTokens` LM tokens. */
 export function budgetedConfig(
@@ -44,21 +38,5 @@ export function preprocessImagesWithin(
   if (maxImageTokens === undefined) return preprocessImages(images, cfg);
   if (!Number.isInteger(maxImageTokens) || maxImageTokens < 1)
     throw new KimiVLError('ConfigError', `maxImageTokens must be a positive integer, got ${maxImageTokens}`);
-  const done = images.map((im) =>
-    preprocessImage(im, budgetedConfig(im.width, im.height, cfg, maxImageTokens)),
-  );
-  const pixelValues = new Float32Array(done.reduce((n, d) => n + d.pixelValues.length, 0));
-  let at = 0;
-  for (const d of done) {
-    pixelValues.set(d.pixelValues, at);
-    at += d.pixelValues.length;
-  }
-  const row = 3 * cfg.patchSize * cfg.patchSize;
-  return {
-    pixelValues,
-    shape: [pixelValues.length / row, row],
-    grids: done.map((d) => d.grid),
-    nTokens: done.map((d) => d.nTokens),
-    images: done.map(({ pixelValues: _, ...plan }) => plan),
-  };
+  return preprocessImages(images, cfg, (im) => budgetedConfig(im.width, im.height, cfg, maxImageTokens));
 }

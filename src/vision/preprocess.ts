@@ -94,9 +94,16 @@ export function preprocessImage(image: RgbaImage, cfg: PreprocessConfig): Prepro
   return { ...plan, pixelValues };
 }
 
-/** Preprocesses images in prompt order and concatenates their patches (`pixel_values`). */
-export function preprocessImages(images: readonly RgbaImage[], cfg: PreprocessConfig): PreprocessedBatch {
-  const done = images.map((im) => preprocessImage(im, cfg));
+/**
+ * Preprocesses images in prompt order and concatenates their patches (`pixel_values`). `configFor` may
+ * give an image its own limits (a per-request token budget); the patch size stays `cfg`'s.
+ */
+export function preprocessImages(
+  images: readonly RgbaImage[],
+  cfg: PreprocessConfig,
+  configFor: (im: RgbaImage) => PreprocessConfig = () => cfg,
+): PreprocessedBatch {
+  const done = images.map((im) => preprocessImage(im, configFor(im)));
   const pixelValues = new Float32Array(done.reduce((n, d) => n + d.pixelValues.length, 0));
   let at = 0;
   for (const d of done) {
