@@ -36,8 +36,16 @@ export interface DispatchSpec<P extends Record<string, number> = Record<string, 
 
 /** Per-adapter kernel choices (kernels read them; tests override them to cover every variant). */
 export interface Tuning {
-  /** 'tiled' (workgroup-memory tiles, for GPUs) or 'direct' (no barriers, for CPU adapters like SwiftShader). */
-  matmul: 'tiled' | 'direct';
+  /** M > 1 matmul: 'tiled' (the big-tile GEMM, for GPUs), 'direct' (no barriers, for CPU adapters like
+   *  SwiftShader) or 'classic' (the 64×64 kernel the tiled GEMM replaced: a bench baseline). */
+  matmul: 'tiled' | 'direct' | 'classic';
+  /** Tiles of the tiled GEMM (rows × columns per workgroup); 'auto' chooses by shape (matmul_tiling.ts). */
+  matmulTile: 'auto' | '64x64' | '128x64' | '128x128';
+  /** Staged operand tiles of the tiled GEMM: 'f16' (packed in u32 where the adapter lacks shader-f16) or 'f32'. */
+  matmulTiles: 'f16' | 'f32';
+  /** Routed experts at T > 1: 'tiled' (the tiled GEMM over each expert's gathered rows) or 'rows' (a thread
+   *  per output row, ≤ 16 tokens per tile: cheaper where barriers are expensive, as on CPU adapters). */
+  moePrefill: 'tiled' | 'rows';
   /** MoonViT attention: 'flash' (FlashAttention-2 tiles) or 'varlen' (one thread per query: the reference mode). */
   visionAttention: 'flash' | 'varlen';
   /** Staged K/V tiles of the flash kernel: 'f16' (packed in u32 where the adapter lacks shader-f16) or 'f32'. */
@@ -115,6 +123,9 @@ export class GpuRuntime {
     // Fallback adapters are CPU implementations, where workgroup barriers cost far more than cache misses.
     this.tuning = {
       matmul: info.isFallbackAdapter ? 'direct' : 'tiled',
+      matmulTile: 'auto',
+      matmulTiles: features.shaderF16 ? 'f16' : 'f32',
+      moePrefill: info.isFallbackAdapter ? 'rows' : 'tiled',
       visionAttention: 'flash',
       attentionTiles: features.shaderF16 ? 'f16' : 'f32',
       subgroups: features.subgroups,
