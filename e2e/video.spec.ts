@@ -19,11 +19,14 @@ async function recordStillVideo(page: Page): Promise<void> {
     const scene = {
       width: 112,
       height: 84,
-      background: 'white' as const,
+      background: 'white',
       shapes: [
-        { kind: 'circle' as const, colour: 'red' as const, x: 30, y: 42, size: 30 },
-        { kind: 'square' as const, colour: 'blue' as const, x: 80, y: 42, size: 28 },
+        { shape: 'circle' as const, colour: 'red', x: 15, y: 27, size: 30 },
+        { shape: 'square' as const, colour: 'blue', x: 66, y: 28, size: 28 },
       ],
+      antialias: true,
+      format: 'png' as const,
+      quality: 90,
     };
     const canvas = document.createElement('canvas');
     canvas.width = scene.width;
