@@ -15,8 +15,45 @@ export interface PipelineSpec {
   defines?: Defines;
   overrides?: Readonly<Record<string, number>>;
   uniforms: UniformLayout;
-  /** Access of storage bindings 1..n, in order. */
+  /** Access of storage bindings 1..n, in order (or given as the bindings' own `access`). */
+  access?: readonly Access[];
+  bindings?: readonly { access: Access }[];
+}
+
+interface Known {
+  source: string;
+  uniforms: UniformLayout;
+  defines: Defines | undefined;
+  overrides: Readonly<Record<string, number>> | undefined;
   access: readonly Access[];
+  entry: CachedPipeline;
+}
+
+function accessOf(spec: PipelineSpec): readonly Access[] {
+  return spec.access ?? spec.bindings?.map((b) => b.access) ?? [];
+}
+
+/** Same keys and values (both absent counts as empty). */
+function sameRecord(a: Readonly<Record<string, unknown>> | undefined, b: typeof a): boolean {
+  if (a === b) return true;
+  let n = 0;
+  for (const k in a) {
+    n++;
+    if (!b || a[k] !== b[k]) return false;
+  }
+  for (const _ in b) n--;
+  return n === 0;
+}
+
+function sameAccess(a: readonly Access[], spec: PipelineSpec): boolean {
+  const list = spec.access ?? spec.bindings;
+  const n = list?.length ?? 0;
+  if (a.length !== n) return false;
+  for (let i = 0; i < n; i++) {
+    const x = list![i]!;
+    if (a[i] !== (typeof x === 'string' ? x : x.access)) return false;
+  }
+  return true;
 }
 
 export interface CachedPipeline {
@@ -34,6 +71,8 @@ function numbered(source: string): string {
 
 export class PipelineCache {
   private readonly cache = new Map<string, CachedPipeline>();
+  /** The per-dispatch lookup: by op, then by identity/shallow equality of the spec's parts (no strings). */
+  private readonly known = new Map<string, Known[]>();
   private readonly pending: Promise<void>[] = [];
   /** Level ≥ 2 logs each new pipeline with its WGSL. */
   debug = 0;
@@ -49,7 +88,7 @@ export class PipelineCache {
       .sort()
       .map(([k, v]) => `${k}=${v}`)
       .join(',');
-    return `${spec.op}|${defs}|${ovr}|${spec.uniforms.name}|${spec.access.join('')}`;
+    return `${spec.op}|${defs}|${ovr}|${spec.uniforms.name}|${accessOf(spec).join('')}`;
   }
 
   get size(): number {
@@ -61,6 +100,34 @@ export class PipelineCache {
   }
 
   get(spec: PipelineSpec): CachedPipeline {
+    const list = this.known.get(spec.op);
+    if (list) {
+      for (const k of list) {
+        if (
+          k.source === spec.source &&
+          k.uniforms === spec.uniforms &&
+          sameRecord(k.defines, spec.defines) &&
+          sameRecord(k.overrides, spec.overrides) &&
+          sameAccess(k.access, spec)
+        )
+          return k.entry;
+      }
+    }
+    const entry = this.create(spec);
+    const known: Known = {
+      source: spec.source,
+      uniforms: spec.uniforms,
+      defines: spec.defines && { ...spec.defines },
+      overrides: spec.overrides && { ...spec.overrides },
+      access: [...accessOf(spec)],
+      entry,
+    };
+    if (list) list.push(known);
+    else this.known.set(spec.op, [known]);
+    return entry;
+  }
+
+  private create(spec: PipelineSpec): CachedPipeline {
     const key = PipelineCache.key(spec);
     const hit = this.cache.get(key);
     if (hit) return hit;
@@ -72,7 +139,7 @@ export class PipelineCache {
     if (this.debug >= 2) console.debug(`[kimi-vl] pipeline ${key}\n${code}`);
     const entries: GPUBindGroupLayoutEntry[] = [
       { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } },
-      ...spec.access.map((a, i) => ({
+      ...accessOf(spec).map((a, i) => ({
         binding: i + 1,
         visibility: GPUShaderStage.COMPUTE,
         buffer: { type: a === 'read' ? ('read-only-storage' as const) : ('storage' as const) },

@@ -9,70 +9,21 @@
 //   call, so a lost device never looks like a hang or a wrong answer.
 import { KimiVLError } from '../errors.ts';
 import type { DType, HostWeight } from '../tensor/types.ts';
+import { BindGroupCache } from './bind_groups.ts';
 import { BufferPool } from './buffer_pool.ts';
 import { type AcquiredDevice, acquireDevice, type DeviceRequest, type GpuFeatures } from './device.ts';
-import { type Access, PipelineCache } from './pipelines.ts';
+import { deviceLostError } from './device_loss.ts';
+import { PipelineCache } from './pipelines.ts';
+import type { DispatchSpec, RuntimeOptions, RuntimeStats, Tuning } from './runtime_types.ts';
+import { StagingRing } from './staging_ring.ts';
 import { GpuTensor, storageBytes } from './tensor.ts';
-import type { UniformLayout } from './uniforms.ts';
-import type { Defines } from './wgsl_preprocess.ts';
+import { UniformArena } from './uniform_arena.ts';
 
-export interface Binding {
-  tensor: GpuTensor;
-  access: Access;
-}
-
-export interface DispatchSpec<P extends Record<string, number> = Record<string, number>> {
-  op: string;
-  source: string;
-  defines?: Defines;
-  overrides?: Readonly<Record<string, number>>;
-  uniforms: UniformLayout;
-  params: P;
-  bindings: readonly Binding[];
-  workgroups: readonly [number, number?, number?];
-  /** Weight bytes this dispatch reads (instrumentation for bytes-per-token). */
-  weightBytes?: number;
-}
-
-/** Per-adapter kernel choices (kernels read them; tests override them to cover every variant). */
-export interface Tuning {
-  /** M > 1 matmul: 'tiled' (the big-tile GEMM, for GPUs), 'direct' (no barriers, for CPU adapters like
-   *  SwiftShader) or 'classic' (the 64×64 kernel the tiled GEMM replaced: a bench baseline). */
-  matmul: 'tiled' | 'direct' | 'classic';
-  /** Tiles of the tiled GEMM (rows × columns per workgroup); 'auto' chooses by shape (matmul_tiling.ts). */
-  matmulTile: 'auto' | '64x64' | '128x64' | '128x128';
-  /** Staged operand tiles of the tiled GEMM: 'f16' (packed in u32 where the adapter lacks shader-f16) or 'f32'. */
-  matmulTiles: 'f16' | 'f32';
-  /** Routed experts at T > 1: 'tiled' (the tiled GEMM over each expert's gathered rows) or 'rows' (a thread
-   *  per output row, ≤ 16 tokens per tile: cheaper where barriers are expensive, as on CPU adapters). */
-  moePrefill: 'tiled' | 'rows';
-  /** MoonViT attention: 'flash' (FlashAttention-2 tiles) or 'varlen' (one thread per query: the reference mode). */
-  visionAttention: 'flash' | 'varlen';
-  /** Staged K/V tiles of the flash kernel: 'f16' (packed in u32 where the adapter lacks shader-f16) or 'f32'. */
-  attentionTiles: 'f16' | 'f32';
-  /** Subgroup reductions where the adapter has them; false forces the workgroup-memory path. */
-  subgroups: boolean;
-}
-
-export interface RuntimeStats {
-  dispatches: number;
-  submits: number;
-  readbacks: number;
-  weightBytes: number;
-  bindGroupsCreated: number;
-}
+export type { Binding, DispatchSpec, RuntimeOptions, RuntimeStats, Tuning } from './runtime_types.ts';
+export { deviceLostError };
 
 const ARENA_BYTES = 4 << 20;
 
-/** The error every GPU failure caused by a lost device becomes, with the browser's reason. */
-export function deviceLostError(reason: string, message: string): KimiVLError {
-  return new KimiVLError(
-    'DeviceLostError',
-    `The GPU device was lost (${reason}: ${message || 'no details'}). With autoRecover (the default) the ` +
-      'engine reloads by itself; otherwise load the model again. If it keeps happening the GPU ran out of ' +
-      'memory or the driver reset.',
-  );
-}
 // A function, not a constant: this module is imported by Node-side test helpers, where GPUBufferUsage is absent.
 const storageUsage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
@@ -86,7 +37,11 @@ export class GpuRuntime {
     readbacks: 0,
     weightBytes: 0,
     bindGroupsCreated: 0,
+    uniformBytes: 0,
+    bytesRead: 0,
   };
+  /** False on a counting device: uploads carry no bytes. */
+  readonly executes: boolean;
   private debugLevel = 0;
 
   /** 0 quiet, 1 timings (callers), 2 + every new pipeline with its WGSL, 3 + a trace line per dispatch. */
@@ -98,15 +53,11 @@ export class GpuRuntime {
     this.pipelines.debug = level;
   }
 
-  private readonly arena: GPUBuffer;
-  private readonly arenaHost = new DataView(new ArrayBuffer(ARENA_BYTES));
-  private readonly arenaAlign: number;
-  private arenaUsed = 0;
+  private readonly arena: UniformArena;
+  private readonly bindGroups: BindGroupCache;
+  private readonly staging: StagingRing;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
-  private readonly bindGroups = new Map<string, GPUBindGroup>();
-  private readonly bufferIds = new WeakMap<GPUBuffer, number>();
-  private nextBufferId = 1;
   private failure: KimiVLError | null = null;
   private destroyed = false;
   /** Owned (unpooled) buffers freed while the pass that uses them is still unsubmitted. */
@@ -118,7 +69,9 @@ export class GpuRuntime {
     readonly device: GPUDevice,
     readonly features: GpuFeatures,
     readonly info: AcquiredDevice['info'],
+    opts: RuntimeOptions = {},
   ) {
+    this.executes = opts.executes ?? true;
     this.pipelines = new PipelineCache(device);
     // Fallback adapters are CPU implementations, where workgroup barriers cost far more than cache misses.
     this.tuning = {
@@ -131,12 +84,9 @@ export class GpuRuntime {
       subgroups: features.subgroups,
     };
     this.pool = new BufferPool(device, storageUsage());
-    this.arenaAlign = device.limits.minUniformBufferOffsetAlignment;
-    this.arena = device.createBuffer({
-      size: ARENA_BYTES,
-      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-      label: 'uniform-arena',
-    });
+    this.arena = new UniformArena(device, ARENA_BYTES, device.limits.minUniformBufferOffsetAlignment);
+    this.bindGroups = new BindGroupCache(device);
+    this.staging = new StagingRing(device);
     device.lost.then((info) => {
       if (this.destroyed && info.reason === 'destroyed') return;
       this.failure = deviceLostError(info.reason, info.message);
@@ -155,8 +105,8 @@ export class GpuRuntime {
   }
 
   /** Wraps a device someone else acquired (tests, benchmarks). */
-  static fromDevice(acquired: AcquiredDevice): GpuRuntime {
-    return new GpuRuntime(acquired.device, acquired.features, acquired.info);
+  static fromDevice(acquired: AcquiredDevice, opts: RuntimeOptions = {}): GpuRuntime {
+    return new GpuRuntime(acquired.device, acquired.features, acquired.info, opts);
   }
 
   private ensureAlive(): void {
@@ -196,6 +146,7 @@ export class GpuRuntime {
   uploadWeight(w: HostWeight, label = 'weight'): GpuTensor {
     this.ensureAlive();
     const bytes = storageBytes(w.shape, w.dtype);
+    if (!this.executes) return this.zerosOf(w.shape, w.dtype, label);
     if (w.bytes.byteLength < bytes && !(w.dtype === 'bf16' || w.dtype === 'f16')) {
       throw new KimiVLError(
         'ShapeError',
@@ -213,6 +164,12 @@ export class GpuRuntime {
     return new GpuTensor(w.shape, w.dtype, buffer, bytes, false);
   }
 
+  private zerosOf(shape: readonly number[], dtype: DType, label: string): GpuTensor {
+    const bytes = storageBytes(shape, dtype);
+    const buffer = this.device.createBuffer({ size: Math.max(bytes, 4), usage: storageUsage(), label });
+    return new GpuTensor(shape, dtype, buffer, bytes, false);
+  }
+
   /** An owned, zero-filled f32 buffer (KV caches). */
   zeros(shape: readonly number[], label = 'zeros'): GpuTensor {
     this.ensureAlive();
@@ -223,42 +180,21 @@ export class GpuRuntime {
 
   // ---- recording --------------------------------------------------------------------------------------
 
-  private bufferId(b: GPUBuffer): number {
-    let id = this.bufferIds.get(b);
-    if (id === undefined) {
-      id = this.nextBufferId++;
-      this.bufferIds.set(b, id);
-    }
-    return id;
-  }
-
   dispatch<P extends Record<string, number>>(spec: DispatchSpec<P>): void {
     this.ensureAlive();
-    const access = spec.bindings.map((b) => b.access);
-    const cached = this.pipelines.get({ ...spec, access });
-    if (this.arenaUsed + spec.uniforms.size > ARENA_BYTES) this.flush();
-    const offset = this.arenaUsed;
-    spec.uniforms.pack(spec.params, this.arenaHost, offset);
-    this.arenaUsed = Math.ceil((offset + spec.uniforms.size) / this.arenaAlign) * this.arenaAlign;
-
-    const bgKey = `${cached.key}#${spec.bindings.map((b) => `${this.bufferId(b.tensor.buffer)}:${b.tensor.byteSize}`).join(',')}`;
-    let group = this.bindGroups.get(bgKey);
-    if (!group) {
-      group = this.device.createBindGroup({
-        layout: cached.layout,
-        entries: [
-          { binding: 0, resource: { buffer: this.arena, size: spec.uniforms.size } },
-          ...spec.bindings.map((b, i) => ({
-            binding: i + 1,
-            resource: { buffer: b.tensor.buffer, size: Math.max(4, b.tensor.byteSize) },
-          })),
-        ],
-      });
-      // Prefill shapes vary with the prompt; keep the cache bounded (decode steps re-create theirs once).
-      if (this.bindGroups.size > 8192) this.bindGroups.clear();
-      this.bindGroups.set(bgKey, group);
-      this.stats.bindGroupsCreated++;
+    const cached = this.pipelines.get(spec);
+    let offset = this.arena.place(spec.uniforms, spec.params);
+    if (offset === null) {
+      // full: submit what points into the arena, then start it over (queue order keeps that pass's blocks)
+      this.flush();
+      this.arena.reset();
+      offset = this.arena.place(spec.uniforms, spec.params)!;
     }
+    const group = this.bindGroups.get(
+      cached.layout,
+      { buffer: this.arena.buffer, size: spec.uniforms.size },
+      spec.bindings.map((b) => ({ buffer: b.tensor.buffer, size: Math.max(4, b.tensor.byteSize) })),
+    );
     const [x, y = 1, z = 1] = spec.workgroups;
     const maxDim = this.device.limits.maxComputeWorkgroupsPerDimension;
     if (x > maxDim || y > maxDim || z > maxDim || x < 1) {
@@ -275,7 +211,9 @@ export class GpuRuntime {
     this.pass.setBindGroup(0, group, [offset]);
     this.pass.dispatchWorkgroups(x, y, z);
     this.stats.dispatches++;
+    this.stats.bindGroupsCreated = this.bindGroups.created;
     this.stats.weightBytes += spec.weightBytes ?? 0;
+    this.stats.bytesRead += spec.bytesRead ?? spec.weightBytes ?? 0;
     if (this.debug >= 3) console.debug(`[kimi-vl] ${spec.op} ${x}×${y}×${z}`, spec.params);
   }
 
@@ -286,38 +224,50 @@ export class GpuRuntime {
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
     this.pass?.end();
     extra?.(this.encoder);
-    if (this.arenaUsed > 0)
-      this.device.queue.writeBuffer(this.arena, 0, this.arenaHost.buffer, 0, this.arenaUsed);
+    this.stats.uniformBytes += this.arena.upload(this.device.queue);
     this.device.queue.submit([this.encoder.finish()]);
     this.stats.submits++;
     this.pool.destroyRetired();
     for (const b of this.ownedRetired.splice(0)) b.destroy();
     this.encoder = null;
     this.pass = null;
-    this.arenaUsed = 0;
   }
 
   /** Reads a tensor's bytes back (the only GPU→CPU path). */
   async readBytes(t: GpuTensor): Promise<ArrayBuffer> {
+    return this.readLater(t)();
+  }
+
+  /**
+   * Submits a copy of the tensor's bytes into a staging buffer now and returns the function that awaits
+   * them. Recording can go on meanwhile (one-step-late readback: the next step is recorded and submitted
+   * before this one's id is waited for).
+   */
+  readLater(t: GpuTensor): () => Promise<ArrayBuffer> {
     this.ensureAlive();
     const size = Math.max(4, Math.ceil(t.byteSize / 4) * 4);
-    const staging = this.device.createBuffer({
-      size,
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-    });
+    const staging = this.staging.acquire(size);
     this.flush((enc) => enc.copyBufferToBuffer(t.buffer, 0, staging, 0, size));
     this.stats.readbacks++;
-    try {
+    const mapped = (async () => {
       await this.pipelines.checkPending();
-      await staging.mapAsync(GPUMapMode.READ);
-    } catch (e) {
-      // On a lost device mapAsync rejects with an AbortError before device.lost has settled: name it.
-      throw (await this.deviceLoss(e)) ?? e;
-    }
-    this.ensureAlive();
-    const out = staging.getMappedRange().slice(0, t.byteSize);
-    staging.destroy();
-    return out;
+      await staging.mapAsync(GPUMapMode.READ, 0, staging.size);
+    })();
+    mapped.catch(() => {}); // observed by the caller's await; avoid an unhandled rejection meanwhile
+    return async () => {
+      try {
+        await mapped;
+      } catch (e) {
+        staging.destroy();
+        // On a lost device mapAsync rejects with an AbortError before device.lost has settled: name it.
+        throw (await this.deviceLoss(e)) ?? e;
+      }
+      this.ensureAlive();
+      const out = staging.getMappedRange(0, staging.size).slice(0, t.byteSize);
+      staging.unmap();
+      this.staging.release(staging);
+      return out;
+    };
   }
 
   async read(t: GpuTensor): Promise<Float32Array> {
@@ -386,6 +336,8 @@ export class GpuRuntime {
       readbacks: 0,
       weightBytes: 0,
       bindGroupsCreated: 0,
+      uniformBytes: 0,
+      bytesRead: 0,
     });
   }
 
@@ -394,6 +346,7 @@ export class GpuRuntime {
     this.destroyed = true;
     this.bindGroups.clear();
     this.pool.destroy();
+    this.staging.destroy();
     this.arena.destroy();
     this.device.destroy();
   }

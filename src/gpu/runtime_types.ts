@@ -1,0 +1,63 @@
+// The runtime's public vocabulary (re-exported by runtime.ts): what a kernel hands to dispatch(), the
+// per-adapter kernel choices, and the counters the runtime keeps.
+import type { Access } from './pipelines.ts';
+import type { GpuTensor } from './tensor.ts';
+import type { UniformLayout } from './uniforms.ts';
+import type { Defines } from './wgsl_preprocess.ts';
+
+export interface Binding {
+  tensor: GpuTensor;
+  access: Access;
+}
+
+export interface DispatchSpec<P extends Record<string, number> = Record<string, number>> {
+  op: string;
+  source: string;
+  defines?: Defines;
+  overrides?: Readonly<Record<string, number>>;
+  uniforms: UniformLayout;
+  params: P;
+  bindings: readonly Binding[];
+  workgroups: readonly [number, number?, number?];
+  /** Weight bytes this dispatch reads (instrumentation for bytes-per-token). */
+  weightBytes?: number;
+  /** All bytes this dispatch reads (weights, activations, KV), where the kernel computes it. */
+  bytesRead?: number;
+}
+
+/** Per-adapter kernel choices (kernels read them; tests override them to cover every variant). */
+export interface Tuning {
+  /** M > 1 matmul: 'tiled' (the big-tile GEMM, for GPUs), 'direct' (no barriers, for CPU adapters like
+   *  SwiftShader) or 'classic' (the 64×64 kernel the tiled GEMM replaced: a bench baseline). */
+  matmul: 'tiled' | 'direct' | 'classic';
+  /** Tiles of the tiled GEMM (rows × columns per workgroup); 'auto' chooses by shape (matmul_tiling.ts). */
+  matmulTile: 'auto' | '64x64' | '128x64' | '128x128';
+  /** Staged operand tiles of the tiled GEMM: 'f16' (packed in u32 where the adapter lacks shader-f16) or 'f32'. */
+  matmulTiles: 'f16' | 'f32';
+  /** Routed experts at T > 1: 'tiled' (the tiled GEMM over each expert's gathered rows) or 'rows' (a thread
+   *  per output row, ≤ 16 tokens per tile: cheaper where barriers are expensive, as on CPU adapters). */
+  moePrefill: 'tiled' | 'rows';
+  /** MoonViT attention: 'flash' (FlashAttention-2 tiles) or 'varlen' (one thread per query: the reference mode). */
+  visionAttention: 'flash' | 'varlen';
+  /** Staged K/V tiles of the flash kernel: 'f16' (packed in u32 where the adapter lacks shader-f16) or 'f32'. */
+  attentionTiles: 'f16' | 'f32';
+  /** Subgroup reductions where the adapter has them; false forces the workgroup-memory path. */
+  subgroups: boolean;
+}
+
+export interface RuntimeStats {
+  dispatches: number;
+  submits: number;
+  readbacks: number;
+  weightBytes: number;
+  bindGroupsCreated: number;
+  /** Bytes written into the uniform buffer. */
+  uniformBytes: number;
+  /** Bytes the kernels say they read (DispatchSpec.bytesRead, else weightBytes). */
+  bytesRead: number;
+}
+
+export interface RuntimeOptions {
+  /** False: a counting device (src/gpu/counting.ts): weights get no bytes and nothing executes. */
+  executes?: boolean;
+}
