@@ -2,13 +2,48 @@
 // figures, all in one headless Chromium page on one adapter; writes latest.{md,json,svg}.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { flag, flagNumber, parseArgs } from '../src/cli/args.ts';
+import { flag, flagNumber, parseArgs, UsageError } from '../src/cli/args.ts';
 import { type BrowserSession, withBrowser } from '../src/cli/browser.ts';
 import type { CliCommand } from '../src/cli/command.ts';
 import { runHarnessTask } from '../src/cli/harness_client.ts';
+import { underLock } from './gpu_lock.ts';
 import { benchConditions, benchConfig, finishRun, REPO_ROOT, startRun } from './output.ts';
 import type { PageConditions } from './pages/bench_task.ts';
-import type { BenchConfig, BenchResult, EndToEndRow, KernelRow, PeerRow } from './types.ts';
+import type {
+  BandwidthRow,
+  BenchConfig,
+  BenchResult,
+  EndToEndRow,
+  KernelRow,
+  MlaDecodeRow,
+  PeerRow,
+  PerTokenRow,
+} from './types.ts';
+
+/** Section names for --only, in the order a run takes them. */
+export const SECTIONS = [
+  'bandwidth',
+  'kernels',
+  'peer',
+  'mla',
+  'per-token',
+  'e2e-tiny',
+  'e2e-stack',
+] as const;
+export type SectionName = (typeof SECTIONS)[number];
+
+/** `--only a,b`: the sections to run (all when absent); an unknown name is a usage error. */
+export function parseOnly(value: string | undefined): Set<SectionName> {
+  if (value === undefined) return new Set(SECTIONS);
+  const names = value
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  const bad = names.filter((n) => !(SECTIONS as readonly string[]).includes(n));
+  if (bad.length || !names.length)
+    throw new UsageError(`--only takes a comma list of ${SECTIONS.join(', ')} (got ${value})`);
+  return new Set(names as SectionName[]);
+}
 
 /** The page task this command runs, named to the CLI's harness page from here (see src/cli/pages/harness.ts). */
 const TASK_MODULES = { bench: 'bench/pages/bench_task.ts' };
@@ -21,17 +56,22 @@ function tinyModelDir(explicit: string | undefined): string | null {
   return candidates.find((d) => existsSync(join(d, 'config.json'))) ?? null;
 }
 
-async function runSections(
-  s: BrowserSession,
-  cfg: BenchConfig,
-  tinyDir: string | null,
-  result: Omit<BenchResult, 'seconds'>,
-) {
-  const section = async <T>(name: string, arg: Record<string, unknown>, onOk: (v: T) => void) => {
+interface RunPlan {
+  cfg: BenchConfig;
+  tinyDir: string | null;
+  only: Set<SectionName>;
+  /** flock(1) file held around each section (--lock). */
+  lock?: string;
+}
+
+async function runSections(s: BrowserSession, plan: RunPlan, result: Omit<BenchResult, 'seconds'>) {
+  const { cfg, tinyDir, only } = plan;
+  const section = async <T>(name: SectionName, arg: Record<string, unknown>, onOk: (v: T) => void) => {
+    if (!only.has(name)) return;
     const t0 = Date.now();
     console.log(`bench: ${name} …`);
     try {
-      onOk(await runHarnessTask<T>(s, 'bench', { section: name, cfg, ...arg }));
+      onOk(await underLock(plan.lock, () => runHarnessTask<T>(s, 'bench', { section: name, cfg, ...arg })));
     } catch (e) {
       const message = (e as Error).message.split('\n')[0]!;
       console.error(`bench: ${name} failed: ${message}`);
@@ -39,10 +79,20 @@ async function runSections(
     }
     console.log(`bench: ${name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   };
+  await section<BandwidthRow[]>('bandwidth', {}, (v) => {
+    result.bandwidth = v;
+  });
   await section<KernelRow[]>('kernels', {}, (v) => result.kernels.push(...v));
   await section<PeerRow[]>('peer', {}, (v) => result.peer.push(...v));
+  await section<MlaDecodeRow[]>('mla', {}, (v) => {
+    result.mlaDecode = v;
+  });
+  await section<PerTokenRow[]>('per-token', {}, (v) => {
+    result.perToken = v;
+  });
   const quants = cfg.smoke ? (['none'] as const) : (['none', 'q4'] as const);
   for (const quant of quants) {
+    if (!only.has('e2e-tiny')) break;
     if (!tinyDir) {
       result.endToEnd.push(
         skippedE2E(
@@ -57,6 +107,7 @@ async function runSections(
       result.endToEnd.push(v),
     );
   }
+  if (!only.has('e2e-stack')) return;
   if (cfg.smoke)
     result.endToEnd.push(
       skippedE2E('real-size stack', 'q4', 'skipped: --smoke (run without it for the real-size stack)'),
@@ -94,16 +145,19 @@ export const command: CliCommand = {
   summary:
     'Benchmark kernels, ONNX Runtime Web side by side, and end to end; writes bench/results/latest.{md,json,svg}.',
   usage:
-    'kimi-vl bench [--quick] [--smoke] [--hardware] [--out DIR] [--tiny DIR] [--reps N] [--max-weight-mb N] [--verbose]\n' +
+    'kimi-vl bench [--quick] [--smoke] [--hardware] [--out DIR] [--tiny DIR] [--reps N] [--max-weight-mb N] [--only LIST] [--lock FILE] [--verbose]\n' +
     '  --quick leaves out the big shapes (< 2 min on SwiftShader); --smoke only proves every section runs (CI).\n' +
     '  --hardware uses the machine GPU instead of SwiftShader. Ops reading more than --max-weight-mb per run\n' +
-    '  (default 64 on SwiftShader, unlimited with --hardware) are reported as skipped.',
+    '  (default 64 on SwiftShader, unlimited with --hardware) are reported as skipped.\n' +
+    `  --only runs some sections (${SECTIONS.join(', ')}); --lock FILE holds flock(1) on FILE around each section.`,
   async run(args) {
     const p = parseArgs(args, {
       out: 'string',
       tiny: 'string',
       reps: 'string',
       'max-weight-mb': 'string',
+      only: 'string',
+      lock: 'string',
       quick: 'boolean',
       smoke: 'boolean',
       hardware: 'boolean',
@@ -120,6 +174,7 @@ export const command: CliCommand = {
     });
     const out = resolve(flag(p, 'out') ?? resolve(REPO_ROOT, 'bench/results'));
     const tinyDir = tinyModelDir(flag(p, 'tiny'));
+    const only = parseOnly(flag(p, 'only'));
     const start = startRun();
     const browser = { hardware, verbose: p.flags.has('verbose'), taskModules: TASK_MODULES };
     const result = await withBrowser(browser, async (s) => {
@@ -140,7 +195,7 @@ export const command: CliCommand = {
         endToEnd: [],
         failures: [],
       };
-      await runSections(s, cfg, tinyDir, r);
+      await runSections(s, { cfg, tinyDir, only, lock: flag(p, 'lock') }, r);
       return r;
     });
     return finishRun(out, start, result);

@@ -7,7 +7,8 @@ import type { GpuRuntime } from '../src/gpu/runtime.ts';
 import type { Kernels, SamplingParams } from '../src/kernels/types.ts';
 import { KimiVLModel } from '../src/model/kimi_vl.ts';
 import type { HostWeight } from '../src/tensor/types.ts';
-import { activeWeightBytes, attendKvBytes, minKvBytes } from './active_bytes.ts';
+import { startPassTimer } from './gpu_timestamps.ts';
+import { attachLedger, minTokenBytes } from './per_token.ts';
 import { syntheticActivations } from './synthetic.ts';
 import { median } from './timing.ts';
 import type { EndToEndRow } from './types.ts';
@@ -123,15 +124,21 @@ export async function runEndToEnd(rt: GpuRuntime, k: Kernels, s: E2ESpec): Promi
     const pos0 = cache.pos;
     await rt.sync();
     const before = { ...rt.stats };
+    const t = s.cfg.text;
+    const ledger = attachLedger(rt, t.kvLoraRank + t.qkRopeHeadDim);
+    const timer = startPassTimer(rt.device);
     const t0 = performance.now();
     const n = s.decodeSteps;
     for (let i = 1; i <= n; i++) await step(i);
     const decodeMs = performance.now() - t0;
+    const busy = await timer?.stop();
+    ledger.detach();
     const d = (key: keyof typeof before) => (rt.stats[key] - before[key]) / n;
     const midPos = pos0 + (n - 1) / 2; // average position of the timed steps
-    const kvRead = attendKvBytes(s.cfg, midPos);
-    const bytesRead = d('weightBytes') + kvRead;
-    const minBytes = activeWeightBytes(s.cfg, (name) => s.host.get(name)!.dtype) + minKvBytes(s.cfg, midPos);
+    // what the kernels report + the cache rows of attention dispatches that report none (bench/kv_reads.ts)
+    const kvRead = (ledger.modelledKvBytes + ledger.reportedKvBytes) / n;
+    const bytesRead = d('bytesRead') + ledger.modelledKvBytes / n;
+    const minBytes = minTokenBytes(s.cfg, s.host, midPos);
     const decodeTokPerS = n / (decodeMs / 1000);
     cache.release(k);
     return {
@@ -153,6 +160,9 @@ export async function runEndToEnd(rt: GpuRuntime, k: Kernels, s: E2ESpec): Promi
         ratio: bytesRead / minBytes,
         context: Math.round(midPos + 1),
         achievedGBps: (bytesRead * decodeTokPerS) / 1e9,
+        ...(busy && !busy.overflowed
+          ? { gpuBusyMs: busy.busyMs / n, gpuIdleMs: Math.max(0, decodeMs - busy.busyMs) / n }
+          : {}),
       },
       note: s.note,
     };

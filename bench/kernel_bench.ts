@@ -1,5 +1,5 @@
 // Per-kernel figures at real Kimi-VL shapes (browser side): matvec per storage form, a MoE decode step,
-// MLA decode over the latent cache, varlen patch attention. Time is the median of wall-clock samples
+// patch attention (MLA decode has its own table: bench/mla_bench.ts). Time is the median of wall-clock samples
 // around rt.sync() (bench/timing.ts); GB/s counts the bytes an op must read at least.
 import type { GpuRuntime } from '../src/gpu/runtime.ts';
 import type { Kernels } from '../src/kernels/types.ts';
@@ -118,31 +118,6 @@ export async function benchMoeStep(c: BenchContext, quant: WeightDType) {
   return finish(row);
 }
 
-/** Weight-absorbed MLA for one new token over `ctx` cached positions. */
-export async function benchMla(c: BenchContext, ctx: number, quant: WeightDType) {
-  const { heads: H, qkNope: N, qkRope: P, vHead: V, kvRank: R } = REAL;
-  const W = R + P;
-  const kvBytes = weightBytes(quant, [H * (N + V), R]);
-  const row: KernelRow = {
-    op: 'mla decode',
-    shape: `ctx ${ctx}, ${H} heads, R ${R}`,
-    quant,
-    // the latent cache once (the kernel re-reads it per head: see the notes)
-    bytes: kvBytes + ctx * W * 4 + 4 * (H * (N + P) + H * V),
-    flops: 2 * H * N * R + 2 * H * ctx * W + 2 * H * ctx * R + 2 * H * V * R,
-  };
-  const kvB = c.k.uploadWeight(syntheticWeight(quant, [H * (N + V), R], 11));
-  const cache = c.k.upload(syntheticActivations(ctx * W, 12), [ctx, W]);
-  const q = c.k.upload(syntheticActivations(H * (N + P), 13), [1, H * (N + P)]);
-  const dims = { heads: H, qkNope: N, qkRope: P, v: V, kvRank: R, scale: (N + P) ** -0.5 };
-  try {
-    row.timing = await timed(c, () => c.k.mlaAttention(q, kvB, cache, ctx - 1, dims));
-  } finally {
-    c.k.release(kvB, cache, q);
-  }
-  return finish(row);
-}
-
 /**
  * MoonViT attention over `images` images of side×side patches (packed qkv): 'flash' is the kernel the
  * engine runs, 'varlen' the one-thread-per-query kernel it replaced (kept as the reference mode: the "before").
@@ -204,10 +179,22 @@ export async function runKernelBenches(c: BenchContext, log: (s: string) => void
           ? { op: 'matvec', shape: fmtShape(K, N), quant: q, bytes: 0, flops: 0, skipped: 'skipped: --smoke' }
           : await benchMatvec(c, K, N, q),
       );
-  for (const q of quants) add(await benchMatvec(c, D, vocab, q, true));
+  // the lm_head q4/q8 run in the side-by-side (bench/peer_linear.ts) on a CPU adapter: not twice
+  for (const q of quants)
+    add(
+      c.cpu && (q === 'q4' || q === 'q8')
+        ? {
+            op: 'matvec',
+            shape: fmtShape(D, vocab),
+            quant: q,
+            bytes: weightBytes(q, [vocab, D]),
+            flops: 0,
+            skipped: 'skipped: timed in the side-by-side table (CPU adapter: once is enough)',
+          }
+        : await benchMatvec(c, D, vocab, q, true),
+    );
   add(await benchMoeStep(c, 'q4'));
   if (!c.cfg.quick) add(await benchMoeStep(c, 'q8'));
-  for (const ctx of c.cfg.smoke ? [1024] : [1024, 8192]) add(await benchMla(c, ctx, 'bf16'));
   const side = c.cpu || c.cfg.quick ? 16 : 32;
   for (const n of c.cfg.smoke ? [1] : [1, 4]) add(await benchVarlen(c, n, side));
   // Before/after at 448² (32×32 patches), the issue's reference size, on every adapter.

@@ -1,10 +1,16 @@
 // Renders a BenchResult as Markdown (latest.md) and a hand-written SVG bar chart (latest.svg).
 // Every table carries its conditions: the device column, shapes, quantisation, repetitions.
+import {
+  bandwidthSection,
+  fmt as f,
+  goalVerdict,
+  mb,
+  mlaSection,
+  ofCopyText,
+  perTokenSection,
+  table,
+} from './report_sections.ts';
 import type { BenchResult, EndToEndRow, KernelRow, PeerRow } from './types.ts';
-
-const f = (x: number | undefined, digits = 2) =>
-  x === undefined || !Number.isFinite(x) ? '–' : x >= 100 ? x.toFixed(0) : x.toFixed(digits);
-const mb = (b: number) => (b >= 1e6 ? `${(b / 1e6).toFixed(2)} MB` : `${(b / 1e3).toFixed(1)} kB`);
 
 export function deviceTag(r: BenchResult): string {
   const a = r.conditions.adapter;
@@ -12,24 +18,17 @@ export function deviceTag(r: BenchResult): string {
   return a.fallback || /swiftshader/i.test(name) ? `${name} (CPU)` : name;
 }
 
-function table(head: string[], rows: string[][]): string[] {
-  return [
-    `| ${head.join(' | ')} |`,
-    `|${head.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ];
-}
-
 function kernelRows(r: BenchResult, dev: string): string[][] {
   return r.kernels.map((k: KernelRow) =>
     k.skipped
-      ? [k.op, k.shape, k.quant, k.skipped, '', '', mb(k.bytes), '', dev]
+      ? [k.op, k.shape, k.quant, k.skipped, '', '', '', mb(k.bytes), '', dev]
       : [
           k.op,
           k.shape,
           k.quant,
           f(k.timing!.ms, 3),
           f(k.gbps),
+          ofCopyText(r, k),
           f(k.gflops),
           mb(k.bytes),
           `${k.timing!.reps}×${k.timing!.batch}`,
@@ -38,20 +37,15 @@ function kernelRows(r: BenchResult, dev: string): string[][] {
   );
 }
 
-/** Why we lose where ours/theirs > 1, and what to optimise (from how our kernels are written today). */
+/** Why we lose where ours/theirs > 1: what the row's kernel path does (see bench/variants.ts). */
 export function whyWeLose(p: PeerRow): string {
+  if (p.variant?.includes('CPU-adapter'))
+    return 'ours: matmul_direct, the barrier-free kernel for CPU adapters (not what a GPU runs)';
   if (p.op === 'matvec')
-    return (
-      'ours: one workgroup per output row, reduced through workgroup memory with barriers (costly on a CPU adapter); ' +
-      'optimise: several rows per workgroup, subgroup reductions, vec4<u32> weight loads'
-    );
+    return 'ours: GEMV reading whole q4/q8 blocks per lane; the peer at its best accuracy_level (see ORT graph)';
   if (p.op.startsWith('matmul'))
-    return (
-      'ours: weights decoded per element in the inner loop (a q4 word once per 4 output rows), f32 math; ' +
-      'optimise: dequantise a weight tile once into workgroup memory and reuse it for every row, vec4 loads, ' +
-      'shader-f16 where present'
-    );
-  return 'ours: one 64-query tile per workgroup and head, scalar dot products; optimise: vec4 K/V loads, larger key blocks in workgroup memory';
+    return 'ours: the tiled GEMM (workgroup-memory tiles, barriers: costly on a CPU adapter)';
+  return 'ours: flash attention with K/V tiles in workgroup memory (barriers: costly on a CPU adapter)';
 }
 
 function peerRows(r: BenchResult, dev: string): string[][] {
@@ -61,15 +55,21 @@ function peerRows(r: BenchResult, dev: string): string[][] {
       : p.ratio! <= 1
         ? `ours faster (×${f(1 / p.ratio!)})`
         : `**ours slower (×${f(p.ratio!)})**: ${whyWeLose(p)}`;
+    const others = (p.peerOptions ?? [])
+      .filter((o) => o.label !== p.peerOp)
+      .map((o) => `${o.label}: ${o.ms !== undefined ? `${f(o.ms, 3)} ms` : `failed (${o.failed})`}`);
     return [
       p.op,
       p.shape,
       p.quant,
+      p.variant ?? '–',
       f(p.oursMs, 3),
       f(p.peerMs, 3),
       f(p.ratio),
+      goalVerdict(p) || '–',
+      p.op === 'matvec' ? `${f(p.oursGBps)} (${ofCopyText(r, p)})` : '–',
       p.agreement === undefined ? '–' : p.agreement.toExponential(1),
-      p.peerOp,
+      [p.peerOp, ...(others.length ? [`also ran: ${others.join('; ')}`] : [])].join('<br>'),
       [verdict, p.note].filter(Boolean).join('; '),
       dev,
     ];
@@ -107,6 +107,8 @@ function e2eRows(r: BenchResult, dev: string): { speed: string[][]; bytes: strin
       f(t.readbacks),
       f(t.dispatches, 1),
       f(t.achievedGBps, 3),
+      f(t.gpuBusyMs, 1),
+      f(t.gpuIdleMs, 1),
       dev,
     ]);
   }
@@ -146,30 +148,51 @@ export function renderMarkdown(r: BenchResult): string {
     'Shapes are in→out (K→N); bytes are what the op must read at least (weights + activations + caches), GB/s = bytes / median time.',
     '',
     ...table(
-      ['op', 'shape', 'weights', 'median ms', 'GB/s', 'GFLOP/s', 'bytes', 'samples×batch', 'device'],
+      [
+        'op',
+        'shape',
+        'weights',
+        'median ms',
+        'GB/s',
+        'of copy',
+        'GFLOP/s',
+        'bytes',
+        'samples×batch',
+        'device',
+      ],
       kernelRows(r, dev),
     ),
     '',
     `## Side by side with ONNX Runtime Web (WebGPU), same adapter, same run`,
     '',
-    'ours/ORT < 1: we are faster. Agreement: max |ours − ORT| / max |ORT| on the same inputs.',
+    'ours/ORT < 1: we are faster. Agreement: max |ours − ORT| / max |ORT| on the same inputs. Ours runs the ' +
+      'kernel path real GPUs run, forced through rt.tuning (the variant column); rows marked CPU-adapter path are ' +
+      "what SwiftShader runs by default. ORT runs every form listed and the fastest is the row's peer: " +
+      'MatMulNBits at accuracy_level 0 (f32) and 4 (int8 activations, its DP4A kernel), attention as its ' +
+      'MultiHeadAttention op and as a MatMul·Softmax·MatMul graph.',
     '',
     ...table(
       [
         'op',
         'shape',
         'weights',
+        'ours (variant)',
         'ours ms',
         'ORT ms',
         'ours/ORT',
+        'goal',
+        'ours GB/s (of copy)',
         'agreement',
-        'ORT graph',
+        'ORT graph (fastest; the others it ran)',
         'verdict',
         'device',
       ],
       peerRows(r, dev),
     ),
     '',
+    ...bandwidthSection(r, dev),
+    ...mlaSection(r, dev),
+    ...perTokenSection(r),
     '## End to end',
     '',
     ...table(
@@ -188,8 +211,9 @@ export function renderMarkdown(r: BenchResult): string {
     '',
     '## Per decoded token',
     '',
-    'bytes read = weight bytes the kernels report (rt.stats.weightBytes) + the latent-cache rows the MLA kernel reads; ' +
-      'minimum = active parameters at this quantisation + the latent cache once, from config.json alone.',
+    'bytes read = what the kernels report (rt.stats.bytesRead) + the latent-cache rows an attention dispatch streams where it reports none (bench/kv_reads.ts); ' +
+      'minimum = active parameters at this quantisation + the f16 latent cache once, from config.json alone. ' +
+      'GPU busy = Σ compute-pass durations from timestamp queries; GPU idle = wall time per token − busy.',
     '',
     ...table(
       [
@@ -204,15 +228,14 @@ export function renderMarkdown(r: BenchResult): string {
         'readbacks',
         'dispatches',
         'achieved GB/s',
+        'GPU busy ms',
+        'GPU idle ms',
         'device',
       ],
       e2e.bytes,
     ),
     '',
     ...r.endToEnd.filter((e) => e.note).map((e) => `- ${e.model}: ${e.note}`),
-    '- The MLA decode kernel (shaders/mla_attention_attend.wgsl) streams the latent cache once per head, H× the minimum: ' +
-      'that is the excess over the minimum here (and it grows with the context). Sharing each cache row across ' +
-      'heads in one workgroup would remove it.',
     '- Time is wall clock around the queue draining, so on SwiftShader it is CPU time shared with everything ' +
       'else on the host (see the host row); compare figures from the same run only.',
     ...(r.failures.length

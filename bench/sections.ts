@@ -1,13 +1,26 @@
 // The benchmark's sections on one GpuRuntime, independent of where it runs: the browser harness task
 // (bench/pages/bench_task.ts) and the Dawn-for-Node fallback (bench/dawn_task.ts) both call these.
+
+import { parseConfig } from '../src/config/config.ts';
 import type { AdapterDescription } from '../src/gpu/device.ts';
 import type { GpuRuntime } from '../src/gpu/runtime.ts';
 import { createGpuKernels } from '../src/kernels/gpu_kernels.ts';
+import { benchCopy } from './bandwidth.ts';
 import { runEndToEnd } from './e2e_bench.ts';
 import { type BenchContext, runKernelBenches } from './kernel_bench.ts';
+import { runMlaDecodeBenches } from './mla_bench.ts';
 import { type LoadedModel, stackConfig, syntheticModel } from './models.ts';
 import { runPeerBenches } from './peer_bench.ts';
-import type { BenchConfig, EndToEndRow, KernelRow, PeerRow } from './types.ts';
+import { runPerTokenCounts } from './per_token.ts';
+import type {
+  BandwidthRow,
+  BenchConfig,
+  EndToEndRow,
+  KernelRow,
+  MlaDecodeRow,
+  PeerRow,
+  PerTokenRow,
+} from './types.ts';
 
 export const log = (s: string) => console.log(`[bench] ${s}`);
 
@@ -51,6 +64,22 @@ export function benchContext(rt: GpuRuntime, cfg: BenchConfig): BenchContext {
 
 export const kernelsSection = (c: BenchContext): Promise<KernelRow[]> => runKernelBenches(c, log);
 export const peerSection = (c: BenchContext): Promise<PeerRow[]> => runPeerBenches(c, log);
+export const mlaSection = (c: BenchContext): Promise<MlaDecodeRow[]> => runMlaDecodeBenches(c, log);
+
+export async function bandwidthSection(c: BenchContext): Promise<BandwidthRow[]> {
+  const r = await benchCopy(c);
+  log(`${r.op}: ${r.gbps?.toFixed(2)} GB/s`);
+  return [r];
+}
+
+/** The real 27-layer config on the counting backend (no GPU work): per-token counts at 4K and 32K. */
+export function perTokenSection(
+  fullConfigJson: Record<string, unknown>,
+  smoke: boolean,
+): Promise<PerTokenRow[]> {
+  const cfg = parseConfig(fullConfigJson, 'Kimi-VL-A3B-Instruct');
+  return runPerTokenCounts(cfg, log, smoke ? [4096] : [4096, 32768]);
+}
 
 export function tinySection(
   c: BenchContext,

@@ -35,6 +35,16 @@ export interface PeerRow {
   /** max |ours − theirs| / max |theirs| on the same inputs (both computed the same thing). */
   agreement?: number;
   peerOp: string;
+  /** Our kernel path as forced through rt.tuning (bench/variants.ts). */
+  variant?: string;
+  /** Every way the peer was run (the fastest is reported as peerMs/peerOp). */
+  peerOptions?: { label: string; ms?: number; failed?: string }[];
+  /** The issue's goal for ours/ORT on this row (≤ target passes). */
+  target?: number;
+  /** Bytes the op must read at least (GEMV rows: for GB/s against the copy kernel). */
+  bytes?: number;
+  oursGBps?: number;
+  peerGBps?: number;
   skipped?: string;
   note?: string;
 }
@@ -63,8 +73,59 @@ export interface EndToEndRow {
     context: number;
     /** bytesRead × tokens/s. */
     achievedGBps: number;
+    /** Wall time per token minus GPU busy time per token (timestamp queries around every pass). */
+    gpuIdleMs?: number;
+    gpuBusyMs?: number;
   };
   note?: string;
+  skipped?: string;
+}
+
+/** A plain copy kernel's GB/s on the adapter: the bandwidth GEMV rows are measured against. */
+export interface BandwidthRow {
+  op: string;
+  /** Bytes moved per run (read + written). */
+  bytes: number;
+  timing?: Timing;
+  gbps?: number;
+  skipped?: string;
+}
+
+/** MLA decode for one token over `context` cached positions: the new kernel against the old one. */
+export interface MlaDecodeRow {
+  context: number;
+  /** What ran as "old" and "new" (kernel names, forced variants). */
+  oldKernel: string;
+  newKernel: string;
+  oldMs?: number;
+  newMs?: number;
+  /** old / new: > 1 means the new kernel is faster. */
+  speedup?: number;
+  /** Bytes the new kernel reads per token (cache rows × heads that stream them + q/o + kv_b). */
+  bytesRead: number;
+  oldBytesRead: number;
+  /** The f16 latent cache once + q/o + kv_b. */
+  minBytes: number;
+  skipped?: string;
+}
+
+/** One decoded token of the real 27-layer config, counted by recording without executing. */
+export interface PerTokenRow {
+  model: string;
+  quant: string;
+  context: number;
+  /** What recorded the step (bench/counting_runtime.ts, or the engine's counting backend). */
+  counter: string;
+  dispatches: number;
+  submits: number;
+  readbacks: number;
+  uniformBytes: number;
+  /** Weight bytes the kernels report + the latent-cache bytes the MLA kernel reads. */
+  bytesRead: number;
+  kvBytesRead: number;
+  /** Active parameters at this quantisation + the f16 latent cache once. */
+  minBytes: number;
+  ratio: number;
   skipped?: string;
 }
 
@@ -91,6 +152,9 @@ export interface BenchResult {
   kernels: KernelRow[];
   peer: PeerRow[];
   endToEnd: EndToEndRow[];
+  bandwidth?: BandwidthRow[];
+  mlaDecode?: MlaDecodeRow[];
+  perToken?: PerTokenRow[];
   /** Sections that threw (the run still writes everything else). */
   failures: { section: string; message: string }[];
   seconds: number;

@@ -7,9 +7,12 @@ import { loadCheckpointModel } from '../models.ts';
 import { loadOrt } from '../peer_ort.ts';
 import {
   type AdapterProbe,
+  bandwidthSection,
   benchContext,
   kernelsSection,
+  mlaSection,
   peerSection,
+  perTokenSection,
   probeAdapter,
   stackSection,
   tinySection,
@@ -18,7 +21,7 @@ import type { BenchConfig } from '../types.ts';
 
 export type BenchSection =
   | { section: 'conditions' }
-  | { section: 'kernels' | 'peer'; cfg: BenchConfig }
+  | { section: 'kernels' | 'peer' | 'bandwidth' | 'mla' | 'per-token'; cfg: BenchConfig }
   | { section: 'e2e-tiny'; cfg: BenchConfig; modelUrl: string; quant: 'none' | 'q8' | 'q4' }
   | { section: 'e2e-stack'; cfg: BenchConfig; quant: 'q8' | 'q4' };
 
@@ -30,6 +33,9 @@ export interface PageConditions {
 }
 
 let runtime: Promise<GpuRuntime> | null = null;
+
+const fullConfigJson = async (): Promise<Record<string, unknown>> =>
+  (await fetch(`${location.origin}/configs/Kimi-VL-A3B-Instruct.config.json`)).json();
 
 export async function runTask(arg: BenchSection): Promise<unknown> {
   runtime ??= GpuRuntime.create();
@@ -48,6 +54,12 @@ export async function runTask(arg: BenchSection): Promise<unknown> {
       return kernelsSection(benchContext(rt, arg.cfg));
     case 'peer':
       return peerSection(benchContext(rt, arg.cfg));
+    case 'bandwidth':
+      return bandwidthSection(benchContext(rt, arg.cfg));
+    case 'mla':
+      return mlaSection(benchContext(rt, arg.cfg));
+    case 'per-token':
+      return perTokenSection(await fullConfigJson(), arg.cfg.smoke);
     case 'e2e-tiny': {
       const name = arg.modelUrl.split('/').filter(Boolean).pop() ?? 'tiny';
       return tinySection(
@@ -57,9 +69,7 @@ export async function runTask(arg: BenchSection): Promise<unknown> {
         await loadCheckpointModel(arg.modelUrl, arg.quant),
       );
     }
-    case 'e2e-stack': {
-      const raw = await (await fetch(`${location.origin}/configs/Kimi-VL-A3B-Instruct.config.json`)).json();
-      return stackSection(benchContext(rt, arg.cfg), raw, arg.quant);
-    }
+    case 'e2e-stack':
+      return stackSection(benchContext(rt, arg.cfg), await fullConfigJson(), arg.quant);
   }
 }

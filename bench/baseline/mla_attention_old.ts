@@ -1,0 +1,190 @@
+// BENCH BASELINE (issue #13): the MLA decode this work started from, copied verbatim from
+// src/kernels/language/mla_attention.ts and its four shaders at commit 80dbc36 (f32 cache only). It is
+// not on the model path; bench/mla_bench.ts times it against the engine's mla_decode in the same run.
+// Its ops are named baseline_* so the pipeline cache never hands them the engine's shaders.
+// Entry points: oldMlaAttention(rt, q, kvB, cache, pos0, dims) and mlaDecodeBaseline (bench's MlaDecodeKernel).
+//
+// mlaAttention on the GPU, weight-absorbed over the latent cache (spec §9.4), in three dispatches:
+//   1. mla_attention_absorb: qcat[t,h] = [W_UK[h]ᵀ q_nope | q_pe]          [T, H, R+P]
+//   2. mla_attention_attend: o_lat[t,h] = causal softmax-weighted sum of cache c-rows (online softmax)
+//      [T, H, R] (decode over a long context: key ranges in parallel workgroups, merged by
+//      mla_attention_combine; a cache in parts: one split per part, merged the same way)
+//   3. mla_attention_out:    o[t,h] = W_UV[h] o_lat[t,h]                     [T, H·V]
+// kv_b is read in its storage form (f32/f16/bf16/q8/q4) through shaders/common/weights.wgsl.
+
+import { partsOf } from '../../src/gpu/parted_tensor.ts';
+import type { Binding, GpuRuntime } from '../../src/gpu/runtime.ts';
+import { type GpuTensor, storageBytes } from '../../src/gpu/tensor.ts';
+import { defineUniforms } from '../../src/gpu/uniforms.ts';
+import { exactGrid, grid2d, ro, rw, WEIGHT_UNIFORMS, weightAccess } from '../../src/kernels/dispatch.ts';
+import { mlaAttentionShape } from '../../src/kernels/language/language_shapes.ts';
+import { checkShape } from '../../src/kernels/shape_check.ts';
+import type { MlaDims } from '../../src/kernels/types.ts';
+import type { Tensor } from '../../src/tensor/types.ts';
+import absorbSource from './mla_attention_absorb.wgsl?raw';
+import attendSource from './mla_attention_attend.wgsl?raw';
+import combineSource from './mla_attention_combine.wgsl?raw';
+import outSource from './mla_attention_out.wgsl?raw';
+
+/** absorb and out read kv_b the same way: T tokens, H heads, N nope rows and V value rows per head. */
+const KvBParams = (name: string) =>
+  defineUniforms(name, {
+    T: 'u32',
+    H: 'u32',
+    N: 'u32',
+    P: 'u32',
+    V: 'u32',
+    ...WEIGHT_UNIFORMS,
+    ROWS_X: 'u32',
+  });
+const AbsorbParams = KvBParams('MlaAbsorbParams');
+const OutParams = KvBParams('MlaOutParams');
+const AttendParams = defineUniforms('MlaAttendParams', {
+  H: 'u32',
+  R: 'u32',
+  P: 'u32',
+  pos0: 'u32',
+  SCALE: 'f32',
+  SPLITS: 'u32',
+  CHUNK: 'u32',
+  ROWS_X: 'u32',
+  SPLIT0: 'u32',
+  GRID_SPLITS: 'u32',
+  KEY0: 'u32',
+  KEY_END: 'u32',
+});
+const CombineParams = defineUniforms('MlaCombineParams', {
+  n: 'u32',
+  R: 'u32',
+  SPLITS: 'u32',
+  ROWS_X: 'u32',
+});
+/** Workgroup-memory bounds of mla_attention_attend/_out (MAX_W, MAX_R there). */
+const MAX_W = 1152;
+const MAX_R = 1088;
+/** Decode splits the keys into ranges of ≥ KEYS_PER_SPLIT (a multiple of mla_attention_attend's WG), at most MAX_SPLITS. */
+const KEYS_PER_SPLIT = 256;
+const MAX_SPLITS = 32;
+
+/** Key ranges for one query row over `keys` keys: prefill rows already give T·H workgroups. */
+function attendSplits(T: number, keys: number): { splits: number; chunk: number } {
+  const splits = T === 1 ? Math.min(MAX_SPLITS, Math.ceil(keys / KEYS_PER_SPLIT)) : 1;
+  if (splits <= 1) return { splits: 1, chunk: 0xffffffff };
+  return { splits, chunk: Math.ceil(keys / splits / 64) * 64 };
+}
+
+export function oldMlaAttention(
+  rt: GpuRuntime,
+  q: GpuTensor,
+  kvB: GpuTensor,
+  cache: Tensor,
+  pos0: number,
+  d: MlaDims,
+): GpuTensor {
+  const { heads: H, qkNope: N, qkRope: P, v: V, kvRank: R } = d;
+  const { T } = mlaAttentionShape(q, kvB, cache, pos0, d);
+  const W = R + P;
+  checkShape(
+    W <= MAX_W && R <= MAX_R,
+    'mlaAttention',
+    `kv_lora_rank ${R} + rope ${P} exceeds the kernel's ${MAX_W}`,
+  );
+  const a = weightAccess(kvB);
+  // absorb and out read kv_b alike (its define and uniform fields): `wg` threads per workgroup over the
+  // grid g. Each streams only its own rows of kv_b (absorb the H·nope k rows, out the H·v value rows), so
+  // kv_b counts once per token between them.
+  const kvPass = (
+    op: string,
+    source: string,
+    uniforms: typeof AbsorbParams,
+    wg: number,
+    g: { x: number; y: number },
+    bindings: Binding[],
+    rowsRead: number,
+  ) =>
+    rt.dispatch({
+      op,
+      source,
+      defines: { [a.define]: true },
+      overrides: { WG: wg },
+      uniforms,
+      params: { T, H, N, P, V, ...a.fields, ROWS_X: g.x },
+      bindings,
+      workgroups: [g.x, g.y],
+      weightBytes: storageBytes([rowsRead, R], kvB.dtype),
+    });
+
+  const qcat = rt.alloc([T, H, W]);
+  const g1 = grid2d(rt, Math.ceil((T * H * W) / 256));
+  kvPass(
+    'baseline_mla_attention_absorb',
+    absorbSource,
+    AbsorbParams,
+    256,
+    g1,
+    [ro(q), ro(kvB), rw(qcat)],
+    H * N,
+  );
+
+  const olat = rt.alloc([T, H, R]);
+  // A cache in parts: one split per part holding visible keys, aligned to the part (its first key and
+  // its end bound), merged by the combine pass like decode's key splits.
+  const cacheParts = partsOf(cache).filter((p) => p.start < pos0 + T);
+  const one = cacheParts.length === 1;
+  const { splits, chunk } = one ? attendSplits(T, pos0 + 1) : { splits: cacheParts.length, chunk: 0 };
+  const part = splits > 1 ? rt.alloc([T * H * splits, R]) : olat;
+  const ml = splits > 1 ? rt.alloc([T * H * splits, 2]) : null;
+  cacheParts.forEach((p, i) => {
+    const gridSplits = one ? splits : 1;
+    const g2 = exactGrid(rt, T * H * gridSplits);
+    const keys = one
+      ? { SPLIT0: 0, CHUNK: chunk, KEY0: 0, KEY_END: 0xffffffff }
+      : { SPLIT0: i, CHUNK: p.count, KEY0: p.start, KEY_END: p.start + p.count };
+    rt.dispatch({
+      op: 'baseline_mla_attention_attend',
+      source: attendSource,
+      defines: { SPLIT: splits > 1 },
+      overrides: { WG: 64 },
+      uniforms: AttendParams,
+      params: {
+        H,
+        R,
+        P,
+        pos0,
+        SCALE: d.scale,
+        SPLITS: splits,
+        ROWS_X: g2.x,
+        GRID_SPLITS: gridSplits,
+        ...keys,
+      },
+      bindings: [ro(qcat), ro(p.tensor), rw(part), ...(ml ? [rw(ml)] : [])],
+      workgroups: [g2.x, g2.y],
+    });
+  });
+  if (ml) {
+    const gc = grid2d(rt, Math.ceil((T * H * R) / 256));
+    rt.dispatch({
+      op: 'baseline_mla_attention_combine',
+      source: combineSource,
+      overrides: { WG: 256 },
+      uniforms: CombineParams,
+      params: { n: T * H * R, R, SPLITS: splits, ROWS_X: gc.x },
+      bindings: [ro(part), ro(ml), rw(olat)],
+      workgroups: [gc.x, gc.y],
+    });
+    rt.free(part, ml);
+  }
+
+  const o = rt.alloc([T, H * V]);
+  kvPass(
+    'baseline_mla_attention_out',
+    outSource,
+    OutParams,
+    64,
+    exactGrid(rt, H * V),
+    [ro(olat), ro(kvB), rw(o)],
+    H * V,
+  );
+  rt.free(qcat, olat);
+  return o;
+}
