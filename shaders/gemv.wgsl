@@ -1,0 +1,221 @@
+// GEMV (decode, one activation row): y[n] = s · Σ_k w[n, k] · x'[k] (+ bias[n]) (+ residual[n]), where
+// x' = x, s = 1, or with the rms-norm prologue (NORM) x' = x · nw and s = 1 / sqrt(mean(x²) + eps): the
+// norm's scale is one scalar per token, so it is applied once per output instead of per element and Σx²
+// is summed in the same pass over x (no separate norm dispatch, no extra barrier).
+//
+// Bandwidth-bound, so the layout is about reading each weight byte once, in wide coalesced loads:
+//   - a workgroup computes ROWS consecutive output rows; its WG lanes stride over the row's *units*, 16
+//     weight bytes each (one vec4<u32> load): a whole kvq1 q4 block (32 values), a q8 half-block (16), 8
+//     bf16/f16 halves or 4 f32. Neighbouring lanes read neighbouring 16-byte units (coalesced);
+//   - the x values of a unit are loaded once into registers (xs) and reused for all ROWS rows;
+//   - q4: Σ(q − 8)·x = Σ q·x − 8·Σx, with Σx per unit computed once and shared by the rows;
+//   - the lane partials are reduced by subgroupAdd plus one slot per subgroup in workgroup memory
+//     (SUBGROUPS; 1-D workgroups fill subgroups in local index order), or without subgroups in two
+//     strided passes through workgroup memory (2 barriers, not log2(WG)).
+// Shapes that cannot take 16-byte units (f32 rows with K % 4 ≠ 0, 16-bit rows with K % 8 ≠ 0) take
+// 4-element units read through common/weights.wgsl (ELEMENTWISE).
+// Grid: one workgroup per ROWS rows, group = wid.y · num_workgroups.x + wid.x; when no exact 2-D
+// factorisation exists the few padding workgroups past the last row exit at once.
+// The wrapper (src/kernels/core/gemv.ts) prepends `const ROWS` and the binding declarations, in the
+// order it binds them: x, w (u32 view), [wv (16-byte view)], y, [bias], [nw], [residual].
+override WG: u32 = 64;
+
+#if SUBGROUPS
+enable subgroups;
+#endif
+#if SHADER_F16
+enable f16;
+#endif
+
+#include "common/weights.wgsl"
+
+#if W_Q4
+const XV: u32 = 8u; // vec4s of x per unit
+fn units_per_row() -> u32 { return u.NB; }
+#endif
+#if W_Q8
+const XV: u32 = 4u;
+fn units_per_row() -> u32 { return 2u * u.NB; }
+#endif
+#if W_VEC16
+const XV: u32 = 2u;
+fn units_per_row() -> u32 { return u.K / 8u; }
+#endif
+#if W_VEC32
+const XV: u32 = 1u;
+fn units_per_row() -> u32 { return u.K / 4u; }
+#endif
+#if ELEMENTWISE
+const XV: u32 = 1u;
+fn units_per_row() -> u32 { return (u.K + 3u) / 4u; }
+#endif
+
+var<private> xs: array<vec4<f32>, XV>; // x' of the current unit (zeros past K)
+var<private> xsum: f32;                // Σ of xs (q4's −8 offset)
+
+/// x[4·i .. 4·i+3] with zeros past K (the pooled buffer may hold stale values there).
+fn load4(i: u32) -> vec4<f32> {
+#if X_VEC4
+  return select(vec4<f32>(0.0), x[min(i, u.K / 4u - 1u)], i < u.K / 4u);
+#else
+  let k = 4u * i;
+  let c = vec4<u32>(k, k + 1u, k + 2u, k + 3u);
+  let v = vec4<f32>(x[min(c.x, u.K - 1u)], x[min(c.y, u.K - 1u)], x[min(c.z, u.K - 1u)], x[min(c.w, u.K - 1u)]);
+  return select(vec4<f32>(0.0), v, c < vec4<u32>(u.K));
+#endif
+}
+
+#if NORM
+/// The norm weight nw[4·i .. 4·i+3] (zeros past K: x is zero there anyway).
+fn load_nw4(i: u32) -> vec4<f32> {
+  let k = 4u * i;
+  let c = vec4<u32>(k, k + 1u, k + 2u, k + 3u);
+  let v = vec4<f32>(nw[min(c.x, u.K - 1u)], nw[min(c.y, u.K - 1u)], nw[min(c.z, u.K - 1u)], nw[min(c.w, u.K - 1u)]);
+  return select(vec4<f32>(0.0), v, c < vec4<u32>(u.K));
+}
+#endif
+
+/// Σ w[row, unit] · xs: the 16 weight bytes of one unit against the x values already in registers.
+fn unit_dot(row: u32, un: u32) -> f32 {
+#if W_Q4
+  let blk = row * u.NB + un;
+  let q = wv[blk];
+  var s = 0.0;
+  for (var j = 0u; j < 4u; j++) {
+    let lo = vec4<f32>((vec4<u32>(q[j]) >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(15u));
+    let hi = vec4<f32>((vec4<u32>(q[j]) >> vec4<u32>(16u, 20u, 24u, 28u)) & vec4<u32>(15u));
+    s += dot(lo, xs[2u * j]) + dot(hi, xs[2u * j + 1u]);
+  }
+  return (s - 8.0 * xsum) * w_scale(blk);
+#endif
+#if W_Q8
+  let q = wv[row * 2u * u.NB + un];
+  var s = 0.0;
+  for (var j = 0u; j < 4u; j++) {
+    let b = bitcast<vec4<i32>>(vec4<u32>(q[j]) << vec4<u32>(24u, 16u, 8u, 0u)) >> vec4<u32>(24u);
+    s += dot(vec4<f32>(b), xs[j]);
+  }
+  return s * w_scale(row * u.NB + un / 2u);
+#endif
+#if W_VEC16
+  let at = row * (u.K / 8u) + un;
+#if SHADER_F16
+  return dot(vec4<f32>(wh[2u * at]), xs[0]) + dot(vec4<f32>(wh[2u * at + 1u]), xs[1]);
+#else
+  let q = wv[at];
+#if W_F16
+  let a = vec4<f32>(unpack2x16float(q.x), unpack2x16float(q.y));
+  let b = vec4<f32>(unpack2x16float(q.z), unpack2x16float(q.w));
+#else
+  let a = bitcast<vec4<f32>>(vec4<u32>(q.x << 16u, q.x & 0xffff0000u, q.y << 16u, q.y & 0xffff0000u));
+  let b = bitcast<vec4<f32>>(vec4<u32>(q.z << 16u, q.z & 0xffff0000u, q.w << 16u, q.w & 0xffff0000u));
+#endif
+  return dot(a, xs[0]) + dot(b, xs[1]);
+#endif
+#endif
+#if W_VEC32
+  return dot(bitcast<vec4<f32>>(wv[row * (u.K / 4u) + un]), xs[0]);
+#endif
+#if ELEMENTWISE
+  let k = 4u * un;
+  var v = vec4<f32>(0.0);
+  for (var j = 0u; j < 4u; j++) { v[j] = select(0.0, w_elem(row, min(k + j, u.K - 1u)), k + j < u.K); }
+  return dot(v, xs[0]);
+#endif
+}
+
+// Values reduced per workgroup: ROWS dot products, plus Σx² with the norm prologue.
+#if NORM
+const NV: u32 = ROWS + 1u;
+#else
+const NV: u32 = ROWS;
+#endif
+#if SUBGROUPS
+var<workgroup> red: array<f32, NV * WG>; // one slot per (subgroup, value); WG slots bound any subgroup size
+#else
+const SEG: u32 = 8u;                        // slots each lane sums in the second pass
+var<workgroup> red: array<f32, NV * WG>;    // [value][lane]
+var<workgroup> red2: array<f32, NV * WG / SEG>;
+#endif
+
+@compute @workgroup_size(WG)
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) tid: u32,
+#if SUBGROUPS
+  @builtin(subgroup_size) sg_size: u32,
+  @builtin(subgroup_invocation_id) sg_lane: u32,
+#endif
+) {
+  let row0 = (wid.y * nwg.x + wid.x) * ROWS;
+  if (row0 >= u.N) { return; } // padding workgroups of a 2-D grid: uniform per workgroup
+
+  var acc: array<f32, NV>; // [ROWS dot products, Σx²]
+  let units = units_per_row();
+  for (var un = tid; un < units; un += WG) {
+    xsum = 0.0;
+    for (var j = 0u; j < XV; j++) {
+      var v = load4(un * XV + j);
+#if NORM
+      acc[ROWS] += dot(v, v);
+      v *= load_nw4(un * XV + j);
+#endif
+      xs[j] = v;
+      xsum += v.x + v.y + v.z + v.w;
+    }
+    for (var r = 0u; r < ROWS; r++) {
+      // Rows past N (the last workgroup) recompute row N − 1; their result is never written.
+      acc[r] += unit_dot(min(row0 + r, u.N - 1u), un);
+    }
+  }
+
+#if SUBGROUPS
+  let slot = tid / sg_size;
+  let subgroups = max(1u, WG / sg_size);
+  for (var v = 0u; v < NV; v++) {
+    let t = subgroupAdd(acc[v]);
+    if (sg_lane == 0u) { red[slot * NV + v] = t; }
+  }
+  workgroupBarrier();
+  if (tid >= ROWS) { return; }
+  var total = vec2<f32>(0.0); // (dot, Σx²)
+  for (var s = 0u; s < subgroups; s++) {
+    total.x += red[s * NV + tid];
+#if NORM
+    total.y += red[s * NV + ROWS];
+#endif
+  }
+#else
+  for (var v = 0u; v < NV; v++) { red[v * WG + tid] = acc[v]; }
+  workgroupBarrier();
+  for (var i = tid; i < NV * WG / SEG; i += WG) {
+    var s = 0.0;
+    for (var j = 0u; j < SEG; j++) { s += red[i * SEG + j]; }
+    red2[i] = s;
+  }
+  workgroupBarrier();
+  if (tid >= ROWS) { return; }
+  var total = vec2<f32>(0.0);
+  for (var s = 0u; s < WG / SEG; s++) {
+    total.x += red2[tid * (WG / SEG) + s];
+#if NORM
+    total.y += red2[ROWS * (WG / SEG) + s];
+#endif
+  }
+#endif
+
+  let n = row0 + tid;
+  if (n >= u.N) { return; }
+  var r = total.x;
+#if NORM
+  r *= inverseSqrt(total.y / f32(u.K) + u.EPS);
+#endif
+#if HAS_BIAS
+  r += bias[u.Y_OFF + n];
+#endif
+#if RESIDUAL
+  r += residual[u.Y_OFF + n];
+#endif
+  y[u.Y_OFF + n] = r;
+}
