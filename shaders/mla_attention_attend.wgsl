@@ -13,7 +13,13 @@ const MAX_W: u32 = 1152u;   // R + P ≤ MAX_W, checked by the wrapper
 const MAX_R: u32 = 1088u;
 
 @group(0) @binding(1) var<storage, read> qcat: array<f32>;          // [T, H, R+P]
+#if CACHE_F16
+@group(0) @binding(2) var<storage, read> cache: array<u32>;         // [KEY_END − KEY0, (R+P)/2] f16 pairs
+fn cache_at(i: u32) -> f32 { return unpack2x16float(cache[i >> 1u])[i & 1u]; }
+#else
 @group(0) @binding(2) var<storage, read> cache: array<f32>;         // [KEY_END − KEY0, R+P]: positions KEY0 ..
+fn cache_at(i: u32) -> f32 { return cache[i]; }
+#endif
 @group(0) @binding(3) var<storage, read_write> olat: array<f32>;    // [T, H, R] (SPLIT: [T·H·SPLITS, R])
 #if SPLIT
 @group(0) @binding(4) var<storage, read_write> ml: array<f32>;      // [T·H·SPLITS, 2] (max, denominator)
@@ -44,7 +50,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     if (j < n) {
       var acc = 0.0;
       let ro = (j - u.KEY0) * W;
-      for (var r = 0u; r < W; r++) { acc += qs[r] * cache[ro + r]; }
+      for (var r = 0u; r < W; r++) { acc += qs[r] * cache_at(ro + r); }
       s = acc * u.SCALE;
     }
     ps[tid] = s;
@@ -63,7 +69,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     m = mNew;
     for (var r = tid; r < u.R; r += WG) {
       var a = oacc[r] * corr;
-      for (var i = 0u; i < cnt; i++) { a += ps[i] * cache[(j0 + i - u.KEY0) * W + r]; }
+      for (var i = 0u; i < cnt; i++) { a += ps[i] * cache_at((j0 + i - u.KEY0) * W + r); }
       oacc[r] = a;
     }
     workgroupBarrier();

@@ -131,6 +131,16 @@ export interface LanguageOps {
   /** Writes c_norm [T,R] and roped k_pe [T,P] into the latent cache [ctx, R+P] at rows pos0..pos0+T−1. */
   kvCacheWrite(cache: Tensor, cNorm: Tensor, kPe: Tensor, pos0: number): void;
   /**
+   * A zeroed latent cache [ctx, R+P] in f32 or f16 (GPU: halves two per u32, in position parts over the
+   * buffer limit; the reference backend holds f16 rows rounded to half precision and widened).
+   */
+  latentCache(shape: readonly number[], dtype: 'f32' | 'f16'): Tensor;
+  /**
+   * kv_a's output kva [T, R+P] into the cache rows rope.pos0.. in one pass: [RMSNorm(c)·norm | RoPE(k_pe)]
+   * (norm [R], eps; rope: one head of the P k_pe columns) — slice, rmsNorm, rope and kvCacheWrite fused.
+   */
+  latentRowWrite(cache: Tensor, kva: Tensor, norm: Tensor, eps: number, rope: RopeOptions): void;
+  /**
    * Weight-absorbed MLA over the latent cache. q [T, H·(nope+rope)] with roped pe, kvB [H·(nope+v), R].
    * Query t sits at position pos0+t and sees cache rows 0..pos0+t. Returns [T, H·v].
    */

@@ -6,7 +6,7 @@ import type { KimiVLConfig } from '../config/config.ts';
 import { KimiVLError } from '../errors.ts';
 import type { Grid, Kernels } from '../kernels/types.ts';
 import type { HostWeight, Tensor } from '../tensor/types.ts';
-import { KvCache } from './kv_cache.ts';
+import { KvCache, type KvCacheDType } from './kv_cache.ts';
 import { LanguageModel, loadLanguageWeights } from './language.ts';
 import {
   loadProjectorWeights,
@@ -74,8 +74,8 @@ export class KimiVLModel {
     });
   }
 
-  newCache(k: Kernels, contextBudget: number): KvCache {
-    return KvCache.create(k, this.cfg.text, contextBudget);
+  newCache(k: Kernels, contextBudget: number, dtype?: KvCacheDType): KvCache {
+    return KvCache.create(k, this.cfg.text, contextBudget, dtype);
   }
 
   /**

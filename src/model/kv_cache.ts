@@ -1,4 +1,8 @@
-// Latent MLA KV cache (spec §9.4): per layer one f32 tensor [ctx, kvRank + rope] of c_norm | roped k_pe.
+// Latent MLA KV cache (spec §9.4): per layer one tensor [ctx, kvRank + rope] of c_norm | roped k_pe, in f32
+// or f16. The engine gives users f16 (USER_KV_CACHE_DTYPE: half the bytes each decode step streams); tests
+// and the golden runner keep f32, because an f16 cache moves the golden logits by 5.6e-4 .. 7.3e-4 of
+// max|expected| (8/8 cases fail the 1e-4 tolerance on the reference backend; f32 passes them), while the
+// greedy tokens stay the same.
 // `pos` is how many rows hold valid positions; `tokens` remembers the ids behind them so a follow-up turn
 // prefills only what is new (prefix reuse). Image rows have no id: they are remembered by an image-row key
 // (a hash of the image's pixel values and grid, and the row within the image), which the request names
@@ -9,7 +13,10 @@ import { KimiVLError } from '../errors.ts';
 import type { Kernels } from '../kernels/types.ts';
 import type { Tensor } from '../tensor/types.ts';
 
-export type CacheKernels = Pick<Kernels, 'zeros' | 'release'>;
+export type CacheKernels = Pick<Kernels, 'latentCache' | 'release'>;
+export type KvCacheDType = 'f16' | 'f32';
+/** The cache dtype the engine allocates for users (see the header for why tests keep f32). */
+export const USER_KV_CACHE_DTYPE: KvCacheDType = 'f16';
 
 export class KvCache {
   /** Number of positions filled (the next token sits at `pos`). */
@@ -26,13 +33,22 @@ export class KvCache {
     readonly capacity: number,
   ) {}
 
-  /** Allocates a zeroed cache for `contextBudget` positions (≤ max_position_embeddings). */
-  static create(k: CacheKernels, cfg: TextConfig, contextBudget: number): KvCache {
+  /**
+   * Allocates a zeroed cache for `contextBudget` positions (≤ max_position_embeddings), f32 unless told
+   * (an f16 cache of an odd row width cannot pack halves in pairs: f32 then).
+   */
+  static create(
+    k: CacheKernels,
+    cfg: TextConfig,
+    contextBudget: number,
+    dtype: KvCacheDType = 'f32',
+  ): KvCache {
     if (!Number.isInteger(contextBudget) || contextBudget < 1)
       throw new KimiVLError('ConfigError', `context budget must be a positive integer, got ${contextBudget}`);
     const ctx = Math.min(contextBudget, cfg.maxPositionEmbeddings);
     const width = cfg.kvLoraRank + cfg.qkRopeHeadDim;
-    const layers = Array.from({ length: cfg.numLayers }, () => k.zeros([ctx, width])); // [ctx, R+P]
+    const dt = width % 2 === 0 ? dtype : 'f32';
+    const layers = Array.from({ length: cfg.numLayers }, () => k.latentCache([ctx, width], dt)); // [ctx, R+P]
     return new KvCache(layers, ctx);
   }
 

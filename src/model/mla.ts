@@ -42,11 +42,17 @@ export function mlaForward(
     const qRaw = tmp(queries(k, w, h)); // [T, H·(N+P)]
     const q = tmp(k.rope(qRaw, { ...rope, heads, headStride: N + P, offset: N })); // [T, H·(N+P)], q_pe roped
     const kva = tmp(k.matmul(h, w.kvA)); // [T, R+P]
-    const c = tmp(k.sliceCols(kva, 0, R)); // [T, R]
-    const kPeRaw = tmp(k.sliceCols(kva, R, P)); // [T, P]
-    const cNorm = tmp(k.rmsNorm(c, w.kvANorm, LATENT_NORM_EPS)); // [T, R]
-    const kPe = tmp(k.rope(kPeRaw, { ...rope, heads: 1, headStride: P, offset: 0 })); // [T, P]
-    k.kvCacheWrite(cache, cNorm, kPe, pos0);
+    const kPeRope = { ...rope, heads: 1, headStride: P, offset: 0 };
+    if (h.shape[0] === 1) {
+      // decode: slice, kv_a norm, rope and the cache write in one pass
+      k.latentRowWrite(cache, kva, w.kvANorm, LATENT_NORM_EPS, kPeRope);
+    } else {
+      const c = tmp(k.sliceCols(kva, 0, R)); // [T, R]
+      const kPeRaw = tmp(k.sliceCols(kva, R, P)); // [T, P]
+      const cNorm = tmp(k.rmsNorm(c, w.kvANorm, LATENT_NORM_EPS)); // [T, R]
+      const kPe = tmp(k.rope(kPeRaw, kPeRope)); // [T, P]
+      k.kvCacheWrite(cache, cNorm, kPe, pos0);
+    }
     const o = tmp(k.mlaAttention(q, w.kvB, cache, pos0, s.dims)); // [T, H·Vd]
     return k.matmul(o, w.o); // [T, D]
   });

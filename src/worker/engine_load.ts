@@ -15,6 +15,7 @@ import { createRefKernels } from '../kernels/ref_kernels.ts';
 import type { Kernels } from '../kernels/types.ts';
 import { type LogLevel, setLogLevel } from '../log.ts';
 import { KimiVLModel } from '../model/kimi_vl.ts';
+import { USER_KV_CACHE_DTYPE } from '../model/kv_cache.ts';
 import type { HostWeight, Tensor } from '../tensor/types.ts';
 import { loadTokenizerFromUrl, Tokenizer } from '../text/tokenizer.ts';
 import { type LoadedModel, type LoadProgress, loadModel, type ModelSource } from '../weights/load.ts';
@@ -193,7 +194,7 @@ export async function loadEngineState(
       signal,
     );
     const model = modelFromUploaded(k, meta, uploaded);
-    const cache = model.newCache(k, contextBudget);
+    const cache = model.newCache(k, contextBudget, USER_KV_CACHE_DTYPE); // f16 (kv_cache.ts says why)
     const t = m.config.text;
     const stopIds = new Set([t.eosTokenId]);
     if (tokenizer)

@@ -4,7 +4,10 @@
 //      [T, H, R] (decode over a long context: key ranges in parallel workgroups, merged by
 //      mla_attention_combine; a cache in parts: one split per part, merged the same way)
 //   3. mla_attention_out:    o[t,h] = W_UV[h] o_lat[t,h]                     [T, H·V]
-// kv_b is read in its storage form (f32/f16/bf16/q8/q4) through shaders/common/weights.wgsl.
+// kv_b is read in its storage form (f32/f16/bf16/q8/q4) through shaders/common/weights.wgsl. The cache is
+// f32 or f16 (halves packed two per u32). Decode (T = 1) runs mla_decode.ts instead: one workgroup per key
+// split serving all heads, so each cache row is read once per token (these passes stay for T > 1, for dims
+// that kernel does not fit, and as the bench baseline in bench/baseline/).
 import absorbSource from '../../../shaders/mla_attention_absorb.wgsl?raw';
 import attendSource from '../../../shaders/mla_attention_attend.wgsl?raw';
 import combineSource from '../../../shaders/mla_attention_combine.wgsl?raw';
@@ -18,6 +21,7 @@ import { exactGrid, grid2d, ro, rw, WEIGHT_UNIFORMS, weightAccess } from '../dis
 import { checkShape } from '../shape_check.ts';
 import type { MlaDims } from '../types.ts';
 import { mlaAttentionShape } from './language_shapes.ts';
+import { mlaDecode, mlaDecodeFits } from './mla_decode.ts';
 
 /** absorb and out read kv_b the same way: T tokens, H heads, N nope rows and V value rows per head. */
 const KvBParams = (name: string) =>
@@ -76,6 +80,7 @@ export function mlaAttention(
 ): GpuTensor {
   const { heads: H, qkNope: N, qkRope: P, v: V, kvRank: R } = d;
   const { T } = mlaAttentionShape(q, kvB, cache, pos0, d);
+  if (T === 1 && mlaDecodeFits(d)) return mlaDecode(rt, q, kvB, cache, pos0, d);
   const W = R + P;
   checkShape(
     W <= MAX_W && R <= MAX_R,
@@ -128,7 +133,7 @@ export function mlaAttention(
     rt.dispatch({
       op: 'mla_attention_attend',
       source: attendSource,
-      defines: { SPLIT: splits > 1 },
+      defines: { SPLIT: splits > 1, CACHE_F16: cache.dtype === 'f16' },
       overrides: { WG: 64 },
       uniforms: AttendParams,
       params: {

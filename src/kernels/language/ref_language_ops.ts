@@ -13,6 +13,8 @@ import {
   sampleShape,
 } from './language_shapes.ts';
 import { mlaAttentionRef } from './mla_attention.ref.ts';
+import { latentRowWriteRef, roundToF16 } from './mla_decode_kv_write.ref.ts';
+import { latentRowWriteShape } from './mla_decode_kv_write.shape.ts';
 import { moeExpertsRef } from './moe_experts.ref.ts';
 import { moeRouteRef } from './moe_route.ref.ts';
 import { ropeRef } from './rope.ref.ts';
@@ -28,7 +30,17 @@ export function createRefLanguageOps(): LanguageOps & SamplingOps {
     },
     kvCacheWrite(cache, cNorm, kPe, pos0) {
       const { T, R, P } = kvCacheWriteShape(cache, cNorm, kPe, pos0);
-      kvCacheWriteRef(asRef(cache).f32, asRef(cNorm).f32, asRef(kPe).f32, T, R, P, pos0);
+      // an f16 cache holds half-precision values, as the GPU's does
+      const r = cache.dtype === 'f16' ? roundToF16 : (x: Float32Array) => x;
+      kvCacheWriteRef(asRef(cache).f32, r(asRef(cNorm).f32), r(asRef(kPe).f32), T, R, P, pos0);
+    },
+    latentCache(shape, dtype) {
+      return new RefTensor([...shape], dtype, new Float32Array(shape.reduce((a, b) => a * b, 1)));
+    },
+    latentRowWrite(cache, kva, norm, eps, o) {
+      const { T, R, P } = latentRowWriteShape(cache, kva, norm, o);
+      const f16 = cache.dtype === 'f16';
+      latentRowWriteRef(asRef(cache).f32, asRef(kva).f32, asRef(norm).f32, T, R, P, eps, o, f16);
     },
     mlaAttention(q, kvB, cache, pos0, d) {
       const { T } = mlaAttentionShape(q, kvB, cache, pos0, d);

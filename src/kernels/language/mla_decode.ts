@@ -1,0 +1,160 @@
+// MLA decode (T = 1) on the GPU, weight-absorbed over the latent cache (spec §9.4), in three dispatches:
+//   1. mla_attention_absorb: qcat[h] = [W_UK[h]ᵀ q_nope | q_pe]                   [H, R+P]
+//   2. mla_decode: one workgroup per key split serving ALL heads (each cache row read once per token),
+//      writing per-split partials (o, max, denominator); a cache in parts: one dispatch per part, its
+//      splits aligned to the part                                                 [S, H, R], [S, H, 2]
+//   3. mla_decode_out: per head, the splits merged and W_UV applied in one workgroup  [1, H·V]
+// The cache is f32, or f16 (read packed two per u32, or natively where the adapter has shader-f16).
+import absorbSource from '../../../shaders/mla_attention_absorb.wgsl?raw';
+import decodeSource from '../../../shaders/mla_decode.wgsl?raw';
+import outSource from '../../../shaders/mla_decode_out.wgsl?raw';
+import { partsOf } from '../../gpu/parted_tensor.ts';
+import type { GpuRuntime } from '../../gpu/runtime.ts';
+import { type GpuTensor, storageBytes } from '../../gpu/tensor.ts';
+import { defineUniforms } from '../../gpu/uniforms.ts';
+import type { Tensor } from '../../tensor/types.ts';
+import { grid2d, ro, rw, WEIGHT_UNIFORMS, weightAccess } from '../dispatch.ts';
+import { checkShape } from '../shape_check.ts';
+import type { MlaDims } from '../types.ts';
+import { mlaAttentionShape } from './language_shapes.ts';
+import { type MlaDecodePlan, planMlaDecode } from './mla_decode_plan.ts';
+
+/** How the kernel reads the cache: f32, f16 unpacked from u32 words, or native f16 (shader-f16). */
+export type LatentCacheRead = 'f32' | 'f16-packed' | 'f16-native';
+
+export interface MlaDecodeVariant {
+  subgroups: boolean;
+  cache: LatentCacheRead;
+}
+
+const AbsorbParams = defineUniforms('MlaAbsorbParams', {
+  T: 'u32',
+  H: 'u32',
+  N: 'u32',
+  P: 'u32',
+  V: 'u32',
+  ...WEIGHT_UNIFORMS,
+  ROWS_X: 'u32',
+});
+const DecodeParams = defineUniforms('MlaDecodeParams', {
+  H: 'u32',
+  R: 'u32',
+  P: 'u32',
+  SCALE: 'f32',
+  CHUNK: 'u32',
+  SPLIT0: 'u32',
+  KEY0: 'u32',
+  KEY_END: 'u32',
+});
+const OutParams = defineUniforms('MlaDecodeOutParams', {
+  H: 'u32',
+  N: 'u32',
+  V: 'u32',
+  SPLITS: 'u32',
+  ...WEIGHT_UNIFORMS,
+});
+/** Register and workgroup bounds of mla_decode.wgsl (LPH·QD, LPH·OD) and mla_decode_out.wgsl (MAX_R). */
+const MAX_W = 576;
+const MAX_R = 512;
+
+/** Whether these dims fit the all-heads kernel (the real model's do); otherwise mlaAttention runs. */
+export function mlaDecodeFits(d: MlaDims): boolean {
+  const W = d.kvRank + d.qkRope;
+  return W % 2 === 0 && W <= MAX_W && d.kvRank <= MAX_R;
+}
+
+/** The variant this adapter runs for a cache of this dtype (tests force the others). */
+export function chooseMlaDecodeVariant(rt: GpuRuntime, cacheDtype: Tensor['dtype']): MlaDecodeVariant {
+  const subgroups = rt.tuning.subgroups && rt.features.subgroups;
+  if (cacheDtype === 'f32') return { subgroups, cache: 'f32' };
+  return { subgroups, cache: rt.features.shaderF16 ? 'f16-native' : 'f16-packed' };
+}
+
+const CACHE_DEFINE: Record<LatentCacheRead, string> = {
+  f32: 'CACHE_F32',
+  'f16-packed': 'CACHE_F16_PACKED',
+  'f16-native': 'CACHE_F16_NATIVE',
+};
+
+export interface MlaDecodeOptions {
+  variant?: MlaDecodeVariant;
+  /** Keys per split (tests force split boundaries); by default sized to the adapter and context. */
+  chunk?: number;
+}
+
+/** o [1, H·V] of the token at position pos0 over cache rows 0..pos0 (the cache already holds row pos0). */
+export function mlaDecode(
+  rt: GpuRuntime,
+  q: GpuTensor,
+  kvB: GpuTensor,
+  cache: Tensor,
+  pos0: number,
+  d: MlaDims,
+  opts: MlaDecodeOptions = {},
+): GpuTensor {
+  const { heads: H, qkNope: N, qkRope: P, v: V, kvRank: R } = d;
+  const { T } = mlaAttentionShape(q, kvB, cache, pos0, d);
+  checkShape(T === 1, 'mlaDecode', `decodes one token, got ${T}`);
+  checkShape(mlaDecodeFits(d), 'mlaDecode', `R ${R} + P ${P} must be even, ≤ ${MAX_W}, R ≤ ${MAX_R}`);
+  const variant = opts.variant ?? chooseMlaDecodeVariant(rt, cache.dtype);
+  const f16 = variant.cache !== 'f32';
+  checkShape((cache.dtype === 'f16') === f16, 'mlaDecode', `a ${cache.dtype} cache read as ${variant.cache}`);
+  const W = R + P;
+  const a = weightAccess(kvB);
+
+  const qcat = rt.alloc([1, H, W]);
+  const g1 = grid2d(rt, Math.ceil((H * W) / 256));
+  rt.dispatch({
+    op: 'mla_attention_absorb',
+    source: absorbSource,
+    defines: { [a.define]: true },
+    overrides: { WG: 256 },
+    uniforms: AbsorbParams,
+    params: { T: 1, H, N, P, V, ...a.fields, ROWS_X: g1.x },
+    bindings: [ro(q), ro(kvB), rw(qcat)],
+    workgroups: [g1.x, g1.y],
+    weightBytes: storageBytes([H * N, R], kvB.dtype),
+  });
+
+  const plan = planMlaDecode(rt, d, pos0 + 1, partsOf(cache), f16, opts.chunk);
+  const part = rt.alloc([plan.splits, H, R]);
+  const ml = rt.alloc([plan.splits, H, 2]);
+  for (const p of plan.parts) {
+    rt.dispatch({
+      op: 'mla_decode',
+      source: decodeSource,
+      defines: { SUBGROUPS: variant.subgroups, [CACHE_DEFINE[variant.cache]]: true },
+      overrides: { WG: plan.wg, TK: plan.tk, TILE_WORDS: plan.tk * W, RED_WORDS: plan.wg * plan.tk },
+      uniforms: DecodeParams,
+      params: {
+        H,
+        R,
+        P,
+        SCALE: d.scale,
+        CHUNK: plan.chunk,
+        SPLIT0: p.split0,
+        KEY0: p.key0,
+        KEY_END: p.keyEnd,
+      },
+      bindings: [ro(qcat), ro(p.tensor), rw(part), rw(ml)],
+      workgroups: [p.splits, plan.headGroups],
+    });
+  }
+
+  const o = rt.alloc([1, H * V]);
+  rt.dispatch({
+    op: 'mla_decode_out',
+    source: outSource,
+    defines: { [a.define]: true },
+    overrides: { WG: 256 },
+    uniforms: OutParams,
+    params: { H, N, V, SPLITS: plan.splits, ...a.fields },
+    bindings: [ro(part), ro(ml), ro(kvB), rw(o)],
+    workgroups: [H],
+    weightBytes: storageBytes([H * V, R], kvB.dtype),
+  });
+  rt.free(qcat, part, ml);
+  return o;
+}
+
+export type { MlaDecodePlan };
