@@ -1,5 +1,6 @@
 // Learned position table [H0, W0, D] resized to one image's grid [GH, GW] like torch
-// F.interpolate(mode="bicubic", align_corners=False), written at output rows ROW0 + r·GW + c.
+// F.interpolate(mode="bicubic", align_corners=False), written at output rows ROW0 + (r − GR0)·GW + c for
+// the grid rows r = GR0 … GR0 + (workgroups y) − 1 (GR0 = 0: the whole image).
 // Per axis: src = scale·(dst + 0.5) − 0.5 (f32, not clamped), taps floor(src)−1 … +2 clamped to the edge,
 // Keys cubic weights with A = −0.75; along x for each of the 4 source rows, then along y (spec §7.2).
 // Dispatch: (GW, GH) workgroups, one per output patch; the 64 threads stride over D.
@@ -29,7 +30,7 @@ fn tap(i0: i32, o: i32, size: u32) -> u32 {
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let c = wid.x;
-  let r = wid.y;
+  let r = u.GR0 + wid.y; // grid row; the dispatch covers rows GR0 .. GR0 + (workgroups y)
   let sy = u.SCALE_H * (f32(r) + 0.5) - 0.5;
   let sx = u.SCALE_W * (f32(c) + 0.5) - 0.5;
   let fy = floor(sy);
@@ -38,7 +39,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let wx = cubic_weights(sx - fx);
   let y0 = i32(fy);
   let x0 = i32(fx);
-  let o = (u.ROW0 + r * u.GW + c) * u.K;
+  let o = (u.ROW0 + wid.y * u.GW + c) * u.K;
   for (var e = lid.x; e < u.K; e += 64u) {
     var acc = 0.0;
     for (var a = 0; a < 4; a++) {

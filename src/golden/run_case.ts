@@ -9,6 +9,7 @@ import type { Tensor } from '../tensor/types.ts';
 import { decodePng } from '../vision/png.ts';
 import { preprocessImages } from '../vision/preprocess.ts';
 import type { GoldenCase, GoldenTensorRef } from './case.ts';
+import { chunkedPrefillLogits, prefillChunkRows } from './chunked_prefill.ts';
 import { argmax, checkExact, checkTensor, type TensorCheck } from './compare.ts';
 import { preprocessChecks } from './pixels.ts';
 import { type GoldenIO, loadGoldenModel, readCase, readTensor } from './reader.ts';
@@ -26,6 +27,20 @@ interface LoadedModel {
   preprocessor: ImageProcessorConfig;
 }
 
+/** Chunks read back and joined in order. */
+async function readChunks(k: Kernels, chunks: Tensor[]): Promise<Float32Array> {
+  const parts: Float32Array[] = [];
+  for (const t of chunks) parts.push(await k.read(t));
+  k.release(...chunks);
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
 export class GoldenRunner {
   private readonly models = new Map<string, Promise<LoadedModel>>();
 
@@ -33,6 +48,11 @@ export class GoldenRunner {
     private readonly k: Kernels,
     private readonly io: GoldenIO,
     private readonly quant: 'none' | 'q8' | 'q4' = 'none',
+    /**
+     * The buffer limit the kernels run under (kimi-vl golden --max-binding-bytes): images are encoded one
+     * at a time in row chunks and the prompt runs in row chunks, so no activation passes it.
+     */
+    private readonly maxBindingBytes?: number,
   ) {}
 
   private loadModel(dir: string): Promise<LoadedModel> {
@@ -62,33 +82,54 @@ export class GoldenRunner {
     const tol = c.tolerance.floatMaxRel;
 
     let features: Tensor | null = null;
+    let hostFeatures: Float32Array | null = null; // the chunked path's features, uploaded per prompt chunk
     if (c.images.length) {
       const images = await Promise.all(c.images.map(async (p) => decodePng(await this.io.readBytes(p))));
       const batch = preprocessImages(images, preprocessor);
       const wantPixels = c.expected.pixelValues ? await this.expected(c, c.expected.pixelValues) : null;
       checks.push(...preprocessChecks(c, images, batch, wantPixels));
-      const px = k.upload(batch.pixelValues, batch.shape); // [L, 3·p·p]
-      const enc = model.encodeImages(k, px, batch.grids);
-      k.release(px);
-      if (c.expected.visionTowerOut) {
-        const want = await this.expected(c, c.expected.visionTowerOut);
-        checks.push(checkTensor('vision_tower_out', await k.read(enc.visionOut), want, tol));
+      if (this.maxBindingBytes) {
+        const enc = model.encodeImagesChunked(k, batch, this.maxBindingBytes);
+        const visionOut = await readChunks(k, enc.visionOut);
+        hostFeatures = await readChunks(k, enc.features);
+        if (c.expected.visionTowerOut) {
+          const want = await this.expected(c, c.expected.visionTowerOut);
+          checks.push(checkTensor('vision_tower_out', visionOut, want, tol));
+        }
+        if (c.expected.imageFeatures) {
+          const want = await this.expected(c, c.expected.imageFeatures);
+          checks.push(checkTensor('image_features', hostFeatures, want, tol));
+        }
+      } else {
+        const px = k.upload(batch.pixelValues, batch.shape); // [L, 3·p·p]
+        const enc = model.encodeImages(k, px, batch.grids);
+        k.release(px);
+        if (c.expected.visionTowerOut) {
+          const want = await this.expected(c, c.expected.visionTowerOut);
+          checks.push(checkTensor('vision_tower_out', await k.read(enc.visionOut), want, tol));
+        }
+        k.release(enc.visionOut);
+        if (c.expected.imageFeatures) {
+          const want = await this.expected(c, c.expected.imageFeatures);
+          checks.push(checkTensor('image_features', await k.read(enc.features), want, tol));
+        }
+        features = enc.features;
       }
-      k.release(enc.visionOut);
-      if (c.expected.imageFeatures) {
-        const want = await this.expected(c, c.expected.imageFeatures);
-        checks.push(checkTensor('image_features', await k.read(enc.features), want, tol));
-      }
-      features = enc.features;
     }
 
     const T = c.inputIds.length;
     const steps = c.expected.newTokens.length;
     const cache = model.newCache(k, T + steps + 1);
-    const logitsT = model.prefill(k, c.inputIds, features, cache, false); // [T, V]
-    if (features) k.release(features);
-    const logits = await k.read(logitsT);
-    k.release(logitsT);
+    let logits: Float32Array;
+    if (this.maxBindingBytes) {
+      const rows = prefillChunkRows(model.cfg, this.maxBindingBytes);
+      logits = await chunkedPrefillLogits(k, model, c.inputIds, hostFeatures, cache, rows);
+    } else {
+      const logitsT = model.prefill(k, c.inputIds, features, cache, false); // [T, V]
+      if (features) k.release(features);
+      logits = await k.read(logitsT);
+      k.release(logitsT);
+    }
     const V = logits.length / T;
     if (c.expected.logits)
       checks.push(checkTensor('logits', logits, await this.expected(c, c.expected.logits), tol));

@@ -37,6 +37,10 @@ export interface CoreOps {
 
   /** y[M,N] = x[M,K] · w[N,K]ᵀ (+ bias[N]). w may be any WeightDType. */
   matmul(x: Tensor, w: Tensor, bias?: Tensor): Tensor;
+  /** rmsNorm(x, nw, eps) · wᵀ: at M = 1 on the GPU one GEMV with the norm in its prologue. */
+  normMatmul(x: Tensor, nw: Tensor, eps: number, w: Tensor): Tensor;
+  /** x · wᵀ + residual ([M, N]): at M = 1 on the GPU one GEMV with the add in its epilogue. */
+  matmulAdd(x: Tensor, w: Tensor, residual: Tensor): Tensor;
   /** Elementwise a + b, same shape. */
   add(a: Tensor, b: Tensor): Tensor;
   /** Row-wise w · x / sqrt(mean(x²) + eps). x [M,D], w [D]. */
@@ -62,10 +66,20 @@ export interface Grid {
   w: number;
 }
 
+/** Grid rows [start, start + count) of one image. */
+export interface GridRows {
+  start: number;
+  count: number;
+}
+
 /** MoonViT / projector ops (src/kernels/vision/*). */
 export interface VisionOps {
-  /** Learned table [H0,W0,D] bicubic-resized (align_corners=False, A=−0.75) to each grid, concatenated → [Σhw, D]. */
-  posEmbInterp(table: Tensor, grids: readonly Grid[]): Tensor;
+  /**
+   * Learned table [H0,W0,D] bicubic-resized (align_corners=False, A=−0.75) to each grid, concatenated → [Σhw, D].
+   * With `gridRows` (one grid only): just its grid rows [start, start+count) → [count·w, D], the rows a
+   * chunk of an image needs when the whole table would pass the buffer limit.
+   */
+  posEmbInterp(table: Tensor, grids: readonly Grid[], gridRows?: GridRows): Tensor;
   /**
    * 2D RoPE on the q and k thirds of a packed qkv [L, 3·H·d] (v untouched). Token at (r, c) of its image:
    * pair j=2i rotates by c·freq_i, pair j=2i+1 by r·freq_i, freq_i = 1/θ^(4i/d). Positions restart per image.
@@ -88,6 +102,16 @@ export interface RouterConfig {
   topkGroup: number;
   normTopkProb: boolean;
   routedScalingFactor: number;
+}
+
+/** The experts of one MoE layer: routed stacks and the shared experts as one SwiGLU of width IS. */
+export interface MoeBlockWeights {
+  gate: Tensor; // [E, I, D]
+  up: Tensor; // [E, I, D]
+  down: Tensor; // [E, D, I]
+  sharedGate: Tensor; // [IS, D]
+  sharedUp: Tensor; // [IS, D]
+  sharedDown: Tensor; // [D, IS]
 }
 
 export interface MlaDims {
@@ -155,6 +179,12 @@ export interface LanguageOps {
    * gate, up [E,I,D]; down [E,D,I]. Returns [T,D].
    */
   moeExperts(x: Tensor, ids: Tensor, weights: Tensor, gate: Tensor, up: Tensor, down: Tensor): Tensor;
+  /**
+   * Optional fused MoE block of one token (T = 1): residual + Σ_a weights[a] · expert_{ids[a]}(x) + shared(x),
+   * the expert ids read on the device (no grouping pass). x, residual [1, D]; ids u32, weights [1, A].
+   * A backend without it runs moeExperts + the shared SwiGLU + add (the same math).
+   */
+  moeDecode?(x: Tensor, ids: Tensor, weights: Tensor, w: MoeBlockWeights, residual: Tensor): Tensor;
 }
 
 export interface SamplingParams {

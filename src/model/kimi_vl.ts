@@ -22,6 +22,7 @@ import {
   releaseVisionWeights,
   type VisionWeights,
 } from './vision.ts';
+import { type ChunkedImages, encodeImagesChunked } from './vision_chunked.ts';
 
 export interface EncodedImages {
   /** [L, D_vision], MoonViT output before the merge (kept for golden checks; release when done). */
@@ -60,6 +61,15 @@ export class KimiVLModel {
     const visionOut = encodeImages(k, this.vision, this.cfg.vision, pixelValues, grids, this.posCache); // [L, Dv]
     const features = project(k, this.projector, this.cfg, visionOut, grids); // [F, D]
     return { visionOut, features };
+  }
+
+  /**
+   * encodeImages for a buffer limit of `maxBytes`: one image at a time in row chunks (vision_chunked.ts),
+   * the vision output and features as chunks in order; host pixel rows are uploaded chunk by chunk.
+   */
+  encodeImagesChunked(k: Kernels, images: PixelRows, maxBytes: number): ChunkedImages {
+    const { pixelValues, grids } = images;
+    return encodeImagesChunked(k, this.vision, this.projector, this.cfg, pixelValues, grids, maxBytes);
   }
 
   /**
@@ -117,6 +127,18 @@ export class KimiVLModel {
     return scope(k, (tmp) => {
       const x = tmp(this.language.embed(k, ids)); // [T, D]
       return this.language.forward(k, x, cache.pos, cache, { lastRowOnly: true, tokens: ids }); // [1, V]
+    });
+  }
+
+  /**
+   * The decode step for an id the GPU holds (the sampler's u32 [1] output, never read back): embeds it by
+   * a gather from that buffer (generate_pipelined.ts). The cache remembers the row's id as unknown (null)
+   * until the caller learns it.
+   */
+  stepOnDevice(k: Kernels, id: Tensor, cache: KvCache): Tensor {
+    return scope(k, (tmp) => {
+      const x = tmp(k.embedding(id, this.language.weights.embed)); // [1, D]
+      return this.language.forward(k, x, cache.pos, cache, { lastRowOnly: true, tokens: [null] }); // [1, V]
     });
   }
 

@@ -32,7 +32,8 @@ export async function runGoldenTask(arg: {
       const cap = arg.maxBindingBytes ? { maxStorageBufferBindingSize: arg.maxBindingBytes } : undefined;
       const guard = installLimitGuard(acquired.device, effectiveLimits(acquired.device.limits, cap));
       const rt = GpuRuntime.fromDevice(acquired);
-      return { runner: new GoldenRunner(createGpuKernels(rt), browserGoldenIO, arg.quant), guard };
+      const k = createGpuKernels(rt);
+      return { runner: new GoldenRunner(k, browserGoldenIO, arg.quant, arg.maxBindingBytes), guard };
     });
   }
   const r = await runner;

@@ -17,7 +17,7 @@ export interface GpuVisionOps extends VisionOps {
 export function createGpuVisionOps(rt: GpuRuntime): GpuVisionOps {
   const tables = new GpuTableCache(rt);
   return {
-    posEmbInterp: (table, grids) => posEmbInterp(rt, asGpu(table), grids),
+    posEmbInterp: (table, grids, gridRows) => posEmbInterp(rt, asGpu(table), grids, gridRows),
     rope2d: (qkv, grids, heads, headDim, theta) =>
       rope2d(rt, tables, { qkv: asGpu(qkv), grids, heads, headDim }, theta),
     // The flash kernel (or the varlen reference mode, rt.tuning.visionAttention).

@@ -36,3 +36,32 @@ describe('posEmbInterp on the GPU vs posEmbInterpRef', () => {
     metric: rangeRelBelow(1e-5),
   });
 });
+
+// Grid rows [start, start + count) of one image (an image chunk under a buffer limit): the same rows of
+// the whole table, first row, a middle band, the last row alone, odd D, the real table.
+const ROW_CASES: Array<{ table: [number, number, number]; grid: string; start: number; count: number }> = [
+  { table: [6, 10, 48], grid: '8x10', start: 0, count: 2 },
+  { table: [6, 10, 48], grid: '8x10', start: 2, count: 4 },
+  { table: [5, 7, 13], grid: '14x10', start: 13, count: 1 },
+  { table: [64, 64, 1152], grid: '10x14', start: 3, count: 5 },
+];
+
+describe('posEmbInterp grid rows on the GPU vs the rows of posEmbInterpRef', () => {
+  kernelTests({
+    op: 'posEmbInterp',
+    cases: DTYPES.flatMap((dtype) => ROW_CASES.map((c) => ({ ...c, dtype }))),
+    name: ({ dtype, table: [h0, w0, d], grid, start, count }) =>
+      `${dtype} table ${h0}×${w0}×${d} grid ${grid} rows ${start}+${count}`,
+    seed: ({ table: [h0, w0, d], start, count }) => h0 * 7919 + w0 * 104729 + d + start * 31 + count,
+    inputs: ({ table, dtype }, seed) =>
+      encodeWeight(randn(table[0] * table[1] * table[2], seed), [...table], dtype),
+    run: (g, host, { grid, start, count }) =>
+      posEmbInterp(g.rt, g.uploadWeight(host), grids(grid), { start, count }),
+    ref: (host, { table: [h0, w0, d], grid, start, count }) => {
+      const gr = grids(grid);
+      const all = posEmbInterpRef(hostWeightToF32(host), h0, w0, d, gr);
+      return all.slice(start * gr[0]!.w * d, (start + count) * gr[0]!.w * d);
+    },
+    metric: rangeRelBelow(1e-5), // as above
+  });
+});

@@ -1,4 +1,5 @@
-// posEmbInterp on the GPU: one dispatch per image into one output [Σhw, D] (shaders/pos_emb_interp.wgsl).
+// posEmbInterp on the GPU: one dispatch per image into one output [Σhw, D] (shaders/pos_emb_interp.wgsl),
+// or grid rows [GR0, GR0 + count) of one image into [count·w, D] (an image chunk under a buffer limit).
 import source from '../../../shaders/pos_emb_interp.wgsl?raw';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import { type GpuTensor, storageBytes } from '../../gpu/tensor.ts';
@@ -6,7 +7,7 @@ import { defineUniforms } from '../../gpu/uniforms.ts';
 import type { WeightDType } from '../../tensor/types.ts';
 import { ro, rw, WEIGHT_DEFINE } from '../dispatch.ts';
 import { checkShape } from '../shape_check.ts';
-import type { Grid } from '../types.ts';
+import type { Grid, GridRows } from '../types.ts';
 import { patchOffsets } from './grids.ts';
 import { posEmbInterpShapes } from './vision_shapes.ts';
 
@@ -17,13 +18,19 @@ const Params = defineUniforms('PosEmbParams', {
   GH: 'u32',
   GW: 'u32',
   ROW0: 'u32',
+  GR0: 'u32',
   SCALE_H: 'f32',
   SCALE_W: 'f32',
 });
 
-export function posEmbInterp(rt: GpuRuntime, table: GpuTensor, grids: readonly Grid[]): GpuTensor {
+export function posEmbInterp(
+  rt: GpuRuntime,
+  table: GpuTensor,
+  grids: readonly Grid[],
+  gridRows?: GridRows,
+): GpuTensor {
   // 1. shapes and dtypes
-  const { h0, w0, d, L } = posEmbInterpShapes(table, grids);
+  const { h0, w0, d, L } = posEmbInterpShapes(table, grids, gridRows);
   const dtype = table.dtype as WeightDType;
   checkShape(
     ['f32', 'f16', 'bf16'].includes(dtype),
@@ -42,7 +49,8 @@ export function posEmbInterp(rt: GpuRuntime, table: GpuTensor, grids: readonly G
       W0: w0,
       GH: g.h,
       GW: g.w,
-      ROW0: offsets[i]!,
+      ROW0: gridRows ? 0 : offsets[i]!,
+      GR0: gridRows?.start ?? 0,
       SCALE_H: Math.fround(h0 / g.h),
       SCALE_W: Math.fround(w0 / g.w),
     };
@@ -54,7 +62,7 @@ export function posEmbInterp(rt: GpuRuntime, table: GpuTensor, grids: readonly G
       uniforms: Params,
       params,
       bindings: [ro(table), rw(out)],
-      workgroups: [g.w, g.h],
+      workgroups: [g.w, gridRows?.count ?? g.h],
       weightBytes: storageBytes(table.shape, dtype),
     });
   });

@@ -9,9 +9,11 @@ import { patchMergeShapes, posEmbInterpShapes, qkvShapes } from './vision_shapes
 
 export function createRefVisionOps(): VisionOps {
   return {
-    posEmbInterp(table, grids) {
-      const { h0, w0, d, L } = posEmbInterpShapes(table, grids);
-      return new RefTensor([L, d], 'f32', posEmbInterpRef(asRef(table).f32, h0, w0, d, grids));
+    posEmbInterp(table, grids, gridRows) {
+      const { h0, w0, d, L } = posEmbInterpShapes(table, grids, gridRows);
+      const all = posEmbInterpRef(asRef(table).f32, h0, w0, d, grids);
+      const row0 = gridRows ? gridRows.start * grids[0]!.w : 0;
+      return new RefTensor([L, d], 'f32', all.slice(row0 * d, (row0 + L) * d));
     },
     rope2d(qkv, grids, heads, headDim, theta) {
       qkvShapes('rope2d', qkv, grids, heads, headDim);

@@ -2,17 +2,30 @@
 // they refuse the same inputs with the same messages. Each returns the sizes the op needs.
 import type { Tensor } from '../../tensor/types.ts';
 import { checkShape, numel } from '../shape_check.ts';
-import type { Grid } from '../types.ts';
+import type { Grid, GridRows } from '../types.ts';
 import { checkGrids, totalPatches } from './grids.ts';
 
 export function posEmbInterpShapes(
   table: Tensor,
   grids: readonly Grid[],
+  gridRows?: GridRows,
 ): { h0: number; w0: number; d: number; L: number } {
   checkGrids(grids, 'posEmbInterp');
   checkShape(table.shape.length === 3, 'posEmbInterp', `table must be [H0, W0, D], got [${table.shape}]`);
   const [h0, w0, d] = table.shape as [number, number, number];
-  return { h0, w0, d, L: totalPatches(grids) };
+  if (!gridRows) return { h0, w0, d, L: totalPatches(grids) };
+  const g = grids[0]!;
+  checkShape(
+    grids.length === 1 &&
+      Number.isInteger(gridRows.start) &&
+      Number.isInteger(gridRows.count) &&
+      gridRows.start >= 0 &&
+      gridRows.count > 0 &&
+      gridRows.start + gridRows.count <= g.h,
+    'posEmbInterp',
+    `grid rows ${gridRows.start}+${gridRows.count} need one grid and lie within its ${g.h} rows`,
+  );
+  return { h0, w0, d, L: gridRows.count * g.w };
 }
 
 /** A packed qkv [L, 3·H·d] of images laid out by `grids` (what rope2d and varlenAttention take). */
