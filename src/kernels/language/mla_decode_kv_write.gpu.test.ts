@@ -1,4 +1,5 @@
-// latentRowWrite on the GPU vs latentRowWriteRef (the unfused ops' references): the whole cache is read back,
+// latentRowWrite on the GPU vs latentRowWriteRef (the unfused ops' references), and the unfused kvCacheWrite
+// into an f16 cache (its f32 cases are kv_cache_write.gpu.test.ts): the whole cache is read back,
 // so rows outside pos0..pos0+T−1 must keep their (random) contents. f32 and f16 caches, in one buffer and in
 // position parts (rows straddling a part boundary), decode (T = 1) at the real dims, YaRN-scaled rope.
 import { describe, expect, test } from 'vitest';
@@ -12,7 +13,9 @@ import { parted } from '../parts_upload.ts';
 import { hostWeightToF32 } from '../ref_tensor.ts';
 import { allclose, compare } from '../testing.ts';
 import type { RopeOptions } from '../types.ts';
-import { latentRowWriteRef } from './mla_decode_kv_write.ref.ts';
+import { kvCacheWriteRef } from './kv_cache_write.ref.ts';
+import { kvCacheWrite } from './kv_cache_write.ts';
+import { latentRowWriteRef, roundToF16 } from './mla_decode_kv_write.ref.ts';
 import { latentRowWrite } from './mla_decode_kv_write.ts';
 
 interface Case {
@@ -116,6 +119,46 @@ describe('latentRowWrite on the GPU vs latentRowWriteRef', () => {
         expect(r.pass, `${name(x)} seed=${seed}: ${r.text}`).toBe(true);
       } finally {
         rt.free(tk, tn, ...partsOf(cache).map((p) => p.tensor));
+      }
+    });
+  }
+});
+
+describe('kvCacheWrite into an f16 cache vs kvCacheWriteRef', () => {
+  // [T, R, P, ctx, pos0, partRows]
+  const F16: Array<[number, number, number, number, number, number]> = [
+    [1, 3, 1, 4, 3, 0],
+    [5, 24, 16, 9, 2, 0],
+    [17, 512, 64, 40, 0, 0],
+    [1, 512, 64, 40, 39, 0],
+    [4, 24, 16, 30, 8, 10], // straddles parts
+  ];
+  for (const [T, R, P, ctx, pos0, partRows] of F16) {
+    const title = `T=${T} R=${R} P=${P} ctx=${ctx} pos0=${pos0}${partRows ? ` parts of ${partRows}` : ''}`;
+    test(title, async () => {
+      const rt = await testRuntime();
+      const W = R + P;
+      const seed = T * 13 + R + P + pos0;
+      const before0 = randn(ctx * W, seed);
+      const cv = randn(T * R, seed + 1);
+      const kPe = randn(T * P, seed + 2);
+      const make = (start: number, n: number) =>
+        rt.uploadWeight(encodeWeight(before0.subarray(start * W, (start + n) * W), [n, W], 'f16'));
+      const cache = partRows
+        ? parted([ctx, W], 'f16', partRows, Math.ceil(ctx / partRows), make)
+        : make(0, ctx);
+      const tc = rt.upload(cv, [T, R]);
+      const tp = rt.upload(kPe, [T, P]);
+      try {
+        kvCacheWrite(rt, cache, tc, tp, pos0);
+        const got = await readCache(rt, cache, W);
+        const want = hostWeightToF32(encodeWeight(before0, [ctx, W], 'f16'));
+        kvCacheWriteRef(want, roundToF16(cv), roundToF16(kPe), T, R, P, pos0);
+        // a copy rounded to half precision: the GPU's rounding may differ at a tie by one half ulp step
+        const r = compare(got, want, allclose(1e-6, 2 ** -10));
+        expect(r.pass, `${title} seed=${seed}: ${r.text}`).toBe(true);
+      } finally {
+        rt.free(tc, tp, ...partsOf(cache).map((p) => p.tensor));
       }
     });
   }
