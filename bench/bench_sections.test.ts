@@ -14,6 +14,7 @@ import { modelledCacheBytes } from './kv_reads.ts';
 import { headsFirstPart, oursHeadsFirst, tokenMajorPart } from './peer_attention.ts';
 import { multiHeadAttentionModel, q8ToUint8 } from './peer_graphs.ts';
 import { countToken } from './per_token.ts';
+import { readmeFigures } from './readme_figures.ts';
 import {
   bandwidthSection,
   fractionOfCopy,
@@ -237,5 +238,63 @@ describe('report tables of the new sections', () => {
       fractionOfCopy({ op: 'moe', shape: '', quant: '', bytes: 1, flops: 1, gbps: 7 }, 10),
     ).toBeUndefined();
     expect(bandwidthSection(base, 'dev')).toEqual([]);
+  });
+
+  test('README figures quote the result: goal verdicts, MLA and per-token rows', () => {
+    const r = {
+      ...base,
+      conditions: {
+        engine: 'abc',
+        browser: 'HeadlessChrome/1',
+        adapter: { description: 'SwiftShader', fallback: true },
+      },
+      seconds: 10,
+      peer: [
+        {
+          op: 'matvec',
+          shape: '2048→1408',
+          quant: 'q4',
+          peerOp: 'MatMulNBits (acc 4)',
+          oursMs: 2,
+          peerMs: 4,
+          ratio: 0.5,
+          target: 1,
+          variant: 'GEMV',
+        },
+        {
+          op: 'patch attention',
+          shape: '1×64×64',
+          quant: 'f32',
+          peerOp: 'MHA',
+          oursMs: 9,
+          peerMs: 10,
+          ratio: 0.9,
+          target: 0.5,
+        },
+      ],
+      perToken: [
+        {
+          model: 'm',
+          quant: 'q4',
+          context: 4096,
+          counter: 'c',
+          dispatches: 280,
+          submits: 1,
+          readbacks: 1,
+          uniformBytes: 1300,
+          bytesRead: 1.04e9,
+          kvBytesRead: 1e8,
+          minBytes: 1e9,
+          ratio: 1.04,
+        },
+      ],
+    } as unknown as BenchResult;
+    const md = readmeFigures(r);
+    expect(md).toContain('(a CPU implementation of WebGPU)');
+    expect(md).toContain(
+      '| matvec | 2048→1408 | q4 | GEMV | 2.0 | 4.0 (MatMulNBits (acc 4)) | 0.50 | goal ≤ 1.0: met |',
+    );
+    expect(md).toContain('**goal ≤ 0.5: missed (0.90)**');
+    expect(md).toContain('| q4 @ 4096 | 280 | 1 | 1 | 1.3 kB | 1.040 GB / 1.000 GB = 1.040 |');
   });
 });

@@ -7,7 +7,7 @@ import { type BrowserSession, withBrowser } from '../src/cli/browser.ts';
 import type { CliCommand } from '../src/cli/command.ts';
 import { runHarnessTask } from '../src/cli/harness_client.ts';
 import { underLock } from './gpu_lock.ts';
-import { benchConditions, benchConfig, finishRun, REPO_ROOT, startRun } from './output.ts';
+import { benchConditions, benchConfig, finishRun, REPO_ROOT, startRun, writeResults } from './output.ts';
 import type { PageConditions } from './pages/bench_task.ts';
 import type {
   BandwidthRow,
@@ -62,27 +62,34 @@ interface RunPlan {
   only: Set<SectionName>;
   /** flock(1) file held around each section (--lock). */
   lock?: string;
+  /** Called after every section (the run writes what it has so far, so a cut-short run leaves figures). */
+  afterSection?: (pending: SectionName[]) => void;
 }
 
 async function runSections(s: BrowserSession, plan: RunPlan, result: Omit<BenchResult, 'seconds'>) {
   const { cfg, tinyDir, only } = plan;
+  const pending = new Set([...SECTIONS].filter((n) => only.has(n)));
   const section = async <T>(name: SectionName, arg: Record<string, unknown>, onOk: (v: T) => void) => {
     if (!only.has(name)) return;
     const t0 = Date.now();
     console.log(`bench: ${name} …`);
+    // counting records without executing: no GPU work, so no need to queue for the lock
+    const lock = name === 'per-token' ? undefined : plan.lock;
     try {
-      onOk(await underLock(plan.lock, () => runHarnessTask<T>(s, 'bench', { section: name, cfg, ...arg })));
+      onOk(await underLock(lock, () => runHarnessTask<T>(s, 'bench', { section: name, cfg, ...arg })));
     } catch (e) {
       const message = (e as Error).message.split('\n')[0]!;
       console.error(`bench: ${name} failed: ${message}`);
       result.failures.push({ section: name, message });
     }
     console.log(`bench: ${name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    // e2e-tiny runs once per quantisation: pending until the last
+    if (name !== 'e2e-tiny' || arg.last) pending.delete(name);
+    plan.afterSection?.([...pending]);
   };
   await section<BandwidthRow[]>('bandwidth', {}, (v) => {
     result.bandwidth = v;
   });
-  await section<KernelRow[]>('kernels', {}, (v) => result.kernels.push(...v));
   await section<PeerRow[]>('peer', {}, (v) => result.peer.push(...v));
   await section<MlaDecodeRow[]>('mla', {}, (v) => {
     result.mlaDecode = v;
@@ -90,6 +97,7 @@ async function runSections(s: BrowserSession, plan: RunPlan, result: Omit<BenchR
   await section<PerTokenRow[]>('per-token', {}, (v) => {
     result.perToken = v;
   });
+  await section<KernelRow[]>('kernels', {}, (v) => result.kernels.push(...v));
   const quants = cfg.smoke ? (['none'] as const) : (['none', 'q4'] as const);
   for (const quant of quants) {
     if (!only.has('e2e-tiny')) break;
@@ -103,7 +111,8 @@ async function runSections(s: BrowserSession, plan: RunPlan, result: Omit<BenchR
       );
       continue;
     }
-    await section<EndToEndRow>('e2e-tiny', { modelUrl: s.fsUrl(tinyDir), quant }, (v) =>
+    const last = quant === quants[quants.length - 1];
+    await section<EndToEndRow>('e2e-tiny', { modelUrl: s.fsUrl(tinyDir), quant, last }, (v) =>
       result.endToEnd.push(v),
     );
   }
@@ -195,7 +204,11 @@ export const command: CliCommand = {
         endToEnd: [],
         failures: [],
       };
-      await runSections(s, { cfg, tinyDir, only, lock: flag(p, 'lock') }, r);
+      const afterSection = (pending: SectionName[]) => {
+        const partial = { ...r, pending, seconds: (Date.now() - start.t0) / 1000 };
+        if (pending.length) writeResults(out, partial);
+      };
+      await runSections(s, { cfg, tinyDir, only, lock: flag(p, 'lock'), afterSection }, r);
       return r;
     });
     return finishRun(out, start, result);

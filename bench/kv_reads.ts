@@ -1,7 +1,7 @@
 // Latent-cache bytes an attention dispatch streams, for the per-token byte count. A dispatch that reports
 // bytesRead itself is trusted (reported: true); for the two decode kernels that do not, the rows they read
 // follow from their geometry:
-//   mla_attention_attend (the old kernel): every (head, split) workgroup streams its keys, so each visible
+//   mla_attention_attend (the old kernel, baseline_* in bench/baseline/): every (head, split) workgroup streams its keys, so each visible
 //     row is read once per head: H × keys × (R + P) × element bytes.
 //   mla_decode (all heads per row): a workgroup per (split, head group) streams its split's keys once per
 //     head group: groups × keys × (R + P) × element bytes.
@@ -26,14 +26,15 @@ export function modelledCacheBytes(
   kvWidth: number,
 ): { bytes: number; reported: boolean } | null {
   const p = spec.params as Record<string, number>;
-  if (spec.op !== 'mla_attention_attend' && spec.op !== 'mla_decode') return null;
+  const perHead = spec.op === 'mla_attention_attend' || spec.op === 'baseline_mla_attention_attend';
+  if (!perHead && spec.op !== 'mla_decode') return null;
   const reported = (spec as { bytesRead?: number }).bytesRead;
   if (reported !== undefined) return { bytes: reported, reported: true };
   const cache = spec.bindings[1]?.tensor;
   if (!cache) return null;
   const rows = cache.shape[0] ?? 0;
   const elt = elementBytes(cache.dtype);
-  if (spec.op === 'mla_attention_attend') {
+  if (perHead) {
     // one query row per token: the key extents of a decode step (T = 1) at pos0
     const T = spec.bindings[0]?.tensor.shape[0] ?? 1;
     const H = p.H ?? 1;

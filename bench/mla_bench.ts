@@ -91,8 +91,17 @@ export async function benchMlaDecode(
   return row;
 }
 
+/** bench/baseline/mla_decode_baseline.ts when this checkout has it (the old kernel kept by #13's work). */
+const baseline = import.meta.glob<{
+  mlaDecodeBaseline?: MlaDecodeKernel;
+  mlaDecodeEngine?: (dtype?: 'f16' | 'f32') => MlaDecodeKernel;
+}>('./baseline/mla_decode_baseline.ts', { eager: true });
+
 /** The old and new kernels this build has (see the header). */
 export function mlaKernels(): { oldK: MlaDecodeKernel; newK: MlaDecodeKernel } {
+  const b = Object.values(baseline)[0];
+  if (b?.mlaDecodeBaseline && b.mlaDecodeEngine)
+    return { oldK: b.mlaDecodeBaseline, newK: b.mlaDecodeEngine('f16') };
   return {
     oldK: enginePerHeadF32,
     newK: { ...enginePerHeadF32, name: `${enginePerHeadF32.name} (no new kernel in this build)` },

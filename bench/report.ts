@@ -238,6 +238,14 @@ export function renderMarkdown(r: BenchResult): string {
     ...r.endToEnd.filter((e) => e.note).map((e) => `- ${e.model}: ${e.note}`),
     '- Time is wall clock around the queue draining, so on SwiftShader it is CPU time shared with everything ' +
       'else on the host (see the host row); compare figures from the same run only.',
+    ...(r.pending?.length
+      ? [
+          '',
+          '## Not run yet',
+          '',
+          `This file was written while the run was under way; still to run: ${r.pending.join(', ')}.`,
+        ]
+      : []),
     ...(r.failures.length
       ? ['', '## Failures', '', ...r.failures.map((x) => `- ${x.section}: ${x.message}`)]
       : []),

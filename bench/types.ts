@@ -155,6 +155,8 @@ export interface BenchResult {
   bandwidth?: BandwidthRow[];
   mlaDecode?: MlaDecodeRow[];
   perToken?: PerTokenRow[];
+  /** Sections not run yet (a file written while the run is under way). */
+  pending?: string[];
   /** Sections that threw (the run still writes everything else). */
   failures: { section: string; message: string }[];
   seconds: number;
