@@ -1,70 +1,32 @@
 // The generation loop (spec §11): prefill the prompt (only what the KV cache does not already hold) in
 // slices (prefill.ts: a cancel lands between them), then one token at a time: sample on the device, read
-// back the 4-byte id (the only readback of a step), feed it. Stops on a stop id, the token budget, the context budget, or cancellation, each
-// checked between tokens so a cancel lands within one token.
+// back the 4-byte id, feed it. Stops on a stop id, the token budget, the context budget, or cancellation,
+// each checked between tokens so a cancel lands within one token.
+//
+// Two decode loops give the same tokens: the plain one below (read the id, then record the next step),
+// and the pipelined one (generate_pipelined.ts: the id stays on the GPU, the next step is recorded and
+// submitted before the id is read). The plain loop is the reference mode and runs where the pipelined one
+// cannot (reference backend, a logits observer, the repetition penalty, whose history is host-side).
 
 import type { Kernels } from '../kernels/types.ts';
-import type { KimiVLModel } from '../model/kimi_vl.ts';
 import type { KvCache } from '../model/kv_cache.ts';
 import type { Tensor } from '../tensor/types.ts';
-import type { ResolvedGenerateOptions } from './params.ts';
+import { canPipeline, decodePipelined } from './generate_pipelined.ts';
+import {
+  endReason,
+  type GenerateRequest,
+  type GenerateResult,
+  type GenerationModel,
+} from './generate_types.ts';
 import { prefillChunked } from './prefill.ts';
-import type { TimingRecorder } from './timings.ts';
 
-export type FinishReason = 'stop' | 'length' | 'abort';
-
-/** What the loop needs from a model (KimiVLModel satisfies it; tests may fake it). */
-export type GenerationModel = Pick<KimiVLModel, 'cacheKey' | 'prefill' | 'step'>;
-
-export interface GenerateRequest {
-  /** The whole prompt, image placeholders already expanded. */
-  ids: readonly number[];
-  /** [F, D] features for every placeholder of `ids`, in order (the caller releases it). */
-  features: Tensor | null;
-  options: ResolvedGenerateOptions;
-  /** Ids that end the answer (not emitted). Empty: run to maxTokens. */
-  stopIds: readonly number[];
-  isCancelled(): boolean;
-  /** Each generated id as soon as it is known; awaited, so the consumer sees ids in order. */
-  onToken(id: number, forced: boolean): Promise<void> | void;
-  /**
-   * Ids to feed next instead of sampling (e.g. the end-of-reasoning marker when a thinking budget is
-   * spent), or null. Called after every generated token.
-   */
-  inject?: (generated: readonly number[]) => readonly number[] | null;
-  timings: TimingRecorder;
-  /**
-   * Sees the logits [1, V] each token is sampled from, before sampling (step 0: the prompt's last row;
-   * step i: after feeding the i-th generated id and any forced ids). Tests read them back; without an
-   * observer nothing is read.
-   */
-  onLogits?: (logits: Tensor, step: number) => Promise<void> | void;
-  /** Prompt rows per prefill slice (a cancel lands between slices); default DEFAULT_PREFILL_CHUNK. */
-  prefillChunk?: number;
-  /**
-   * Continue an interrupted run (device loss): these ids were already generated and streamed and
-   * `steps` tokens sampled. They are fed after the prompt without being streamed again, and sampling
-   * resumes at step `steps`, so a seeded or greedy run goes on as if nothing happened.
-   */
-  resume?: GenerateProgress;
-  /** Kept up to date while running: what a resume needs if this run is interrupted. */
-  progress?: GenerateProgress;
-}
-
-export interface GenerateProgress {
-  /** Ids generated so far (sampled and forced), in order. */
-  tokens: number[];
-  /** Sampling steps done (forced ids are not sampled). */
-  steps: number;
-}
-
-export interface GenerateResult {
-  /** Generated ids, stop id excluded. */
-  tokens: number[];
-  finishReason: FinishReason;
-  promptTokens: number;
-  cachedPromptTokens: number;
-}
+export type {
+  FinishReason,
+  GenerateProgress,
+  GenerateRequest,
+  GenerateResult,
+  GenerationModel,
+} from './generate_types.ts';
 
 /**
  * Runs one request against `cache`, which keeps whatever prefix of `ids` it already holds (a
@@ -109,12 +71,16 @@ export async function generate(
     k.release(logits);
     logits = model.step(k, resumed, cache); // [1, V]
   }
-  for (let step = req.resume?.steps ?? 0; ; step++) {
+  const step0 = req.resume?.steps ?? 0;
+  const computed = req.ids.length - cached;
+  if (canPipeline(k, model, req))
+    return decodePipelined(k, model, cache, req, { logits, step0, result, computed });
+  for (let step = step0; ; step++) {
     await req.onLogits?.(logits, step);
     const id = await sampleOne(k, logits, sampling.repetitionPenalty === 1 ? null : history, req, step);
     // A cancel that arrived while this token was computed drops it: nothing more reaches the caller.
     if (req.isCancelled()) return result;
-    if (step === 0) req.timings.prefillDone(req.ids.length - cached);
+    if (step === 0) req.timings.prefillDone(computed);
     req.timings.tokenGenerated();
     if (req.progress) req.progress.steps = step + 1;
     if (req.stopIds.includes(id)) {
@@ -125,7 +91,15 @@ export async function generate(
     history.push(id);
     await req.onToken(id, false);
     const forced = req.inject?.(result.tokens) ?? [];
-    const end = endReason(result.tokens.length + forced.length, maxTokens, cache, 1 + forced.length, req);
+    const toFeed = 1 + forced.length;
+    const end = endReason(
+      result.tokens.length + forced.length,
+      maxTokens,
+      cache.pos,
+      cache.capacity,
+      toFeed,
+      req,
+    );
     if (end) {
       result.finishReason = end;
       return result;
@@ -137,19 +111,6 @@ export async function generate(
     }
     logits = model.step(k, [id, ...forced], cache); // [1, V]
   }
-}
-
-function endReason(
-  generated: number,
-  maxTokens: number,
-  cache: KvCache,
-  toFeed: number,
-  req: GenerateRequest,
-): FinishReason | null {
-  if (req.isCancelled()) return 'abort';
-  if (generated >= maxTokens) return 'length';
-  if (cache.pos + toFeed > cache.capacity) return 'length';
-  return null;
 }
 
 /** Samples from logits [1, V] on the device and reads back the id (releases logits). */

@@ -82,6 +82,7 @@ export class GpuRuntime {
       visionAttention: 'flash',
       attentionTiles: features.shaderF16 ? 'f16' : 'f32',
       subgroups: features.subgroups,
+      sampler: 'single',
     };
     this.pool = new BufferPool(device, storageUsage());
     this.arena = new UniformArena(device, ARENA_BYTES, device.limits.minUniformBufferOffsetAlignment);

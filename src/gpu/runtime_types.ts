@@ -43,6 +43,8 @@ export interface Tuning {
   attentionTiles: 'f16' | 'f32';
   /** Subgroup reductions where the adapter has them; false forces the workgroup-memory path. */
   subgroups: boolean;
+  /** Sampler: 'split' (many workgroups over the vocabulary) or 'single' (one workgroup: the reference mode). */
+  sampler: 'split' | 'single';
 }
 
 export interface RuntimeStats {

@@ -20,6 +20,8 @@ export class UniformArena {
   private readonly index = new Map<number, number[]>();
   private readonly sizes = new Map<number, number>();
   private used = 0;
+  /** End of the last block's data (used is that rounded up to the alignment: padding is never written). */
+  private end = 0;
   private uploadedTo = 0;
 
   constructor(
@@ -60,7 +62,8 @@ export class UniformArena {
     const at = this.used;
     if (at + size > this.capacity) return null;
     new Uint8Array(this.host, at, size).set(new Uint8Array(this.scratch.buffer, 0, size));
-    this.used = Math.ceil((at + size) / this.align) * this.align;
+    this.end = at + size;
+    this.used = Math.ceil(this.end / this.align) * this.align;
     if (hits) hits.push(at);
     else this.index.set(h, [at]);
     this.sizes.set(at, size);
@@ -70,10 +73,10 @@ export class UniformArena {
   /** Writes the blocks appended since the last upload; returns the bytes written. */
   upload(queue: GPUQueue): number {
     const from = this.uploadedTo;
-    const to = Math.min(this.used, this.capacity);
+    const to = this.end;
     if (to <= from) return 0;
     queue.writeBuffer(this.buffer, from, this.host, from, to - from);
-    this.uploadedTo = to;
+    this.uploadedTo = this.used;
     return to - from;
   }
 
@@ -82,6 +85,7 @@ export class UniformArena {
     this.index.clear();
     this.sizes.clear();
     this.used = 0;
+    this.end = 0;
     this.uploadedTo = 0;
   }
 

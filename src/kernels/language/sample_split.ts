@@ -1,0 +1,86 @@
+// The sampler's split mode (shaders/sample_split.wgsl): the passes over the vocabulary run on many
+// workgroups (chunks of CH ids), the final choices on one. Greedy: 2 dispatches; temperature: 4; top-k adds
+// 4 radix rounds of (histogram, select) = 8. It picks the very id sample.wgsl (the reference mode) picks:
+// the same weights e_i = exp((l_i − max)·INV_TEMP), the same K-th largest key, the same inverse CDF in id
+// order with U = uniformForStep(seed, step). Top-p, whose threshold depends on partial masses, stays on
+// the reference kernel (sample.ts routes it there).
+import source from '../../../shaders/sample_split.wgsl?raw';
+import type { GpuRuntime } from '../../gpu/runtime.ts';
+import type { GpuTensor } from '../../gpu/tensor.ts';
+import { defineUniforms } from '../../gpu/uniforms.ts';
+import { ro, rw } from '../dispatch.ts';
+import type { SamplingParams } from '../types.ts';
+import { uniformForStep } from './rng.ts';
+
+const Params = defineUniforms('SampleSplitParams', {
+  V: 'u32',
+  NWG: 'u32',
+  CH: 'u32',
+  GREEDY: 'u32',
+  INV_TEMP: 'f32',
+  TOPK: 'u32',
+  U: 'f32',
+  ROUND: 'u32',
+});
+const WG = 256;
+/** Ids per chunk: 4 per lane, so a 163,840-id vocabulary is 160 workgroups. */
+export const SPLIT_CHUNK = 4 * WG;
+/** Scratch words before the per-chunk parts (see the shader's header). */
+const PARTS = 1040;
+
+type Entry = 'SPLIT_MAX' | 'REDUCE' | 'HIST' | 'SELECT' | 'MASS' | 'PICK';
+
+/** Whether the split mode serves these parameters (top-p < 1 goes to the reference kernel). */
+export function splitServes(p: SamplingParams): boolean {
+  return !(p.topP > 0 && p.topP < 1) || p.temperature <= 0 || p.topK === 1;
+}
+
+/** Samples from l [V] (logits, already penalised where a penalty applies) → u32 [1]. */
+export function sampleSplit(
+  rt: GpuRuntime,
+  l: GpuTensor,
+  V: number,
+  p: SamplingParams,
+  step: number,
+): GpuTensor {
+  const NWG = Math.ceil(V / SPLIT_CHUNK);
+  const greedy = p.temperature <= 0 || p.topK === 1;
+  const topK = Math.max(0, Math.floor(p.topK));
+  const scratch = rt.alloc([PARTS + 3 * NWG], 'u32');
+  const out = rt.alloc([1], 'u32');
+  const params = {
+    V,
+    NWG,
+    CH: SPLIT_CHUNK,
+    GREEDY: greedy ? 1 : 0,
+    INV_TEMP: greedy ? 1 : 1 / p.temperature,
+    TOPK: greedy ? 0 : topK,
+    U: greedy ? 0 : uniformForStep(p.seed, step),
+    ROUND: 0,
+  };
+  const pass = (entry: Entry, workgroups: number, round = 0) =>
+    rt.dispatch({
+      op: `sample_${entry.toLowerCase()}`,
+      source,
+      defines: { [entry]: true },
+      overrides: entry === 'SELECT' || entry === 'PICK' ? {} : { WG },
+      uniforms: Params,
+      params: { ...params, ROUND: round },
+      bindings: [ro(l), rw(scratch), rw(out)],
+      workgroups: [workgroups],
+    });
+  pass('SPLIT_MAX', NWG);
+  pass('REDUCE', 1);
+  if (!greedy) {
+    if (topK > 0 && topK < V) {
+      for (let r = 0; r < 4; r++) {
+        pass('HIST', NWG, r);
+        pass('SELECT', 1, r);
+      }
+    }
+    pass('MASS', NWG);
+    pass('PICK', 1);
+  }
+  rt.free(scratch);
+  return out;
+}
