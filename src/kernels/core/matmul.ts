@@ -1,10 +1,14 @@
 // matmul: y[M,N] = x[M,K] · w[N,K]ᵀ (+ bias). M = 1 takes the bandwidth-bound matvec kernel (decode),
-// M > 1 the register-tiled kernel (prefill, vision). Weights in any storage form (f32, packed f16/bf16,
-// kvq1 q8/q4) are unpacked in the shader, so no shader-f16 is needed. A weight held in parts (output rows,
-// src/gpu/parted_tensor.ts) takes one dispatch per part, each writing its columns of y.
+// M > 1 by rt.tuning.matmul: 'tiled' the big-tile GEMM (shaders/matmul_tiled.wgsl, variant from
+// matmul_tiling.ts: 64×64 / 128×64 / 128×128 tiles, f32 / f16 / packed-f16 staging), 'direct' the
+// barrier-free kernel CPU adapters run, 'classic' the 64×64 kernel the tiled GEMM replaced (bench
+// baseline). Weights in any storage form (f32, packed f16/bf16, kvq1 q8/q4) are unpacked in the shader, so
+// no shader-f16 is needed. A weight held in parts (output rows, src/gpu/parted_tensor.ts) takes one
+// dispatch per part, each writing its columns of y.
 
 import matmulSource from '../../../shaders/matmul.wgsl?raw';
 import matmulDirectSource from '../../../shaders/matmul_direct.wgsl?raw';
+import matmulTiledSource from '../../../shaders/matmul_tiled.wgsl?raw';
 import matvecSource from '../../../shaders/matmul_vec.wgsl?raw';
 import { partsOf } from '../../gpu/parted_tensor.ts';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
@@ -14,6 +18,8 @@ import type { Tensor } from '../../tensor/types.ts';
 import { grid2d, ro, rw, WEIGHT_UNIFORMS, weightAccess } from '../dispatch.ts';
 import { checkShape } from '../shape_check.ts';
 import { matmulShape } from './core_shapes.ts';
+import { gemv } from './gemv.ts';
+import { chooseGemmTiling, gemmDefines, gemmOverrides } from './matmul_tiling.ts';
 
 const Params = defineUniforms('MatmulParams', {
   M: 'u32',
@@ -28,6 +34,7 @@ export function matmul(rt: GpuRuntime, x: GpuTensor, w: Tensor, bias?: GpuTensor
   // 1. shapes and dtypes
   const { M, K, N } = matmulShape(x, w, bias);
   checkShape(x.dtype === 'f32', 'matmul', `activations must be f32, got ${x.dtype}`);
+  if (M === 1) return gemv(rt, x, w, bias ? { bias } : {}); // decode: the GEMV (gemv.ts)
   const y = rt.alloc([...x.shape.slice(0, -1), N]);
   const rowsPerSlice = N / (w.shape[0] ?? 1); // output rows per dim-0 slice of w (1 for [N, K])
   for (const p of partsOf(w))
@@ -70,19 +77,34 @@ function matmulPart(
   // 3. uniforms and 4. dispatch size
   const rows = grid2d(rt, N);
   const params = { M, N, ...access.fields, ROWS_X: rows.x, Y_STRIDE: stride, Y_OFF: off };
-  const direct = rt.tuning.matmul === 'direct';
-  const tile = direct ? 32 : 64;
-  const workgroups: [number, number] = matvec ? [rows.x, rows.y] : [Math.ceil(N / tile), Math.ceil(M / tile)];
   // 5. bindings
   const bindings = [ro(x), ro(w), rw(y), ...(bias ? [ro(bias)] : [])];
+  const weightBytes = storageBytes(w.shape, w.dtype);
+  const common = { uniforms: Params, params, bindings, weightBytes };
+  if (matvec) {
+    rt.dispatch({ op: 'matmul_vec', source: matvecSource, defines, workgroups: [rows.x, rows.y], ...common });
+    return;
+  }
+  const kind = rt.tuning.matmul;
+  if (kind === 'tiled') {
+    const t = chooseGemmTiling(rt, M, N);
+    rt.dispatch({
+      op: 'matmul_tiled',
+      source: matmulTiledSource,
+      defines: { ...gemmDefines(t, w), HAS_BIAS: !!bias },
+      overrides: gemmOverrides(t),
+      workgroups: [Math.ceil(N / (64 * t.nv)), Math.ceil(M / (64 * t.mv))],
+      ...common,
+    });
+    return;
+  }
+  const direct = kind === 'direct';
+  const tile = direct ? 32 : 64;
   rt.dispatch({
-    op: matvec ? 'matmul_vec' : direct ? 'matmul_direct' : 'matmul',
-    source: matvec ? matvecSource : direct ? matmulDirectSource : matmulSource,
+    op: direct ? 'matmul_direct' : 'matmul',
+    source: direct ? matmulDirectSource : matmulSource,
     defines,
-    uniforms: Params,
-    params,
-    bindings,
-    workgroups,
-    weightBytes: storageBytes(w.shape, w.dtype),
+    workgroups: [Math.ceil(N / tile), Math.ceil(M / tile)],
+    ...common,
   });
 }

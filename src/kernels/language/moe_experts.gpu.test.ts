@@ -1,11 +1,16 @@
 // moeExperts on the GPU vs moeExpertsRef: NMSE (matmul class) on the dequantised weights, expert ids as
-// the router would give them (distinct per token), decode and prefill, one and many tiles per expert.
-import { describe } from 'vitest';
+// the router would give them (distinct per token), decode and prefill, one and many tiles per expert;
+// the prefill in both forms (rt.tuning.moePrefill: the rows kernel and the tiled GEMM, every tile shape
+// and tile precision forced, so a CPU adapter tests what GPUs run).
+import { describe, expect } from 'vitest';
+import type { GpuRuntime } from '../../gpu/runtime.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
-import type { WeightDType } from '../../tensor/types.ts';
+import { f16BitsToF32, f32ToF16Bits } from '../../tensor/half.ts';
+import type { HostWeight, WeightDType } from '../../tensor/types.ts';
 import { encodeWeight, randn } from '../../testing/random.ts';
+import type { GemmTile } from '../core/matmul_tiling.ts';
 import { hostWeightToF32 } from '../ref_tensor.ts';
-import { kernelTests, nmseBelow } from '../testing.ts';
+import { type CaseGpu, kernelTests, nmseBelow } from '../testing.ts';
 import { moeExpertsRef } from './moe_experts.ref.ts';
 import { moeExperts } from './moe_experts.ts';
 
@@ -39,49 +44,116 @@ function expertIds(T: number, A: number, E: number, seed: number): Uint32Array {
   return idv;
 }
 
+type Shape = [number, number, number, number, number, WeightDType];
+interface Inputs {
+  x: Float32Array;
+  ids: Uint32Array;
+  weights: Float32Array;
+  gate: HostWeight;
+  up: HostWeight;
+  down: HostWeight;
+}
+
+function inputsOf([T, A, D, I, E, dtype]: Shape, seed: number): Inputs {
+  const w = (s: number, shape: number[], fanIn: number) =>
+    encodeWeight(randn(shape[0]! * shape[1]! * shape[2]!, s, 1 / Math.sqrt(fanIn)), shape, dtype);
+  return {
+    x: randn(T * D, seed),
+    ids: expertIds(T, A, E, seed),
+    weights: randn(T * A, seed + 1),
+    gate: w(seed + 2, [E, I, D], D),
+    up: w(seed + 3, [E, I, D], D),
+    down: w(seed + 4, [E, D, I], I),
+  };
+}
+
+function runOn(g: CaseGpu, { x, ids, weights, gate, up, down }: Inputs, [T, A, D]: Shape) {
+  const [tg, tu, td] = [gate, up, down].map((h) => g.uploadWeight(h)) as [GpuTensor, GpuTensor, GpuTensor];
+  return moeExperts(g.rt, g.upload(x, [T, D]), g.upload(ids, [T, A]), g.upload(weights, [T, A]), tg, tu, td);
+}
+
+const roundF16 = (v: number) => f16BitsToF32(f32ToF16Bits(v));
+
+/** The reference; with f16 staging, x, the weights and the hidden rounded to f16 where the GEMM stages them. */
+function refOf(inp: Inputs, [T, A, D, I]: Shape, f16 = false): Float32Array {
+  const [wg, wu, wd] = [inp.gate, inp.up, inp.down].map((h) => {
+    const v = hostWeightToF32(h);
+    return f16 ? v.map(roundF16) : v;
+  }) as [Float32Array, Float32Array, Float32Array];
+  return moeExpertsRef(inp.x, inp.ids, inp.weights, wg, wu, wd, T, A, D, I, f16 ? roundF16 : undefined);
+}
+
 describe('moeExperts on the GPU vs moeExpertsRef', () => {
   kernelTests({
     op: 'moeExperts',
     cases: EXPERTS,
     name: ([T, A, D, I, E, dtype]) => `T=${T} A=${A} D=${D} I=${I} E=${E} ${dtype}`,
     seed: ([T, A, D, I, E]) => T * 31 + A * 7 + D + I + E,
-    inputs: ([T, A, D, I, E, dtype], seed) => {
-      const w = (s: number, shape: number[], fanIn: number) =>
-        encodeWeight(randn(shape[0]! * shape[1]! * shape[2]!, s, 1 / Math.sqrt(fanIn)), shape, dtype);
-      return {
-        x: randn(T * D, seed),
-        ids: expertIds(T, A, E, seed),
-        weights: randn(T * A, seed + 1),
-        gate: w(seed + 2, [E, I, D], D),
-        up: w(seed + 3, [E, I, D], D),
-        down: w(seed + 4, [E, D, I], I),
-      };
+    inputs: (c, seed) => inputsOf(c, seed),
+    run: (g, inp, c) => {
+      g.rt.tuning.moePrefill = 'rows';
+      return runOn(g, inp, c);
     },
-    run: (g, { x, ids, weights, gate, up, down }, [T, A, D]) => {
-      const [tg, tu, td] = [gate, up, down].map((h) => g.uploadWeight(h)) as [
-        GpuTensor,
-        GpuTensor,
-        GpuTensor,
-      ];
-      return moeExperts(
-        g.rt,
-        g.upload(x, [T, D]),
-        g.upload(ids, [T, A]),
-        g.upload(weights, [T, A]),
-        tg,
-        tu,
-        td,
-      );
-    },
-    ref: ({ x, ids, weights, gate, up, down }, [T, A, D, I]) => {
-      const [wg, wu, wd] = [gate, up, down].map(hostWeightToF32) as [
-        Float32Array,
-        Float32Array,
-        Float32Array,
-      ];
-      return moeExpertsRef(x, ids, weights, wg, wu, wd, T, A, D, I);
-    },
+    ref: (inp, c) => refOf(inp, c),
     // matmul class (NMSE ≤ 5e-4); same dequantised weights on both sides, so far tighter in practice
     metric: nmseBelow(1e-6),
+  });
+});
+
+interface TiledCase {
+  shape: Shape;
+  tile: GemmTile | 'auto';
+  tiles: 'f32' | 'f16';
+}
+
+// Prefill shapes for the tiled GEMM: slots per expert below, at and past a 64/128-row tile, odd D and I
+// (16-bit weights element by element), and the real expert config (64 experts, top-6, D 2048, I 1408)
+// on 256 tokens: 1,536 slots, 24 per expert on average.
+const TILED_SHAPES: Shape[] = [
+  [5, 2, 33, 17, 3, 'f32'],
+  [140, 2, 64, 40, 2, 'bf16'], // 140 slots per expert: several 64- and 128-row tiles of one expert
+  [70, 2, 36, 31, 4, 'f16'],
+  [50, 4, 96, 64, 8, 'q8'],
+  [60, 2, 64, 72, 3, 'q4'],
+];
+const TILED: TiledCase[] = [
+  ...(['64x64', '128x64', '128x128'] as const).flatMap((tile) =>
+    (['f32', 'f16'] as const).flatMap((tiles) => TILED_SHAPES.map((shape) => ({ shape, tile, tiles }))),
+  ),
+  { shape: [256, 6, 2048, 1408, 64, 'q4'], tile: 'auto', tiles: 'f32' },
+  { shape: [256, 6, 2048, 1408, 64, 'q8'], tile: 'auto', tiles: 'f16' },
+];
+
+function force(rt: GpuRuntime, c: TiledCase): void {
+  rt.tuning.moePrefill = 'tiled';
+  rt.tuning.matmulTile = c.tile;
+  rt.tuning.matmulTiles = c.tiles;
+}
+
+describe('moeExperts prefill by the tiled GEMM (every forced variant) vs moeExpertsRef', () => {
+  kernelTests({
+    op: 'moeExperts',
+    cases: TILED,
+    name: ({ shape: [T, A, D, I, E, dtype], tile, tiles }) =>
+      `tiled ${tile} ${tiles} tiles T=${T} A=${A} D=${D} I=${I} E=${E} ${dtype}`,
+    seed: ({ shape: [T, A, D, I, E], tile }) => T * 31 + A * 7 + D + I + E + tile.length,
+    inputs: (c, seed) => inputsOf(c.shape, seed),
+    run: (g, inp, c) => {
+      force(g.rt, c);
+      return runOn(g, inp, c.shape);
+    },
+    // f32 tiles: the same dequantised weights on both sides, f32 vs f64 accumulation (quantised class).
+    // f16 tiles: against the reference with x, weights and hidden rounded to f16 as staged: the same bound.
+    ref: (inp, c) => refOf(inp, c.shape, c.tiles === 'f16'),
+    metric: nmseBelow(1e-6),
+    check: (_, g, __, c) => {
+      const mvnv =
+        c.tile === 'auto'
+          ? ''
+          : `MV=${Number(c.tile.split('x')[0]) / 64},NV=${Number(c.tile.split('x')[1]) / 64}`;
+      const ran = (k: string) =>
+        k.startsWith('matmul_tiled_moe|') && k.includes(`TILES_F16=${c.tiles === 'f16'}`) && k.includes(mvnv);
+      expect(g.rt.pipelines.keys().some(ran), 'the forced tiled variant ran').toBe(true);
+    },
   });
 });

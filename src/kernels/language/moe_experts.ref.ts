@@ -1,5 +1,7 @@
 // Routed SwiGLU experts: y_t = Σ_a w[t,a] · down_e(silu(gate_e x_t) ⊙ up_e x_t), e = ids[t,a].
 // gate, up [E,I,D]; down [E,D,I]; f64 accumulation, hidden rounded to f32 like every activation.
+// `stage` models kernels that stage their operands in lower precision (the tiled GEMM's f16 tiles): it is
+// applied to x and the hidden h where they are read (the weights are passed in already rounded).
 export function moeExpertsRef(
   x: Float32Array,
   ids: Uint32Array,
@@ -11,10 +13,12 @@ export function moeExpertsRef(
   topK: number,
   d: number,
   inter: number,
+  stage: (v: number) => number = (v) => v,
 ): Float32Array {
   const y = new Float32Array(rows * d);
   const h = new Float32Array(inter);
   const acc = new Float64Array(d);
+  const xs = x.map(stage);
   for (let t = 0; t < rows; t++) {
     acc.fill(0);
     const xo = t * d;
@@ -26,11 +30,11 @@ export function moeExpertsRef(
         let g = 0;
         let u = 0;
         for (let i = 0; i < d; i++) {
-          g += x[xo + i]! * gate[ro + i]!;
-          u += x[xo + i]! * up[ro + i]!;
+          g += xs[xo + i]! * gate[ro + i]!;
+          u += xs[xo + i]! * up[ro + i]!;
         }
         const gf = Math.fround(g);
-        h[j] = (gf / (1 + Math.exp(-gf))) * Math.fround(u);
+        h[j] = stage((gf / (1 + Math.exp(-gf))) * Math.fround(u));
       }
       for (let i = 0; i < d; i++) {
         const ro = (e * d + i) * inter;

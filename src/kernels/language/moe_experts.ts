@@ -4,7 +4,9 @@
 //   3. moe_experts_mm (SWIGLU_IN): down projection of silu(g)·u
 //   4. moe_experts_combine: Σ_a weight · expert output
 // Expert stacks in parts (expert ranges, src/gpu/parted_tensor.ts) take one grouped-mm dispatch per part.
-// Decode (T = 1) makes A tiles of one slot; prefill shares each weight tile among up to TM tokens.
+// Decode (T = 1) makes A tiles of one slot. Prefill (T > 1) by rt.tuning.moePrefill: 'tiled' runs the
+// three projections as the tiled GEMM over each expert's gathered rows (moe_experts_tiled.ts, tiles of
+// 64 or 128 slots); 'rows' the thread-per-row kernel above with ≤ 16 slots per tile (CPU adapters).
 import combineSource from '../../../shaders/moe_experts_combine.wgsl?raw';
 import groupSource from '../../../shaders/moe_experts_group.wgsl?raw';
 import mmSource from '../../../shaders/moe_experts_mm.wgsl?raw';
@@ -16,6 +18,7 @@ import type { Tensor } from '../../tensor/types.ts';
 import { grid2d, ro, rw, WEIGHT_UNIFORMS, weightAccess } from '../dispatch.ts';
 import { checkShape } from '../shape_check.ts';
 import { moeExpertsShape } from './language_shapes.ts';
+import { groupedGemm, moeGemmTiling } from './moe_experts_tiled.ts';
 
 const GroupParams = defineUniforms('MoeGroupParams', { E: 'u32', S: 'u32', TM: 'u32', MAX_TILES: 'u32' });
 const MmParams = defineUniforms('MoeMmParams', {
@@ -26,14 +29,14 @@ const MmParams = defineUniforms('MoeMmParams', {
   EN: 'u32',
 });
 const CombineParams = defineUniforms('MoeCombineParams', { T: 'u32', D: 'u32', A: 'u32', ROWS_X: 'u32' });
-/** Slots per tile; must equal TM in moe_experts_mm.wgsl. */
+/** Slots per tile of the rows kernel; must equal TM in moe_experts_mm.wgsl. */
 const TM = 16;
 const TN = 64;
 const MAX_E = 256;
 
-/** Upper bound of Σ_e ceil(count_e / TM) over any routing of S slots to E experts. */
-export function maxTiles(slots: number, experts: number): number {
-  return Math.floor(slots / TM) + Math.min(experts, slots);
+/** Upper bound of Σ_e ceil(count_e / tm) over any routing of S slots to E experts. */
+export function maxTiles(slots: number, experts: number, tm = TM): number {
+  return Math.floor(slots / tm) + Math.min(experts, slots);
 }
 
 function groupedMm(
@@ -78,7 +81,9 @@ export function moeExperts(
   const { T, D, A, E } = moeExpertsShape(x, ids, weights, gate, up, down);
   checkShape(E <= MAX_E, 'moeExperts', `${E} experts exceed ${MAX_E}`);
   const S = T * A;
-  const nTiles = maxTiles(S, E);
+  const tiled = T > 1 && rt.tuning.moePrefill === 'tiled' ? moeGemmTiling(rt, S, E) : null;
+  const tm = tiled ? 64 * tiled.mv : TM; // slots per tile: the GEMM's rows, or the rows kernel's TM
+  const nTiles = maxTiles(S, E, tm);
   const order = rt.alloc([S], 'u32');
   const tiles = rt.alloc([nTiles, 3], 'u32');
   rt.dispatch({
@@ -86,13 +91,18 @@ export function moeExperts(
     source: groupSource,
     overrides: { WG: 256 },
     uniforms: GroupParams,
-    params: { E, S, TM, MAX_TILES: nTiles },
+    params: { E, S, TM: tm, MAX_TILES: nTiles },
     bindings: [ro(ids), rw(order), rw(tiles)],
     workgroups: [1],
   });
-  const g = groupedMm(rt, [x], gate, order, tiles, nTiles, S, A); // [S, I]
-  const u = groupedMm(rt, [x], up, order, tiles, nTiles, S, A); // [S, I]
-  const o = groupedMm(rt, [g, u], down, order, tiles, nTiles, S, A); // [S, D]
+  const plan = { order, tiles, nTiles, S, A };
+  const mm = (inputs: GpuTensor[], w: Tensor) =>
+    tiled
+      ? groupedGemm(rt, tiled, MmParams, inputs, w, plan)
+      : groupedMm(rt, inputs, w, order, tiles, nTiles, S, A);
+  const g = mm([x], gate); // [S, I]
+  const u = mm([x], up); // [S, I]
+  const o = mm([g, u], down); // [S, D]
   const y = rt.alloc([T, D]);
   const gc = grid2d(rt, Math.max(1, Math.ceil((T * D) / 256)));
   rt.dispatch({

@@ -1,0 +1,37 @@
+// The tiled GEMM's variant rules: every tile shape fits the WebGPU default of 16 KiB workgroup memory
+// with both buffers, stages at most one unit per lane, and divides the kvq1 block; 'auto' picks by shape.
+import { describe, expect, it } from 'vitest';
+import { autoMoeTile } from '../language/moe_experts_tiled.ts';
+import { autoTile, chunkFor, GEMM_TILES, gemmWorkgroupBytes, tileDims } from './matmul_tiling.ts';
+
+const DEFAULT_LIMIT = 16384; // maxComputeWorkgroupStorageSize every WebGPU adapter offers
+
+describe('tiled GEMM variants', () => {
+  it.each(
+    GEMM_TILES.flatMap((tile) => (['f32', 'f16', 'f16-packed'] as const).map((t) => [tile, t] as const)),
+  )('%s %s: chunk within the limit, one unit per lane, divides 32', (tile, tiles) => {
+    const kc = chunkFor(tile, tiles, DEFAULT_LIMIT);
+    const { bm, bn } = tileDims(tile);
+    expect(gemmWorkgroupBytes(tile, tiles, kc)).toBeLessThanOrEqual(DEFAULT_LIMIT);
+    expect(((bm + bn) * kc) / 16).toBeLessThanOrEqual(256);
+    expect(32 % kc).toBe(0);
+    expect(kc % 4).toBe(0);
+  });
+
+  it('chunks as the header says: 128x128 f32 8, f16 16; 64x64 f32 16, f16 32', () => {
+    expect(chunkFor('128x128', 'f32', DEFAULT_LIMIT)).toBe(8);
+    expect(chunkFor('128x128', 'f16', DEFAULT_LIMIT)).toBe(16);
+    expect(chunkFor('64x64', 'f32', DEFAULT_LIMIT)).toBe(16);
+    expect(chunkFor('64x64', 'f16-packed', DEFAULT_LIMIT)).toBe(32);
+    expect(chunkFor('128x64', 'f32', 32768)).toBe(16); // a larger limit takes longer chunks
+  });
+
+  it('auto tiles: 64x64 for short M, 128 rows beyond, 128 columns while ≥ 64 workgroups remain', () => {
+    expect(autoTile(2, 11264)).toBe('64x64');
+    expect(autoTile(64, 4096)).toBe('64x64');
+    expect(autoTile(1332, 1408)).toBe('128x128'); // 11 × 11 = 121 workgroups
+    expect(autoTile(129, 1408)).toBe('128x64'); // 2 × 11 = 22 at 128 columns
+    expect(autoMoeTile(256 * 6, 64)).toBe('64x64'); // 24 slots per expert
+    expect(autoMoeTile(1332 * 6, 64)).toBe('128x128'); // 125 per expert
+  });
+});

@@ -1,0 +1,103 @@
+// Which variant of the tiled GEMM (shaders/common/matmul_tiled_core.wgsl) a call runs: the tile shape
+// (rows × columns per workgroup of 256 lanes), the staged tiles' precision and the k-chunk, plus the
+// defines and overrides that build it. Shared by the dense matmul and the grouped MoE prefill.
+//
+// Forced through rt.tuning (so a CPU adapter runs and tests every variant):
+//   matmulTile  'auto' | '64x64' | '128x64' | '128x128'
+//   matmulTiles 'f16' (shader-f16: vec4<f16> tiles; without it f16 packed two per u32) | 'f32'
+import type { GpuRuntime } from '../../gpu/runtime.ts';
+import type { GpuTensor } from '../../gpu/tensor.ts';
+import type { WeightDType } from '../../tensor/types.ts';
+import { weightAccess } from '../dispatch.ts';
+
+export type GemmTile = '64x64' | '128x64' | '128x128';
+export type GemmTiles = 'f32' | 'f16' | 'f16-packed';
+
+export interface GemmTiling {
+  tile: GemmTile;
+  /** vec4 row groups per lane (BM = 64·mv) and column groups (BN = 64·nv). */
+  mv: number;
+  nv: number;
+  /** k per staged chunk. */
+  kc: number;
+  tiles: GemmTiles;
+}
+
+export const GEMM_TILES: readonly GemmTile[] = ['64x64', '128x64', '128x128'];
+const LANES = 256;
+
+/** Rows and columns of a tile: '128x64' → 128 rows (M) × 64 columns (N). */
+export function tileDims(tile: GemmTile): { bm: number; bn: number } {
+  const [bm, bn] = tile.split('x').map(Number) as [number, number];
+  return { bm, bn };
+}
+
+/**
+ * The tile for an M × N output when tuning says 'auto': 128-row tiles once M fills them; 128 columns
+ * when there are still enough workgroups (≥ 64) to fill a GPU, else 64 (more, smaller workgroups).
+ */
+export function autoTile(M: number, N: number): GemmTile {
+  if (M <= 64) return '64x64';
+  return Math.ceil(M / 128) * Math.ceil(N / 128) >= 64 ? '128x128' : '128x64';
+}
+
+/** Workgroup bytes of both tile buffers. */
+export function gemmWorkgroupBytes(tile: GemmTile, tiles: GemmTiles, kc: number): number {
+  const { bm, bn } = tileDims(tile);
+  return 2 * (bm + bn) * kc * (tiles === 'f32' ? 4 : 2);
+}
+
+/**
+ * The largest k-chunk (dividing the 32-wide kvq1 block) with at most one staging unit (4 rows × 4 k) per
+ * lane and both buffers within the workgroup-memory limit: 128×128 f32 → 8, f16 → 16; 64×64 f32 → 16.
+ */
+export function chunkFor(tile: GemmTile, tiles: GemmTiles, limit: number): number {
+  const { bm, bn } = tileDims(tile);
+  for (const kc of [32, 16, 8, 4])
+    if (((bm + bn) * kc) / 16 <= LANES && gemmWorkgroupBytes(tile, tiles, kc) <= limit) return kc;
+  return 4;
+}
+
+export function chooseGemmTiling(rt: GpuRuntime, M: number, N: number): GemmTiling {
+  const forced = rt.tuning.matmulTile;
+  return tilingFor(rt, forced === 'auto' ? autoTile(M, N) : forced);
+}
+
+/** A tile shape with the precision rt.tuning asks for and the largest k-chunk the adapter holds. */
+export function tilingFor(rt: GpuRuntime, tile: GemmTile): GemmTiling {
+  const tiles: GemmTiles =
+    rt.tuning.matmulTiles === 'f32' ? 'f32' : rt.features.shaderF16 ? 'f16' : 'f16-packed';
+  const { bm, bn } = tileDims(tile);
+  const kc = chunkFor(tile, tiles, rt.device.limits.maxComputeWorkgroupStorageSize);
+  return { tile, mv: bm / 64, nv: bn / 64, kc, tiles };
+}
+
+export function gemmOverrides(t: GemmTiling): Record<string, number> {
+  return {
+    MV: t.mv,
+    NV: t.nv,
+    KC: t.kc,
+    XS_VEC4S: (2 * t.kc * 64 * t.mv) / 4,
+    WS_VEC4S: (2 * t.kc * 64 * t.nv) / 4,
+  };
+}
+
+/** Defines of the tile precision and the weight's storage form (w_quad: PACKED16 or W_ELEMENTWISE). */
+export function gemmDefines(t: GemmTiling, w: GpuTensor): Record<string, boolean> {
+  const dtype = w.dtype as WeightDType;
+  const K = w.shape[w.shape.length - 1]!;
+  const sixteen = dtype === 'f16' || dtype === 'bf16';
+  return {
+    [weightAccess(w).define]: true,
+    TILES_F16: t.tiles !== 'f32',
+    NATIVE_F16: t.tiles === 'f16',
+    // 16-bit pairs straddle rows when K is odd: element by element then, as for f32.
+    PACKED16: sixteen && K % 2 === 0,
+    W_ELEMENTWISE: dtype === 'f32' || (sixteen && K % 2 === 1),
+  };
+}
+
+/** "tiled 128x64 f16-packed kc=16": the variant as bench rows and test names print it. */
+export function describeTiling(t: GemmTiling): string {
+  return `tiled ${t.tile} ${t.tiles} kc=${t.kc}`;
+}
