@@ -36,7 +36,26 @@ function localPath(urlPath: string, pageDir: string): string | null {
   return file === pageDir || file.startsWith(pageDir + sep) ? file : null;
 }
 
-export function createStaticServer(pageDir: string): Server {
+/**
+ * Serves one folder at a URL prefix only (a local model folder, local_models.ts): `/<prefix>/<file>` is
+ * `<dir>/<file>`, nothing outside `dir` and no /@fs/ path is reachable. `prefix` may be recomputed per
+ * request (`() => string`), so a URL naming an older version of the folder stops answering.
+ */
+export interface FolderMount {
+  prefix: () => string;
+  dir: string;
+}
+
+function mountedPath(urlPath: string, m: FolderMount): string | null {
+  const path = decodeURIComponent(urlPath);
+  const prefix = m.prefix();
+  if (!path.startsWith(prefix)) return null;
+  const dir = resolve(m.dir);
+  const file = resolve(dir, `.${path.slice(prefix.length - 1)}`);
+  return file.startsWith(dir + sep) ? file : null;
+}
+
+export function createStaticServer(pageDir: string, mount?: FolderMount): Server {
   const root = resolve(pageDir);
   return createServer((req, res) => {
     res.setHeader('Access-Control-Allow-Origin', '*');
@@ -46,7 +65,8 @@ export function createStaticServer(pageDir: string): Server {
       res.writeHead(204).end();
       return;
     }
-    const file = localPath(new URL(req.url ?? '/', 'http://x').pathname, root);
+    const urlPath = new URL(req.url ?? '/', 'http://x').pathname;
+    const file = mount ? mountedPath(urlPath, mount) : localPath(urlPath, root);
     if (!file || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
       return;

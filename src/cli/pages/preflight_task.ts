@@ -3,6 +3,7 @@
 
 import type { CheckReport, PreloadResult } from '../../api/preflight.ts';
 import { KimiVL, type LoadProgress } from '../../index.ts';
+import { dropStaleLocalCopies } from './local_cache.ts';
 
 export interface CheckTaskArg {
   model: string;
@@ -11,7 +12,8 @@ export interface CheckTaskArg {
   limits?: { maxStorageBufferBindingSize?: number; maxBufferSize?: number };
 }
 
-export function runCheckTask(arg: CheckTaskArg): Promise<CheckReport> {
+export async function runCheckTask(arg: CheckTaskArg): Promise<CheckReport> {
+  await dropStaleLocalCopies(arg.model); // `cached` must not count an older version of a local folder
   return KimiVL.check(arg.model, {
     quantization: arg.quantization,
     contextBudget: arg.contextBudget,
@@ -33,6 +35,7 @@ export async function runDownloadTask(arg: {
 }): Promise<DownloadTaskResult> {
   const sink = (globalThis as unknown as { kimiRunEvent?: Sink }).kimiRunEvent;
   const t0 = performance.now();
+  await dropStaleLocalCopies(arg.model);
   const r = await KimiVL.preload(arg.model, {
     quantization: arg.quantization,
     onProgress: sink ? (progress) => void sink({ type: 'progress', progress }) : undefined,

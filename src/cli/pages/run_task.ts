@@ -2,6 +2,7 @@
 // page) and streams every chat event to Node through an exposed function, awaited so order is kept.
 import type { ChatEvent, ChatMessage, LoadProgress } from '../../index.ts';
 import { KimiVL } from '../../index.ts';
+import { dropStaleLocalCopies } from './local_cache.ts';
 
 export interface RunTaskArg {
   model: string;
@@ -21,6 +22,7 @@ type Sink = (
 
 export async function runTask(arg: RunTaskArg): Promise<{ ok: true }> {
   const sink = (globalThis as unknown as { kimiRunEvent: Sink }).kimiRunEvent;
+  await dropStaleLocalCopies(arg.model); // a retrained local folder: no stale copy is read or kept
   const engine = await KimiVL.load(arg.model, {
     quantization: arg.quantization,
     tokenizerUrl: arg.tokenizerUrl,
