@@ -238,6 +238,7 @@ async function loadRemote(
       assemble,
       progress,
       signal: opts.signal,
+      releaseOriginal: opts.keepOriginal !== true, // each bf16 shard goes once converted
     });
     if (opts.keepOriginal !== true) await entry.remove();
     const m = await fromEntry(conv, src.id, assemble, progress.network);

@@ -7,9 +7,10 @@ import { KimiVLError } from '../errors.ts';
 import { type AssembleOptions, assembleOne, planAssembly } from './assemble.ts';
 import { ModelCacheEntry } from './cache.ts';
 import { cacheEntryFiles } from './cache_files.ts';
-import { openCachedFileWriter } from './cache_put.ts';
+import { openCachedFileWriter, releaseCachedFile } from './cache_put.ts';
 import { ensureQuota } from './cache_quota.ts';
 import { CONFIG_FILE, type OpenedCheckpoint, openCheckpoint, PREPROCESSOR_FILE } from './checkpoint.ts';
+import { releaseSchedule } from './convert_release.ts';
 import type { ProgressTracker } from './load_progress.ts';
 import {
   type ConvertQuant,
@@ -44,6 +45,17 @@ export interface ConvertArgs {
   progress: ProgressTracker;
   signal?: AbortSignal;
   shardBytes?: number;
+  /**
+   * Delete each original shard from the cache once its last weight is converted (convert_release.ts):
+   * set when the original is not kept. A failed conversion then leaves a partial original (resumable).
+   */
+  releaseOriginal?: boolean;
+}
+
+/** When, in the conversion's weight order, each original shard can go (releaseOriginal). */
+interface Releases {
+  schedule: Map<number, string[]>;
+  next: number;
 }
 
 /** Writes the converted model into the cache and returns its (complete) entry. */
@@ -66,9 +78,13 @@ export async function convertIntoCache(a: ConvertArgs): Promise<ModelCacheEntry>
     );
     const tensors: ManifestTensor[] = [];
     const manifestShards: Manifest['shards'] = [];
+    const order = shards.flatMap((s) => s.weights);
+    const releases = a.releaseOriginal
+      ? { schedule: releaseSchedule(order, a.original.source), next: 0 }
+      : null;
     for (const [i, shard] of shards.entries()) {
       const { header, offsets, fileSize } = headers[i]!;
-      const sha = await writeShard(entry, shard, header, fileSize, a);
+      const sha = await writeShard(entry, shard, header, fileSize, a, releases);
       manifestShards.push({ file: shard.file, bytes: fileSize, sha256: sha });
       for (const [j, e] of shard.entries.entries()) {
         const dtype = shard.weights[j]!.dtype;
@@ -105,7 +121,8 @@ export async function convertIntoCache(a: ConvertArgs): Promise<ModelCacheEntry>
     await entry.saveRecord();
     return entry;
   } catch (e) {
-    // A half-converted copy is never trusted: drop it whole (the original stays cached).
+    // A half-converted copy is never trusted: drop it whole (the original stays cached, partial when
+    // releaseOriginal already deleted some of its shards: the next load fetches those again).
     await entry.remove().catch(() => {});
     if (e instanceof KimiVLError) throw e;
     throw new KimiVLError(
@@ -124,6 +141,7 @@ async function writeShard(
   header: Uint8Array,
   fileSize: number,
   a: ConvertArgs,
+  releases: Releases | null,
 ): Promise<string> {
   // Hashed as written (sha256 + segment table, cache_put.ts): a warm load of this copy re-hashes nothing.
   const writer = await openCachedFileWriter(entry, shard.file, { expectedSize: fileSize });
@@ -142,6 +160,12 @@ async function writeShard(
           `${p.spec.name}: assembled ${w.bytes.byteLength} bytes, planned ${shard.entries[j]!.bytes}`,
         );
       await put(w.bytes);
+      if (releases) {
+        // every byte this weight read is in the converted shard's writer: its last-read originals can go
+        for (const file of releases.schedule.get(releases.next) ?? [])
+          await releaseCachedFile(a.originalEntry, file);
+        releases.next++;
+      }
     }
   } catch (e) {
     await writer.abort(); // the record never marks this shard complete
