@@ -120,17 +120,18 @@ export class LanguageModel {
       x = scope(k, (tmp) => {
         if (x0 !== inputEmbeds) tmp(x0); // the layer before's residual stream; the caller owns inputEmbeds
         const h = tmp(k.rmsNorm(x0, w.attnNorm, eps)); // [T, D]
-        const x1 = tmp(k.add(x0, tmp(mlaForward(k, w.attn, this.mla, h, cache.layers[i]!, pos0)))); // [T, D]
+        const x1 = tmp(mlaForward(k, w.attn, this.mla, h, cache.layers[i]!, pos0, x0)); // [T, D] x0 + attention
         const h2 = tmp(k.rmsNorm(x1, w.ffnNorm, eps)); // [T, D]
-        const f = w.moe ? moeForward(k, w.moe, this.router, h2) : swiGlu(k, w.mlp!, h2); // [T, D]
-        return k.add(x1, tmp(f)); // [T, D]
+        // The dense MLP adds x1 in its down-projection's epilogue (one GEMV at T = 1).
+        if (!w.moe) return swiGlu(k, w.mlp!, h2, x1); // [T, D]
+        return k.add(x1, tmp(moeForward(k, w.moe, this.router, h2))); // [T, D]
       });
     });
     cache.commit(pos0, opts.tokens ?? new Array<null>(T).fill(null));
     return scope(k, (tmp) => {
       if (x !== inputEmbeds) tmp(x);
       const last = opts.lastRowOnly ? tmp(k.sliceRows(x, T - 1, 1)) : x; // [T', D]
-      return k.matmul(tmp(k.rmsNorm(last, this.weights.norm, eps)), this.weights.head); // [T', V]
+      return k.normMatmul(last, this.weights.norm, eps, this.weights.head); // [T', V], norm fused at T' = 1
     });
   }
 }

@@ -23,11 +23,14 @@ function queries(k: Kernels, w: MlaWeights, h: Tensor): Tensor {
   if (w.q) return k.matmul(h, w.q); // [T, H·(N+P)]
   return scope(k, (tmp) => {
     const qa = tmp(k.matmul(h, w.qA!)); // [T, Q]
-    return k.matmul(tmp(k.rmsNorm(qa, w.qANorm!, LATENT_NORM_EPS)), w.qB!); // [T, H·(N+P)]
+    return k.normMatmul(qa, w.qANorm!, LATENT_NORM_EPS, w.qB!); // [T, H·(N+P)], norm fused at T = 1
   });
 }
 
-/** Attention of normed hidden h [T, D] at positions pos0.., writing the layer's cache rows. Returns [T, D]. */
+/**
+ * Attention of normed hidden h [T, D] at positions pos0.., writing the layer's cache rows. Returns [T, D],
+ * plus `residual` [T, D] when given (added in the output projection: one GEMV at T = 1).
+ */
 export function mlaForward(
   k: Kernels,
   w: MlaWeights,
@@ -35,6 +38,7 @@ export function mlaForward(
   h: Tensor,
   cache: Tensor,
   pos0: number,
+  residual?: Tensor,
 ): Tensor {
   const { heads, qkNope: N, qkRope: P, kvRank: R } = s.dims;
   const rope = { ropeDim: P, theta: s.theta, pos0, ...(s.yarn ? { yarn: s.yarn } : {}) };
@@ -54,6 +58,6 @@ export function mlaForward(
       k.kvCacheWrite(cache, cNorm, kPe, pos0);
     }
     const o = tmp(k.mlaAttention(q, w.kvB, cache, pos0, s.dims)); // [T, H·Vd]
-    return k.matmul(o, w.o); // [T, D]
+    return residual ? k.matmulAdd(o, w.o, residual) : k.matmul(o, w.o); // [T, D]
   });
 }

@@ -11,11 +11,13 @@ import { scope } from './scope.ts';
 export type SwiGluWeights = SwiGluSlots<Tensor>;
 export type MoeWeights = MoeSlots<Tensor>;
 
-export function swiGlu(k: Kernels, w: SwiGluWeights, x: Tensor): Tensor {
+/** SwiGLU of x [T, D]; with `residual` [T, D] added in the down-projection (fused at T = 1). */
+export function swiGlu(k: Kernels, w: SwiGluWeights, x: Tensor, residual?: Tensor): Tensor {
   return scope(k, (tmp) => {
     const g = tmp(k.matmul(x, w.gate)); // [T, I]
     const u = tmp(k.matmul(x, w.up)); // [T, I]
-    return k.matmul(tmp(k.siluMul(g, u)), w.down); // [T, D]
+    const a = tmp(k.siluMul(g, u)); // [T, I]
+    return residual ? k.matmulAdd(a, w.down, residual) : k.matmul(a, w.down); // [T, D]
   });
 }
 

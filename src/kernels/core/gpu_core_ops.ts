@@ -8,6 +8,7 @@ import type { HostWeight } from '../../tensor/types.ts';
 import { type SplitPolicy, uploadWeightParts, zerosParts } from '../parts_upload.ts';
 import type { CoreOps } from '../types.ts';
 import { add, gelu, siluMul } from './elementwise.ts';
+import { matmulAdd, normMatmul } from './fused_linear.ts';
 import { embedding, sliceCols, sliceRows, spliceRows } from './gather.ts';
 import { matmul } from './matmul.ts';
 import { layerNorm, rmsNorm } from './norm.ts';
@@ -31,6 +32,8 @@ export function createGpuCoreOps(rt: GpuRuntime, policy: SplitPolicy = { split: 
     release: (...ts) => rt.free(...ts.flatMap(gpuTensorsOf)),
     flush: () => rt.flush(),
     matmul: (x, w, bias) => matmul(rt, asGpu(x), w, bias && asGpu(bias)),
+    normMatmul: (x, nw, eps, w) => normMatmul(rt, asGpu(x), asGpu(nw), eps, w),
+    matmulAdd: (x, w, residual) => matmulAdd(rt, asGpu(x), w, asGpu(residual)),
     add: (a, b) => add(rt, asGpu(a), asGpu(b)),
     rmsNorm: (x, w, eps) => rmsNorm(rt, asGpu(x), asGpu(w), eps),
     layerNorm: (x, w, b, eps) => layerNorm(rt, asGpu(x), asGpu(w), asGpu(b), eps),

@@ -19,6 +19,7 @@ import { grid2d, ro, rw, WEIGHT_UNIFORMS, weightAccess } from '../dispatch.ts';
 import { checkShape } from '../shape_check.ts';
 import { matmulShape } from './core_shapes.ts';
 import { gemv } from './gemv.ts';
+import { gemv } from './gemv.ts';
 import { chooseGemmTiling, gemmDefines, gemmOverrides } from './matmul_tiling.ts';
 
 const Params = defineUniforms('MatmulParams', {
@@ -34,6 +35,7 @@ export function matmul(rt: GpuRuntime, x: GpuTensor, w: Tensor, bias?: GpuTensor
   // 1. shapes and dtypes
   const { M, K, N } = matmulShape(x, w, bias);
   checkShape(x.dtype === 'f32', 'matmul', `activations must be f32, got ${x.dtype}`);
+  if (M === 1) return gemv(rt, x, w, bias ? { bias } : {}); // decode: the GEMV (gemv.ts)
   if (M === 1) return gemv(rt, x, w, bias ? { bias } : {}); // decode: the GEMV (gemv.ts)
   const y = rt.alloc([...x.shape.slice(0, -1), N]);
   const rowsPerSlice = N / (w.shape[0] ?? 1); // output rows per dim-0 slice of w (1 for [N, K])

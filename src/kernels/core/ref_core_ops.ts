@@ -20,7 +20,7 @@ import { layerNormRef, rmsNormRef } from './norm.ref.ts';
 const f32 = (shape: readonly number[], data: Float32Array) => new RefTensor([...shape], 'f32', data);
 
 export function createRefCoreOps(): CoreOps {
-  return {
+  const ops: CoreOps = {
     backend: 'ref',
     upload(data, shape) {
       checkShape(data.length === numel(shape), 'upload', `${data.length} values for shape [${shape}]`);
@@ -44,6 +44,13 @@ export function createRefCoreOps(): CoreOps {
       const { M, K, N } = matmulShape(x, w, bias);
       const y = matmulRef(asRef(x).f32, asRef(w).f32, M, K, N, bias ? asRef(bias).f32 : undefined);
       return f32([...x.shape.slice(0, -1), N], y);
+    },
+    // The fused ops are the unfused oracles in sequence (what the GPU's fused GEMV is tested against).
+    normMatmul(x, nw, eps, w) {
+      return ops.matmul(ops.rmsNorm(x, nw, eps), w);
+    },
+    matmulAdd(x, w, residual) {
+      return ops.add(ops.matmul(x, w), residual);
     },
     add(a, b) {
       elementwiseShape('add', a, b);
@@ -83,4 +90,5 @@ export function createRefCoreOps(): CoreOps {
       return f32(x.shape, spliceRowsRef(asRef(x).f32, D, rows, asRef(src).f32));
     },
   };
+  return ops;
 }
