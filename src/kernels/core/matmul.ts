@@ -1,6 +1,7 @@
-// matmul: y[M,N] = x[M,K] · w[N,K]ᵀ (+ bias). M = 1 takes the bandwidth-bound matvec kernel (decode),
+// matmul: y[M,N] = x[M,K] · w[N,K]ᵀ (+ bias). M = 1 takes the bandwidth-bound GEMV (gemv.ts, decode),
 // M > 1 by rt.tuning.matmul: 'tiled' the big-tile GEMM (shaders/matmul_tiled.wgsl, variant from
-// matmul_tiling.ts: 64×64 / 128×64 / 128×128 tiles, f32 / f16 / packed-f16 staging), 'direct' the
+// matmul_tiling.ts: 64×64 / 128×64 / 128×128 tiles; staged in f16 where the adapter has shader-f16, else
+// f32; packed f16 forced by tuning), 'direct' the
 // barrier-free kernel CPU adapters run, 'classic' the 64×64 kernel the tiled GEMM replaced (bench
 // baseline). Weights in any storage form (f32, packed f16/bf16, kvq1 q8/q4) are unpacked in the shader, so
 // no shader-f16 is needed. A weight held in parts (output rows, src/gpu/parted_tensor.ts) takes one
@@ -9,7 +10,6 @@
 import matmulSource from '../../../shaders/matmul.wgsl?raw';
 import matmulDirectSource from '../../../shaders/matmul_direct.wgsl?raw';
 import matmulTiledSource from '../../../shaders/matmul_tiled.wgsl?raw';
-import matvecSource from '../../../shaders/matmul_vec.wgsl?raw';
 import { partsOf } from '../../gpu/parted_tensor.ts';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import { type GpuTensor, storageBytes } from '../../gpu/tensor.ts';
@@ -18,7 +18,6 @@ import type { Tensor } from '../../tensor/types.ts';
 import { grid2d, ro, rw, WEIGHT_UNIFORMS, weightAccess } from '../dispatch.ts';
 import { checkShape } from '../shape_check.ts';
 import { matmulShape } from './core_shapes.ts';
-import { gemv } from './gemv.ts';
 import { gemv } from './gemv.ts';
 import { chooseGemmTiling, gemmDefines, gemmOverrides } from './matmul_tiling.ts';
 
@@ -35,7 +34,6 @@ export function matmul(rt: GpuRuntime, x: GpuTensor, w: Tensor, bias?: GpuTensor
   // 1. shapes and dtypes
   const { M, K, N } = matmulShape(x, w, bias);
   checkShape(x.dtype === 'f32', 'matmul', `activations must be f32, got ${x.dtype}`);
-  if (M === 1) return gemv(rt, x, w, bias ? { bias } : {}); // decode: the GEMV (gemv.ts)
   if (M === 1) return gemv(rt, x, w, bias ? { bias } : {}); // decode: the GEMV (gemv.ts)
   const y = rt.alloc([...x.shape.slice(0, -1), N]);
   const rowsPerSlice = N / (w.shape[0] ?? 1); // output rows per dim-0 slice of w (1 for [N, K])
@@ -60,22 +58,9 @@ function matmulPart(
   s: { M: number; K: number; N: number; off: number; stride: number },
   bias?: GpuTensor,
 ): void {
-  const { M, K, N, off, stride } = s;
-  // 2. variant
+  const { M, N, off, stride } = s;
+  // 2. variant (M = 1 went to the GEMV above)
   const access = weightAccess(w);
-  const matvec = M === 1;
-  const packed16 = (w.dtype === 'bf16' || w.dtype === 'f16') && K % 2 === 0;
-  const defines = {
-    [access.define]: true,
-    HAS_BIAS: !!bias,
-    // matvec reads whole words; f32 weights and odd-K 16-bit rows take the per-element path.
-    PACKED16: matvec && packed16,
-    // With shader-f16 (feature-detected) f16 weights are read as native vec2<f16>; else unpacked from u32.
-    SHADER_F16: matvec && packed16 && w.dtype === 'f16' && rt.features.shaderF16,
-    ELEMENTWISE: matvec && (w.dtype === 'f32' || ((w.dtype === 'bf16' || w.dtype === 'f16') && !packed16)),
-    // q8/q4 rows are read a whole word of a block at a time.
-    KVQ1: matvec && (w.dtype === 'q8' || w.dtype === 'q4'),
-  };
   // 3. uniforms and 4. dispatch size
   const rows = grid2d(rt, N);
   const params = { M, N, ...access.fields, ROWS_X: rows.x, Y_STRIDE: stride, Y_OFF: off };
@@ -83,10 +68,6 @@ function matmulPart(
   const bindings = [ro(x), ro(w), rw(y), ...(bias ? [ro(bias)] : [])];
   const weightBytes = storageBytes(w.shape, w.dtype);
   const common = { uniforms: Params, params, bindings, weightBytes };
-  if (matvec) {
-    rt.dispatch({ op: 'matmul_vec', source: matvecSource, defines, workgroups: [rows.x, rows.y], ...common });
-    return;
-  }
   const kind = rt.tuning.matmul;
   if (kind === 'tiled') {
     const t = chooseGemmTiling(rt, M, N);
@@ -105,7 +86,7 @@ function matmulPart(
   rt.dispatch({
     op: direct ? 'matmul_direct' : 'matmul',
     source: direct ? matmulDirectSource : matmulSource,
-    defines,
+    defines: { [access.define]: true, HAS_BIAS: !!bias },
     workgroups: [Math.ceil(N / tile), Math.ceil(M / tile)],
     ...common,
   });
