@@ -7,7 +7,6 @@
 // same load fails with GpuLimitError: the cap is real.
 import { describe, expect, test } from 'vitest';
 import { server } from 'vitest/browser';
-import type { KimiVLConfig } from '../config/config.ts';
 import { effectiveLimits, installLimitGuard } from '../gpu/limit_guard.ts';
 import { PartedTensor } from '../gpu/parted_tensor.ts';
 import type { GpuRuntime } from '../gpu/runtime.ts';
@@ -20,6 +19,7 @@ import { LanguageModel, loadLanguageWeights } from '../model/language.ts';
 import type { HostWeight, Tensor } from '../tensor/types.ts';
 import { browserGoldenIO } from './browser_io.ts';
 import { type GoldenCase, joinPath } from './case.ts';
+import { prefillChunkRows } from './chunked_prefill.ts';
 import { loadGoldenModel, readCases, readTensor, suiteCaseDirs } from './reader.ts';
 
 const TOL = maxRelAtMost(1e-4); // golden README: max|got − exp| / max|exp| ≤ 1e-4 per tensor
@@ -39,14 +39,6 @@ function capped(rt: GpuRuntime, cap: number) {
 }
 
 const partCount = (t: Tensor) => (t instanceof PartedTensor ? t.parts.length : 1);
-
-/** Prompt rows per chunk so that the widest per-row activation (logits, q, MoE slots) stays ≤ cap. */
-function chunkRows(cfg: KimiVLConfig, cap: number): number {
-  const t = cfg.text;
-  const row = 4 * Math.max(t.vocabSize, t.numHeads * (t.kvLoraRank + t.qkRopeHeadDim), t.intermediateSize);
-  const moe = 4 * t.numExpertsPerTok * Math.max(t.moeIntermediateSize, t.hiddenSize);
-  return Math.max(1, Math.floor(cap / Math.max(row, moe)));
-}
 
 /** Prompt logits [T, V] computed chunk by chunk (each chunk's image rows uploaded with it). */
 async function promptLogits(k: Kernels, lm: LanguageModel, c: GoldenCase, cache: KvCache, rows: number) {
@@ -112,7 +104,7 @@ describe('language model vs golden cases with tensors in parts under a buffer ca
           };
           const T = c.inputIds.length;
           const V = cfg.text.vocabSize;
-          const logits = await promptLogits(k, lm, c, cache, chunkRows(cfg, cap));
+          const logits = await promptLogits(k, lm, c, cache, prefillChunkRows(cfg, cap));
           const first = logits.subarray((T - 1) * V).reduce((b, v, i, a) => (v > a[b]! ? i : b), 0);
           const s = await steps(k, lm, c, cache, first);
           cache.release(k);
