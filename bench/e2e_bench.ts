@@ -6,6 +6,7 @@ import type { KimiVLConfig } from '../src/config/config.ts';
 import type { GpuRuntime } from '../src/gpu/runtime.ts';
 import type { Kernels, SamplingParams } from '../src/kernels/types.ts';
 import { KimiVLModel } from '../src/model/kimi_vl.ts';
+import { USER_KV_CACHE_DTYPE } from '../src/model/kv_cache.ts';
 import type { HostWeight } from '../src/tensor/types.ts';
 import { startPassTimer } from './gpu_timestamps.ts';
 import { attachLedger, minTokenBytes } from './per_token.ts';
@@ -82,7 +83,7 @@ export async function runEndToEnd(rt: GpuRuntime, k: Kernels, s: E2ESpec): Promi
     ];
     const { values, L } = pixels(s.cfg, side);
     const firstToken = async () => {
-      const cache = m.newCache(k, maxCtx);
+      const cache = m.newCache(k, maxCtx, USER_KV_CACHE_DTYPE); // the cache users run (f16)
       const t0 = performance.now();
       const px = k.upload(values, [L, 3 * P * P]);
       const e = m.encodeImages(k, px, [{ h: side, w: side }]);

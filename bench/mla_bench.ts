@@ -91,15 +91,20 @@ export async function benchMlaDecode(
   return row;
 }
 
-/** bench/baseline/mla_decode_baseline.ts when this checkout has it (the old kernel kept by #13's work). */
-const baseline = import.meta.glob<{
+type BaselineModule = {
   mlaDecodeBaseline?: MlaDecodeKernel;
   mlaDecodeEngine?: (dtype?: 'f16' | 'f32') => MlaDecodeKernel;
-}>('./baseline/mla_decode_baseline.ts', { eager: true });
+};
+/**
+ * bench/baseline/mla_decode_baseline.ts when this checkout has it (the old kernel kept by #13's work).
+ * Loaded lazily: it imports MLA_DIMS from here, so an eager import would evaluate it before this module.
+ */
+const baseline = import.meta.glob<BaselineModule>('./baseline/mla_decode_baseline.ts');
 
 /** The old and new kernels this build has (see the header). */
-export function mlaKernels(): { oldK: MlaDecodeKernel; newK: MlaDecodeKernel } {
-  const b = Object.values(baseline)[0];
+export async function mlaKernels(): Promise<{ oldK: MlaDecodeKernel; newK: MlaDecodeKernel }> {
+  const load = Object.values(baseline)[0];
+  const b = load ? await load() : undefined;
   if (b?.mlaDecodeBaseline && b.mlaDecodeEngine)
     return { oldK: b.mlaDecodeBaseline, newK: b.mlaDecodeEngine('f16') };
   return {
@@ -112,7 +117,7 @@ export async function runMlaDecodeBenches(
   c: BenchContext,
   log: (s: string) => void,
 ): Promise<MlaDecodeRow[]> {
-  const { oldK, newK } = mlaKernels();
+  const { oldK, newK } = await mlaKernels();
   const rows: MlaDecodeRow[] = [];
   for (const ctx of c.cfg.smoke ? [1024] : [1024, 8192, 32768]) {
     const r = await benchMlaDecode(c, ctx, oldK, newK);

@@ -12,6 +12,7 @@ import type { DispatchSpec, GpuRuntime } from '../src/gpu/runtime.ts';
 import { createGpuKernels } from '../src/kernels/gpu_kernels.ts';
 import type { SamplingParams } from '../src/kernels/types.ts';
 import { KimiVLModel } from '../src/model/kimi_vl.ts';
+import { USER_KV_CACHE_DTYPE } from '../src/model/kv_cache.ts';
 import type { HostWeight } from '../src/tensor/types.ts';
 import { type PlanQuant, planMemory } from '../src/weights/memory_plan.ts';
 import { activeWeightBytes, minKvBytes } from './active_bytes.ts';
@@ -80,7 +81,7 @@ export async function countToken(
   const k = createGpuKernels(rt);
   const host = shapeOnly(cfg, quant);
   const m = KimiVLModel.load(k, cfg, host);
-  const cache = m.newCache(k, context + 4);
+  const cache = m.newCache(k, context + 4, USER_KV_CACHE_DTYPE); // the cache users run (f16)
   try {
     // the cache "holds" context − 1 positions (their values are never read on this backend)
     cache.commit(0, new Array<number>(context - 1).fill(0));
