@@ -90,11 +90,8 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   },
 ];
 
-/**
- * The model the page opens with. The trained tiny models (helper G) replace the random one here:
- * switching is this one line.
- */
-export const DEFAULT_MODEL_KEY = 'kimi-vl-tiny';
+/** The model the page opens with: the trained tiny Instruct model (scripts/train/), 1.4 MB. */
+export const DEFAULT_MODEL_KEY = 'kimi-vl-tiny-instruct';
 
 export const entryByKey = (key: string) => CATALOGUE.find((e) => e.key === key);
 

@@ -8,7 +8,8 @@
 #   e2e      Playwright: weights loading, the worker API, the demo, the drop-in script
 #   consumer the tarball in a fresh Vite + TypeScript app (tsc, vite build, vite preview, the engine in a
 #            worker in Chromium) and `npx kimi-vl` from a fresh `npm i <tarball>` (scripts/consumer/)
-#   golden   kimi-vl golden ../shared/golden (every case, through the engine in Chromium)
+#   golden   kimi-vl golden ../shared/golden (every case, through the engine in Chromium; again under
+#            16 and 32 KiB binding limits) and tests/golden-trained (the bundled trained models)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --with-chromium || exit 1
@@ -54,9 +55,17 @@ GOLDEN_DIR="${KIMI_VL_GOLDEN:-../shared/golden}"
 step "golden ($GOLDEN_DIR)"
 if [ -d "$GOLDEN_DIR" ]; then
   node bin/kimi-vl.mjs golden "$GOLDEN_DIR" --json-out "$OUT/golden.json" || status=1
+  # Under tiny binding limits every tensor, activation and upload must be split into parts (#12).
+  for kib in 16 32; do
+    node bin/kimi-vl.mjs golden "$GOLDEN_DIR" --max-binding-bytes $((kib * 1024)) \
+      --json-out "$OUT/golden-${kib}k.json" || status=1
+  done
 else
   echo "golden directory $GOLDEN_DIR not found (set KIMI_VL_GOLDEN)"; status=1
 fi
+
+step "golden, trained tiny models (tests/golden-trained: PyTorch logits on the bundled weights)"
+node bin/kimi-vl.mjs golden tests/golden-trained --json-out "$OUT/golden-trained.json" || status=1
 
 step "totals"
 npx tsx scripts/test_summary.ts "$OUT" || status=1

@@ -52,6 +52,9 @@ const tiers: Array<[string, Counts | null]> = [
   ['e2e', playwright(join(dir, 'e2e.json'))],
   ['consumer', plain(join(dir, 'consumer.json'))],
   ['golden', plain(join(dir, 'golden.json'))],
+  ['golden16k', plain(join(dir, 'golden-16k.json'))],
+  ['golden32k', plain(join(dir, 'golden-32k.json'))],
+  ['trained', plain(join(dir, 'golden-trained.json'))],
 ];
 const total: Counts = { passed: 0, failed: 0, skipped: 0 };
 let missing = 0;

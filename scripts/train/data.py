@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+import aux as A
 import pictures as P
 
 SYSTEM = '<|im_system|>system<|im_middle|>You are a helpful assistant<|im_end|>'
@@ -69,6 +70,45 @@ def make_sample(r, tok, limit, thinking, text_only_p=0.08):
     ids = p_ids + a_ids
     target = [False] * (len(p_ids) - 1) + [True] * len(a_ids) + [False]
     return ids, target, patches, grid
+
+
+def make_group(r, tok, limit, thinking, max_side=448):
+    """One picture asked all four question forms (the tower runs once for the four sequences):
+    (patches, grid, aux targets, [(ids, target), ...]). max_side: the curriculum's size cap (pictures over
+    it are drawn again), so early training sees few, shape-dominated image tokens."""
+    scene = P.make_scene(r)
+    while max(scene['width'], scene['height']) > max_side:
+        scene = P.make_scene(r)
+    patches, grid, info = preprocess(picture(scene), limit)
+    n_pads = grid[0] * grid[1] // 4
+    seqs = []
+    for question in P.QUESTIONS + [f'Is there a {P.pick(r, P.SHAPES)}?']:
+        prompt = prompt_text(question, n_pads, image_first=r() < 0.9)
+        reply = (P.thinking_answer if thinking else P.answer)(scene, question)
+        seqs.append(_with_reply(tok, prompt, reply))
+    return patches, grid, A.targets(scene, info), seqs
+
+
+def _with_reply(tok, prompt, reply):
+    p_ids, a_ids = tok.encode(prompt), tok.encode(reply + '<|im_end|>')
+    return p_ids + a_ids, [False] * (len(p_ids) - 1) + [True] * len(a_ids) + [False]
+
+
+def text_sample(r, tok, thinking):
+    question = P.pick(r, P.TEXT_PROMPTS)
+    return _with_reply(tok, prompt_text(question, None), (P.thinking_answer if thinking else P.answer)(None, question))
+
+
+def collate_groups(groups, texts, pad_id):
+    """Sequences of every group (picture index per sequence, -1 for text) then the text samples."""
+    seqs, pic = [], []
+    for k, g in enumerate(groups):
+        seqs += g[3]
+        pic += [k] * len(g[3])
+    seqs += texts
+    pic += [-1] * len(texts)
+    ids, mask, _, _ = collate([(i, m, None, None) for i, m in seqs], pad_id)
+    return ids, mask, [g[0] for g in groups], [g[1] for g in groups], torch.cat([g[2] for g in groups]), pic
 
 
 def collate(samples, pad_id):

@@ -1,5 +1,6 @@
 """The trained models' golden cases: a few prompts through the PyTorch model on the exact bf16 weights
 (written beside the models so `kimi-vl golden` proves the engine computes what the training code does)."""
+import fcntl
 import json
 import os
 
@@ -53,8 +54,14 @@ def write_golden(model, tok, variant, model_dir, golden_dir, limit):
         print(f'golden {name}: {len(ids)} prompt tokens, new {tok.decode(c["expected"]["new_tokens"])!r}, '
               f'min margin {c["stats"]["min_greedy_margin"]:.3g}', flush=True)
     suite_path = os.path.join(golden_dir, 'suite.json')
-    suite = json.load(open(suite_path)) if os.path.exists(suite_path) else {'cases': []}
-    names = [n for n, *_ in cases]
-    suite['cases'] = [c for c in suite['cases'] if c['case'] not in names] + [{'case': n, 'model': model_name} for n in names]
-    suite['tolerances'] = {'pixel_values_max_abs': 1e-05, 'float_max_abs_over_max_abs_expected': 0.0001}
-    json.dump(suite, open(suite_path, 'w'), indent=1)
+    lock = os.open(golden_dir, os.O_RDONLY)  # both variants train side by side: one writer at a time
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        suite = json.load(open(suite_path)) if os.path.exists(suite_path) else {'cases': []}
+        names = [n for n, *_ in cases]
+        suite['cases'] = [c for c in suite['cases'] if c['case'] not in names] + \
+            [{'case': n, 'model': model_name} for n in names]
+        suite['tolerances'] = {'pixel_values_max_abs': 1e-05, 'float_max_abs_over_max_abs_expected': 0.0001}
+        json.dump(suite, open(suite_path, 'w'), indent=1)
+    finally:
+        os.close(lock)

@@ -1,7 +1,7 @@
 """Trains a tiny Kimi-VL (Instruct or Thinking) on the shape-picture task and writes the checkpoint and
 its golden cases. CPU only, fixed seeds. Run through scripts/train/train.sh (tokenizer first).
 
-  nice -n 10 /usr/bin/python3 scripts/train/train.py --variant instruct --minutes 45 \
+  /usr/bin/python3 scripts/train/train.py --variant instruct --minutes 55 \
       --tokenizer <dir> --out public/models/kimi-vl-tiny-instruct --golden tests/golden-trained
 """
 import argparse
@@ -14,6 +14,7 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
+import aux as A  # noqa: E402
 import data as D  # noqa: E402
 import export as X  # noqa: E402
 import golden as G  # noqa: E402
@@ -77,6 +78,19 @@ def evaluate(model, tok, thinking, seed, n):
     return ok / n
 
 
+def vision_step(model, head, opt, r, tok, pictures, step, start):
+    """One tower-only step on the dense loss (aux.py): the tower learns shapes before the LM reads it."""
+    groups = [D.make_group(r, tok, LIMIT, False) for _ in range(pictures)]
+    tower = model.vision_tower([g[0] for g in groups], [g[1] for g in groups])
+    loss = head.loss(torch.cat(tower), torch.cat([g[2] for g in groups]))
+    opt.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(list(model.vision_tower.parameters()), 1.0)
+    opt.step()
+    if step % 50 == 0:
+        print(f'vision step {step} {time.time() - start:.0f}s aux {loss.item():.4f}', flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--variant', choices=['instruct', 'thinking'], required=True)
@@ -84,12 +98,20 @@ def main():
     ap.add_argument('--tokenizer', required=True)
     ap.add_argument('--out', required=True)
     ap.add_argument('--golden', required=True)
-    ap.add_argument('--batch', type=int, default=24)
+    ap.add_argument('--vision-warmup', type=float, default=0,
+                    help='minutes of tower-only training on the dense loss first (cheap steps, many pictures)')
+    ap.add_argument('--curriculum', type=float, default=0.4,
+                    help='fraction of the budget over which the largest picture side grows from 84 to 448 px')
+    ap.add_argument('--pictures', type=int, default=6, help='pictures per step, each asked all four questions')
+    ap.add_argument('--texts', type=int, default=1, help='text-only samples per step')
+    ap.add_argument('--aux', type=float, default=1.0, help='weight of the dense vision loss (aux.py)')
+    ap.add_argument('--bf16-from', type=float, default=0.75,
+                    help='fraction of the budget after which the forward pass sees bf16-rounded weights')
     ap.add_argument('--lr', type=float, default=2e-3)
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument("--eval-every", type=int, default=1000)
-    ap.add_argument('--init', help='start from this checkpoint folder (Thinking starts from Instruct)')
+    ap.add_argument('--init', help='start from this checkpoint folder (fine-tuning a trained model)')
     ap.add_argument('--warmup', type=int, default=100)
     ap.add_argument("--final-eval", type=int, default=100)
     a = ap.parse_args()
@@ -109,7 +131,9 @@ def main():
     if a.init:
         X.load_hf(model, a.init)
         print('initialised from', a.init, flush=True)
-    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, betas=(0.9, 0.98), weight_decay=0.01)
+    head = A.AuxHead(config['vision_config']['hidden_size'])
+    params = list(model.parameters())
+    opt = torch.optim.AdamW(params + list(head.parameters()), lr=a.lr, betas=(0.9, 0.98), weight_decay=0.01)
     moe = [l.mlp for l in model.language_model.model.layers if hasattr(l.mlp, 'w_gate')]
     start, step, budget = time.time(), 0, a.minutes * 60
     pad_id = config['text_config']['pad_token_id']
@@ -120,19 +144,37 @@ def main():
         lr = a.lr * min(1.0, (step + 1) / a.warmup) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
         for g in opt.param_groups:
             g['lr'] = lr
-        ids, mask, patches, grids = D.collate([D.make_sample(r, tok, LIMIT, thinking) for _ in range(a.batch)], pad_id)
-        logits = model(ids, patches, grids)
-        loss = torch.nn.functional.cross_entropy(logits[:, :-1][mask[:, :-1]], ids[:, 1:][mask[:, :-1]])
+        if time.time() - start < a.vision_warmup * 60:
+            step += 1
+            vision_step(model, head, opt, r, tok, 4 * a.pictures, step, start)
+            continue
+        max_side = 84 + (448 - 84) * min(1.0, frac / a.curriculum) if a.curriculum > 0 else 448
+        groups = [D.make_group(r, tok, LIMIT, thinking, max_side) for _ in range(a.pictures)]
+        texts = [D.text_sample(r, tok, thinking) for _ in range(a.texts)]
+        ids, mask, patches, grids, aux_tgt, pic = D.collate_groups(groups, texts, pad_id)
+        master = [p.data.clone() for p in params] if frac >= a.bf16_from else None
+        if master:  # quantisation-aware: gradients at the bf16 weights the engine runs, applied to fp32
+            for p in params:
+                p.data = X.bf16_round(p.data)
+        tower = model.vision_tower(patches, grids)
+        feats = model.multi_modal_projector(tower, grids)
+        logits = model(ids, feats=[feats[k] for k in pic if k >= 0])
+        lm_loss = torch.nn.functional.cross_entropy(logits[:, :-1][mask[:, :-1]], ids[:, 1:][mask[:, :-1]])
+        aux_loss = head.loss(torch.cat(tower), aux_tgt)
+        loss = lm_loss + a.aux * aux_loss
         opt.zero_grad()
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        if master:
+            for p, m32 in zip(params, master):
+                p.data = m32
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         with torch.no_grad():  # auxiliary-loss-free balancing (DeepSeek-V3): nudge the selection bias
             for m in moe:
                 m.bias += 1e-3 * torch.sign(m.last_load.mean() - m.last_load)
         step += 1
         if step % 50 == 0 or step < 50 and step % 5 == 0:
-            print(f'step {step} {time.time() - start:.0f}s lr {lr:.2e} loss {loss.item():.4f}', flush=True)
+            print(f'step {step} {time.time() - start:.0f}s lr {lr:.2e} loss {lm_loss.item():.4f} aux {aux_loss.item():.4f}', flush=True)
         if step % a.eval_every == 0:
             model.eval()
             print(f'  eval exact {evaluate(model, tok, thinking, 555, 40):.3f}', flush=True)
@@ -140,7 +182,7 @@ def main():
     model.eval()
     X.round_model(model)
     acc = evaluate(model, tok, thinking, 556, a.final_eval)
-    print(f'done: {step} steps, final loss {loss.item():.4f}, bf16 PyTorch exact {acc:.3f}', flush=True)
+    print(f'done: {step} steps, final loss {lm_loss.item():.4f}, bf16 PyTorch exact {acc:.3f}', flush=True)
     readme = G.model_readme(a.variant, step, a.minutes, acc)
     X.write_model(model, a.out, a.tokenizer, LIMIT, readme)
     G.write_golden(model, tok, a.variant, a.out, a.golden, LIMIT)
