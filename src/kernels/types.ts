@@ -41,10 +41,6 @@ export interface CoreOps {
   normMatmul(x: Tensor, nw: Tensor, eps: number, w: Tensor): Tensor;
   /** x · wᵀ + residual ([M, N]): at M = 1 on the GPU one GEMV with the add in its epilogue. */
   matmulAdd(x: Tensor, w: Tensor, residual: Tensor): Tensor;
-  /** rmsNorm(x, nw, eps) · wᵀ: at M = 1 on the GPU one GEMV with the norm in its prologue. */
-  normMatmul(x: Tensor, nw: Tensor, eps: number, w: Tensor): Tensor;
-  /** x · wᵀ + residual ([M, N]): at M = 1 on the GPU one GEMV with the add in its epilogue. */
-  matmulAdd(x: Tensor, w: Tensor, residual: Tensor): Tensor;
   /** Elementwise a + b, same shape. */
   add(a: Tensor, b: Tensor): Tensor;
   /** Row-wise w · x / sqrt(mean(x²) + eps). x [M,D], w [D]. */
