@@ -34,6 +34,7 @@ export function latentRowWrite(
   const { T, R, P } = latentRowWriteShape(cache, kva, norm, rope);
   const f16 = cache.dtype === 'f16';
   checkShape(f16 || cache.dtype === 'f32', 'latentRowWrite', `a ${cache.dtype} cache`);
+  checkShape(!f16 || (R + P) % 2 === 0, 'latentRowWrite', `an f16 cache needs an even width, got ${R + P}`);
   const pos0 = rope.pos0;
   const table = ropeTable(rt, rope, pos0 + T);
   const maxX = rt.device.limits.maxComputeWorkgroupsPerDimension;
