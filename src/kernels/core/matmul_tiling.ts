@@ -63,12 +63,15 @@ export function chooseGemmTiling(rt: GpuRuntime, M: number, N: number): GemmTili
   return tilingFor(rt, forced === 'auto' ? autoTile(M, N) : forced);
 }
 
-/** A tile shape with the precision rt.tuning asks for and the largest k-chunk the adapter holds. */
-export function tilingFor(rt: GpuRuntime, tile: GemmTile): GemmTiling {
+/**
+ * A tile shape with the precision rt.tuning asks for and the largest k-chunk the adapter holds beside
+ * `reservedBytes` of the kernel's other workgroup memory.
+ */
+export function tilingFor(rt: GpuRuntime, tile: GemmTile, reservedBytes = 0): GemmTiling {
   const tiles: GemmTiles =
     rt.tuning.matmulTiles === 'f32' ? 'f32' : rt.features.shaderF16 ? 'f16' : 'f16-packed';
   const { bm, bn } = tileDims(tile);
-  const kc = chunkFor(tile, tiles, rt.device.limits.maxComputeWorkgroupStorageSize);
+  const kc = chunkFor(tile, tiles, rt.device.limits.maxComputeWorkgroupStorageSize - reservedBytes);
   return { tile, mv: bm / 64, nv: bn / 64, kc, tiles };
 }
 

@@ -31,7 +31,9 @@ export function autoMoeTile(S: number, E: number): GemmTile {
 
 /** The tiling of the expert GEMMs of one call (all three projections share its row tiles). */
 export function moeGemmTiling(rt: GpuRuntime, S: number, E: number): GemmTiling {
-  return tilingFor(rt, rt.tuning.matmulTile === 'auto' ? autoMoeTile(S, E) : rt.tuning.matmulTile);
+  // matmul_tiled_moe.wgsl also holds the tile's slot list (BM_MAX u32) and a count in workgroup memory
+  const reserved = 1024;
+  return tilingFor(rt, rt.tuning.matmulTile === 'auto' ? autoMoeTile(S, E) : rt.tuning.matmulTile, reserved);
 }
 
 /** out[s] = in(s) · w_e(s)ᵀ for every slot, one dispatch per expert-range part of w. */
