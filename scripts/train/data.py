@@ -65,10 +65,7 @@ def make_sample(r, tok, limit, thinking, text_only_p=0.08):
         question = P.pick_question(r)
         patches, grid, _ = preprocess(picture(scene), limit)
         prompt = prompt_text(question, grid[0] * grid[1] // 4, image_first=r() < 0.9)
-    reply = (P.thinking_answer if thinking else P.answer)(scene, question)
-    p_ids, a_ids = tok.encode(prompt), tok.encode(reply + '<|im_end|>')
-    ids = p_ids + a_ids
-    target = [False] * (len(p_ids) - 1) + [True] * len(a_ids) + [False]
+    ids, target = _with_reply(tok, prompt, (P.thinking_answer if thinking else P.answer)(scene, question))
     return ids, target, patches, grid
 
 
