@@ -5,6 +5,8 @@
 // Without 'timestamp-query' on the device this is unavailable and says so (null).
 
 const MAX_QUERIES = 4096;
+/** resolveQuerySet's destination offset must be a multiple of 256 bytes: 32 timestamps. */
+const RESOLVE_ALIGN = 256 / 8;
 
 export interface PassTimer {
   /** Σ (end − begin) over the passes recorded since start, in ms; the wrapper is removed. */
@@ -19,6 +21,7 @@ export function startPassTimer(device: GPUDevice): PassTimer | null {
     usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
   });
   let next = 0;
+  let passes = 0;
   let overflowed = false;
   const original = device.createCommandEncoder;
   const dev = device as { createCommandEncoder: GPUDevice['createCommandEncoder'] };
@@ -28,13 +31,17 @@ export function startPassTimer(device: GPUDevice): PassTimer | null {
     const finish = enc.finish.bind(enc);
     let first = -1;
     enc.beginComputePass = (d?: GPUComputePassDescriptor) => {
-      if (next + 2 > MAX_QUERIES) {
+      // Each command buffer resolves its own range, so it starts on an aligned index; the skipped slots
+      // stay zero in the resolve buffer and are not counted (end > begin fails).
+      const start = first < 0 ? Math.ceil(next / RESOLVE_ALIGN) * RESOLVE_ALIGN : next;
+      if (start + 2 > MAX_QUERIES) {
         overflowed = true;
         return begin(d);
       }
-      if (first < 0) first = next;
-      const at = next;
-      next += 2;
+      if (first < 0) first = start;
+      const at = start;
+      next = start + 2;
+      passes++;
       return begin({
         ...d,
         timestampWrites: { querySet, beginningOfPassWriteIndex: at, endOfPassWriteIndex: at + 1 },
@@ -64,7 +71,7 @@ export function startPassTimer(device: GPUDevice): PassTimer | null {
       querySet.destroy();
       let ns = 0;
       for (let i = 0; i + 1 < next; i += 2) if (t[i + 1]! > t[i]!) ns += Number(t[i + 1]! - t[i]!);
-      return { busyMs: ns / 1e6, passes: next / 2, overflowed };
+      return { busyMs: ns / 1e6, passes, overflowed };
     },
   };
 }
