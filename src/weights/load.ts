@@ -22,9 +22,13 @@ import {
   downloadModel,
   isValidationError,
   openCachedEntry,
+  type PreparedDownload,
+  prepareDownload,
   type RemoteContext,
   verifyEntry,
+  withHubFiles,
 } from './load_remote.ts';
+import { streamConvert } from './load_stream.ts';
 import type { Manifest } from './manifest.ts';
 import { metaFiles } from './preflight.ts';
 import { type ModelMeta, readModelMeta } from './preflight_meta.ts';
@@ -158,6 +162,11 @@ async function fromEntry(
   });
 }
 
+/** A Hugging Face original whose shard sizes are known can be converted while it downloads. */
+function streamable(entry: ModelCacheEntry, p: PreparedDownload): boolean {
+  return entry.record.format !== 'manifest' && p.shards.every((s) => s.size !== null);
+}
+
 /** Holds a Web Lock per model id so two tabs never write one cache entry at once. */
 async function withModelLock<T>(
   id: string,
@@ -216,7 +225,17 @@ async function loadRemote(
     const dropped = await verifyEntry(entry, ctx);
     if (!wasComplete || dropped.length > 0) {
       entry.record.complete = false;
-      await downloadModel(src, entry, { ...ctx, repair: wasComplete });
+      const dctx = await withHubFiles(src, { ...ctx, repair: wasComplete });
+      const prepared = await prepareDownload(src, entry, dctx);
+      // Not kept: convert while the shards arrive, so the original never sits whole beside the copy.
+      if (form && opts.keepOriginal !== true && streamable(entry, prepared)) {
+        const conv = await streamConvert(src, entry, dctx, prepared, assemble);
+        await entry.remove();
+        const m = await fromEntry(conv, src.id, assemble, progress.network);
+        progress.done();
+        return m;
+      }
+      await downloadModel(src, entry, dctx, prepared);
     }
     progress.startPhase('validate', []);
     opened = await openCachedEntry(entry);
