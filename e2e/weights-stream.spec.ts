@@ -164,3 +164,24 @@ test('an abort midway keeps a resumable partial; the next load converts it all',
   expect(m.weights).toEqual(await nodeWeightSummaries(TINY_A, 'q4'));
   expect((await listCached(page)).map((c) => [c.id, c.complete])).toEqual([[m.id, true]]);
 });
+
+test('a full disk mid-stream is a QuotaError; after space is freed the next load completes', async ({
+  page,
+}) => {
+  const full = await load(page, { source: url(), quant: 'q4', quotaAfterBytes: 700_000 });
+  expect(full.error?.name).toBe('QuotaError');
+  expect(full.error?.message).toMatch(/more is needed/);
+  const left = await listCached(page);
+  expect(left.map((c) => [c.id.includes('#'), c.complete])).toEqual([[false, false]]);
+  const m = expectOk(await load(page, { source: url(), quant: 'q4', readWeights: true }));
+  expect(m.weights).toEqual(await nodeWeightSummaries(TINY_A, 'q4'));
+  expect((await listCached(page)).map((c) => [c.id, c.complete])).toEqual([[m.id, true]]);
+});
+
+test('a server that ignores Range: the shards are fetched whole first, then converted', async ({ page }) => {
+  for (let i = 1; i <= PARTS; i++)
+    await data.fault({ path: `model-0000${i}-of-0000${PARTS}.safetensors`, ignoreRange: true });
+  const m = expectOk(await load(page, { source: url(), quant: 'q4', readWeights: true }));
+  expect(m.weights).toEqual(await nodeWeightSummaries(TINY_A, 'q4'));
+  expect((await listCached(page)).map((c) => [c.id, c.complete])).toEqual([[m.id, true]]);
+});

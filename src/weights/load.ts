@@ -228,8 +228,11 @@ async function loadRemote(
       const dctx = await withHubFiles(src, { ...ctx, repair: wasComplete });
       const prepared = await prepareDownload(src, entry, dctx);
       // Not kept: convert while the shards arrive, so the original never sits whole beside the copy.
-      if (form && opts.keepOriginal !== true && streamable(entry, prepared)) {
-        const conv = await streamConvert(src, entry, dctx, prepared, assemble);
+      const conv =
+        form && opts.keepOriginal !== true && streamable(entry, prepared)
+          ? await streamConvert(src, entry, dctx, prepared, assemble)
+          : null;
+      if (conv) {
         await entry.remove();
         const m = await fromEntry(conv, src.id, assemble, progress.network);
         progress.done();

@@ -12,7 +12,7 @@
 // Failures keep today's rules: a half-written converted copy is dropped whole, the original entry
 // keeps its partials and complete shards (released ones are fetched again by the next load), a
 // validation error drops the original entry too (load.ts).
-import { KimiVLError } from '../errors.ts';
+import { isKimiVLError, KimiVLError } from '../errors.ts';
 import type { AssembleOptions } from './assemble.ts';
 import type { ModelCacheEntry } from './cache.ts';
 import { cacheEntryFiles } from './cache_files.ts';
@@ -129,14 +129,17 @@ function streamingFiles(
   };
 }
 
-/** Downloads and converts at once; returns the complete converted entry (the original is not kept). */
+/**
+ * Downloads and converts at once; returns the complete converted entry (the original is not kept), or
+ * null, before anything is written, when the server cannot serve the headers by Range.
+ */
 export async function streamConvert(
   src: RemoteModel,
   entry: ModelCacheEntry,
   ctx: RemoteContext,
   prepared: PreparedDownload,
   assemble: AssembleOptions,
-): Promise<ModelCacheEntry> {
+): Promise<ModelCacheEntry | null> {
   const { shards, converted } = prepared;
   const missing = shards.filter((s) => !entry.record.files[s.name]?.complete);
   // Advisory (cache_quota.ts): the window of originals beside the converted copy.
@@ -150,9 +153,15 @@ export async function streamConvert(
   );
   ctx.progress.startPhase('validate', []);
   const pending = new Map<string, { size: number; header: Uint8Array }>();
-  await runBounded(missing, ctx.concurrency, async (s) => {
-    pending.set(s.name, { size: s.size!, header: await fetchHeader(src, s, ctx) });
-  });
+  try {
+    await runBounded(missing, ctx.concurrency, async (s) => {
+      pending.set(s.name, { size: s.size!, header: await fetchHeader(src, s, ctx) });
+    });
+  } catch (e) {
+    // A server that does not answer Range requests: download whole files first instead (load.ts).
+    if (isKimiVLError(e, 'DownloadError') && /did not answer bytes/.test((e as Error).message)) return null;
+    throw e;
+  }
   const byName = new Map(shards.map((s) => [s.name, s]));
   // Downloads stop with the conversion: a failed conversion must not leave a 5 GB fetch running.
   const stop = new AbortController();
