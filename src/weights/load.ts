@@ -1,7 +1,8 @@
 // loadModel: the browser's way in. Takes any ModelSource (HF repo id, HTTP folder, local files),
 // goes through the OPFS cache for remote sources (load_remote.ts), validates with the same code as
 // Node (checkpoint.ts), optionally converts a bf16 original to q8/q4/f16 once and caches the result
-// (load_convert.ts), and hands the engine a validated checkpoint whose weights() yields
+// (load_convert.ts; without keepOriginal while the shards arrive, load_stream.ts, so the bf16 original
+// never sits whole in the cache), and hands the engine a validated checkpoint whose weights() yields
 // [engine name, HostWeight] via assembleWeights.
 //
 //   const m = await loadModel('moonshotai/Kimi-VL-A3B-Instruct', { quant: 'q4', onProgress, signal });
