@@ -94,7 +94,8 @@ function peaks(samples: StorageSample[], originalDir: string, convertedDir: stri
     const o = s.dirs[originalDir] ?? { shards: 0, bytes: 0 };
     const c = s.dirs[convertedDir] ?? { shards: 0, bytes: 0 };
     shards = Math.max(shards, o.shards);
-    const total = Object.values(s.dirs).reduce((n, d) => n + d.bytes, 0) + s.pending;
+    // not-yet-closed writes: the swap files where listed, else what was written to open streams
+    const total = Object.values(s.dirs).reduce((n, d) => n + d.bytes, 0) + Math.max(s.pending, s.swap);
     bytes = Math.max(bytes, total);
     if (c.bytes + s.pending > 0 && o.shards === PARTS) bothAt++;
   }
@@ -121,6 +122,8 @@ test('q4 converts while the 4 shards arrive: never the whole original beside the
   expect(p.shards).toBeLessThanOrEqual(2);
   expect(p.bothAt).toBe(0);
   expect(p.bytes).toBeLessThan(originalBytes + converted);
+  // 2 of the 4 originals (~450 kB) beside the 549 kB copy: 1.83 × here, the issue's bound is 2 ×
+  expect(p.bytes).toBeLessThanOrEqual(2 * converted);
   const end = samples[samples.length - 1]!;
   expect(Object.keys(end.dirs)).toEqual([modelDirName(m.id)]);
 

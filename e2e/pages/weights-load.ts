@@ -44,6 +44,8 @@ export interface StorageSample {
   dirs: Record<string, { shards: number; bytes: number }>;
   /** Bytes written to writable streams not closed yet (their swap files). */
   pending: number;
+  /** Bytes of the swap files seen in the folders (where the browser lists them). */
+  swap: number;
 }
 
 export interface WeightSummary {
@@ -126,6 +128,7 @@ function emulateFullDisk(limit: number): () => void {
 
 async function sampleStorage(pending: number): Promise<StorageSample> {
   const dirs: StorageSample['dirs'] = {};
+  let swap = 0;
   const root = await navigator.storage.getDirectory();
   const cache = await root.getDirectoryHandle(CACHE_DIR).catch(() => null);
   if (cache)
@@ -138,12 +141,14 @@ async function sampleStorage(pending: number): Promise<StorageSample> {
           .getFile()
           .then((x) => x.size)
           .catch(() => 0);
-        d.bytes += size;
+        if (f.endsWith('.crswap'))
+          swap += size; // a writable stream's swap file (Chromium)
+        else d.bytes += size;
         if (f.endsWith('.safetensors')) d.shards++;
       }
       dirs[name] = d;
     }
-  return { dirs, pending };
+  return { dirs, pending, swap };
 }
 
 type AnyFn = (this: unknown, ...args: unknown[]) => Promise<unknown>;

@@ -6,13 +6,16 @@
 // group of the last file (in fetch order) it reads, so the weights of shard 1 are converted first,
 // then those that need shard 2 (a stacked expert weight whose 64 tensors span shards 1 and 2 among
 // them), and so on. Hugging Face's files are not in engine order (the vision tower comes first, the
-// LM head last, and exporters differ), so the order is computed from the index, never assumed.
+// LM head last, and exporters differ), so the order is computed from the index, never assumed: the
+// fetch order is the best of a few candidates by predicted peak (chooseFetchOrder), never the index's
+// own order (first appearance in its name-sorted weight_map: shards 7,1,3,4,5,6,2 for the real model).
 // Downloads run in fetch order, at most `window` original files held at once (downloading or
 // complete, not yet released) — more only when one weight reads more files than that; a file is
 // released right after its last reader is converted.
 import type { PlannedWeight } from './assemble.ts';
 import type { TensorSource } from './checkpoint.ts';
-import type { ShardPlan } from './shard_plan.ts';
+import { encodeSafetensorsHeader } from './safetensors.ts';
+import { planShards, type ShardPlan } from './shard_plan.ts';
 
 /** The source tensors a planned weight reads (HF names: several for a stacked expert weight). */
 export function sourceTensors(p: PlannedWeight, source: TensorSource): string[] {
@@ -24,8 +27,20 @@ function filesOf(p: PlannedWeight, source: TensorSource): string[] {
 }
 
 /**
+ * The order to fetch the original files in: as the engine's weight order (Hugging Face module order:
+ * vision, projector, embedding, layers, head) first reads them. Not the index's order: its weight_map is
+ * keyed by name, so the first shard it names may hold the LM head, and layer 10 sorts before layer 2;
+ * fetching in that order held 5 of the 7 real shards at once. Files no weight reads are left out.
+ */
+export function firstUseOrder(plan: readonly PlannedWeight[], source: TensorSource): string[] {
+  const out = new Set<string>();
+  for (const p of plan) for (const f of filesOf(p, source)) out.add(f);
+  return [...out];
+}
+
+/**
  * The plan reordered to follow the original files: stable sort by the fetch rank of the last file a
- * weight reads. `fileOrder` is the fetch order (the index's shard order); files it omits rank last.
+ * weight reads. `fileOrder` is the fetch order; files it omits rank last.
  */
 export function followFiles(
   plan: readonly PlannedWeight[],
@@ -66,7 +81,7 @@ export interface ScheduleInput {
   source: TensorSource;
   /** Byte size of each original file. */
   originalBytes: ReadonlyMap<string, number>;
-  /** Fetch order of the original files (the index's shard order). */
+  /** Fetch order of the original files (chooseFetchOrder). */
   fileOrder: readonly string[];
   /** Original files held at once (downloading or complete, not released). Default 2. */
   window?: number;
@@ -134,4 +149,67 @@ export function planConvertSchedule(input: ScheduleInput): ConvertSchedule {
     convertedBytes: converted,
     peakParts: peak,
   };
+}
+
+/**
+ * Files in the order a chain of weights links them: from the first file the plan uses, next the
+ * unfetched file sharing a weight (a stacked expert spanning two shards) with the latest fetched one,
+ * else the next by first use. On name-sorted shards (layers 0, 1, 2, then projector, then vision) this
+ * walks vision → layer 2 → layer 1 → layer 0, holding two files where first use would hold three.
+ */
+export function chainOrder(plan: readonly PlannedWeight[], source: TensorSource): string[] {
+  const first = firstUseOrder(plan, source);
+  const linked = new Map<string, Set<string>>(first.map((f) => [f, new Set()]));
+  for (const p of plan) {
+    const fs = filesOf(p, source);
+    for (const a of fs) for (const b of fs) if (a !== b) linked.get(a)!.add(b);
+  }
+  const out: string[] = [];
+  const left = new Set(first);
+  while (left.size > 0) {
+    let next: string | undefined;
+    for (let i = out.length - 1; i >= 0 && !next; i--)
+      next = first.find((f) => left.has(f) && linked.get(out[i]!)!.has(f));
+    next ??= first.find((f) => left.has(f))!;
+    out.push(next);
+    left.delete(next);
+  }
+  return out;
+}
+
+/**
+ * The fetch order with the lowest predicted storage peak among a few candidates (first use, the
+ * chain of shared weights, the files' names sorted, the index's order), with its schedule and the
+ * conversion order that follows it.
+ */
+export function chooseFetchOrder(
+  plan: readonly PlannedWeight[],
+  source: TensorSource,
+  originalBytes: ReadonlyMap<string, number>,
+  shardBytes: number,
+  indexOrder: readonly string[] = [],
+): { fileOrder: string[]; order: PlannedWeight[]; schedule: ConvertSchedule } {
+  const used = new Set(firstUseOrder(plan, source));
+  const candidates = [
+    firstUseOrder(plan, source),
+    chainOrder(plan, source),
+    [...used].sort(),
+    indexOrder.filter((f) => used.has(f)),
+  ].filter((c) => c.length === used.size);
+  let best: { fileOrder: string[]; order: PlannedWeight[]; schedule: ConvertSchedule } | null = null;
+  for (const fileOrder of candidates) {
+    const order = followFiles(plan, source, fileOrder);
+    const shards = planShards(order, shardBytes);
+    const schedule = planConvertSchedule({
+      shards,
+      shardFileBytes: shards.map(
+        (s) => encodeSafetensorsHeader(s.entries, { format: 'kimi-vl-web' }).fileSize,
+      ),
+      source,
+      originalBytes,
+      fileOrder,
+    });
+    if (!best || schedule.peakBytes < best.schedule.peakBytes) best = { fileOrder, order, schedule };
+  }
+  return best!;
 }

@@ -13,13 +13,14 @@
 // keeps its partials and complete shards (released ones are fetched again by the next load), a
 // validation error drops the original entry too (load.ts).
 import { isKimiVLError, KimiVLError } from '../errors.ts';
-import type { AssembleOptions } from './assemble.ts';
+import { type AssembleOptions, planAssembly } from './assemble.ts';
 import type { ModelCacheEntry } from './cache.ts';
 import { cacheEntryFiles } from './cache_files.ts';
 import { ensureQuota } from './cache_quota.ts';
 import { type CheckpointFiles, openCheckpoint } from './checkpoint.ts';
+import { chooseFetchOrder } from './convert_schedule.ts';
 import { fetchRange } from './fetch.ts';
-import { convertIntoCache } from './load_convert.ts';
+import { CONVERTED_SHARD_BYTES, convertIntoCache } from './load_convert.ts';
 import { runBounded } from './load_progress.ts';
 import {
   fetchShard,
@@ -162,6 +163,18 @@ export async function streamConvert(
     if (isKimiVLError(e, 'DownloadError') && /did not answer bytes/.test((e as Error).message)) return null;
     throw e;
   }
+  const original = await openCheckpoint(streamingFiles(entry, pending, () => feeder));
+  if (original.format !== 'hf')
+    throw new Error('kimi-vl-web internal error: only a Hugging Face original is converted while streaming');
+  const plan = planAssembly(original.config, original.source, assemble);
+  const sizes = new Map(shards.map((s) => [s.name, s.size ?? 0]));
+  const { fileOrder } = chooseFetchOrder(
+    plan,
+    original.source,
+    sizes,
+    CONVERTED_SHARD_BYTES,
+    shards.map((s) => s.name),
+  );
   const byName = new Map(shards.map((s) => [s.name, s]));
   // Downloads stop with the conversion: a failed conversion must not leave a 5 GB fetch running.
   const stop = new AbortController();
@@ -171,13 +184,10 @@ export async function streamConvert(
     transport: { ...ctx.transport, signal: user ? AbortSignal.any([user, stop.signal]) : stop.signal },
   };
   const feeder = new ShardFeeder(
-    missing.map((s) => s.name),
+    fileOrder.filter((f) => pending.has(f)),
     STREAM_WINDOW,
     (name) => fetchShard(src, entry, own, byName.get(name)!),
   );
-  const original = await openCheckpoint(streamingFiles(entry, pending, () => feeder));
-  if (original.format !== 'hf')
-    throw new Error('kimi-vl-web internal error: only a Hugging Face original is converted while streaming');
   try {
     const conv = await convertIntoCache({
       original,
@@ -186,7 +196,7 @@ export async function streamConvert(
       progress: ctx.progress,
       signal: ctx.transport.signal,
       releaseOriginal: true,
-      followFiles: shards.map((s) => s.name),
+      followFiles: fileOrder,
       onReleased: (file) => feeder.released(file),
       alsoTrack: missing.map((s) => ({ name: s.name, size: s.size })),
     });
