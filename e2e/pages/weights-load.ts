@@ -1,5 +1,6 @@
 // The load driver shared by the weights test page and its worker: runs loadModel and returns plain
 // JSON (what page.evaluate and postMessage can carry) describing the load, its progress and errors.
+import { CACHE_DIR } from '../../src/weights/cache.ts';
 import { type LoadOptions, type LoadProgress, loadModel } from '../../src/weights/load.ts';
 import { sha256Hex } from '../../src/weights/sha256.ts';
 import type { ModelSource } from '../../src/weights/source.ts';
@@ -19,6 +20,8 @@ export interface LoadRequest {
   /** Abort the load this long after the download phase starts (progress events are throttled, and a
    *  stalled transfer sends none, so a byte trigger alone can miss). */
   abortAfterMs?: number;
+  /** The phase whose start or bytes the abort triggers count from. Default 'download'. */
+  abortPhase?: LoadProgress['phase'];
   /** Read every engine weight and report its dtype, shape and sha256. */
   readWeights?: boolean;
   /** Load from File objects fetched from these URLs (name → URL) instead of the network source. */
@@ -29,6 +32,20 @@ export interface LoadRequest {
    * main thread). The writers are restored when the load ends.
    */
   quotaAfterBytes?: number;
+  /**
+   * Sample the cache's storage after every write, close and delete (main thread, writable streams):
+   * the bytes and safetensors files of each model folder, plus bytes written to streams not yet closed.
+   */
+  trackStorage?: boolean;
+}
+
+/** One sample of trackStorage: per OPFS model folder (modelDirName), its safetensors files and bytes. */
+export interface StorageSample {
+  dirs: Record<string, { shards: number; bytes: number }>;
+  /** Bytes written to writable streams not closed yet (their swap files). */
+  pending: number;
+  /** Bytes of the swap files seen in the folders (where the browser lists them). */
+  swap: number;
 }
 
 export interface WeightSummary {
@@ -56,6 +73,7 @@ export interface LoadReport {
     weights?: Record<string, WeightSummary>;
     bytesRead: number;
   };
+  storage?: StorageSample[];
 }
 
 function canSync(): boolean {
@@ -108,11 +126,75 @@ function emulateFullDisk(limit: number): () => void {
   };
 }
 
+async function sampleStorage(pending: number): Promise<StorageSample> {
+  const dirs: StorageSample['dirs'] = {};
+  let swap = 0;
+  const root = await navigator.storage.getDirectory();
+  const cache = await root.getDirectoryHandle(CACHE_DIR).catch(() => null);
+  if (cache)
+    for await (const [name, h] of cache as unknown as AsyncIterable<[string, FileSystemHandle]>) {
+      if (h.kind !== 'directory') continue;
+      const d = { shards: 0, bytes: 0 };
+      for await (const [f, fh] of h as unknown as AsyncIterable<[string, FileSystemHandle]>) {
+        if (fh.kind !== 'file') continue;
+        const size = await (fh as FileSystemFileHandle)
+          .getFile()
+          .then((x) => x.size)
+          .catch(() => 0);
+        if (f.endsWith('.crswap'))
+          swap += size; // a writable stream's swap file (Chromium)
+        else d.bytes += size;
+        if (f.endsWith('.safetensors')) d.shards++;
+      }
+      dirs[name] = d;
+    }
+  return { dirs, pending, swap };
+}
+
+type AnyFn = (this: unknown, ...args: unknown[]) => Promise<unknown>;
+
+/** Wraps stream write/close and removeEntry so each is followed by a storage sample. */
+function trackStorage(samples: StorageSample[]): () => void {
+  const open = new Map<unknown, number>();
+  const pendingBytes = () => [...open.values()].reduce((a, b) => a + b, 0);
+  const restores: Array<() => void> = [];
+  const wrap = (
+    proto: Record<string, AnyFn>,
+    method: string,
+    before?: (self: unknown, args: unknown[]) => void,
+  ) => {
+    const original = proto[method]!;
+    proto[method] = async function (this: unknown, ...args: unknown[]) {
+      const out = await original.apply(this, args);
+      before?.(this, args);
+      samples.push(await sampleStorage(pendingBytes()));
+      return out;
+    };
+    restores.push(() => {
+      proto[method] = original;
+    });
+  };
+  const size = (d: unknown) =>
+    ArrayBuffer.isView(d) ? d.byteLength : d instanceof ArrayBuffer ? d.byteLength : 0;
+  const ws = FileSystemWritableFileStream.prototype as unknown as Record<string, AnyFn>;
+  wrap(ws, 'write', (self, [data]) => open.set(self, (open.get(self) ?? 0) + size(data)));
+  wrap(ws, 'close', (self) => open.delete(self));
+  wrap(ws, 'abort', (self) => open.delete(self));
+  wrap(FileSystemDirectoryHandle.prototype as unknown as Record<string, AnyFn>, 'removeEntry');
+  return () => {
+    for (const r of restores) r();
+  };
+}
+
 export async function load(req: LoadRequest): Promise<LoadReport> {
   const restoreDisk = req.quotaAfterBytes !== undefined ? emulateFullDisk(req.quotaAfterBytes) : () => {};
+  const samples: StorageSample[] = [];
+  const restoreTrack = req.trackStorage ? trackStorage(samples) : () => {};
   try {
-    return await loadOnce(req);
+    const r = await loadOnce(req);
+    return req.trackStorage ? { ...r, storage: samples } : r;
   } finally {
+    restoreTrack();
     restoreDisk();
   }
 }
@@ -133,11 +215,12 @@ async function loadOnce(req: LoadRequest): Promise<LoadReport> {
     signal: controller.signal,
     onProgress: (p) => {
       events.push(p);
-      if (req.abortAfterMs !== undefined && p.phase === 'download' && !timerStarted) {
+      const phase = req.abortPhase ?? 'download';
+      if (req.abortAfterMs !== undefined && p.phase === phase && !timerStarted) {
         timerStarted = true;
         setTimeout(() => controller.abort(new Error('test abort')), req.abortAfterMs);
       }
-      if (req.abortAfterBytes !== undefined && p.phase === 'download' && p.bytesDone >= req.abortAfterBytes)
+      if (req.abortAfterBytes !== undefined && p.phase === phase && p.bytesDone >= req.abortAfterBytes)
         controller.abort(new Error('test abort'));
     },
   };

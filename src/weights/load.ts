@@ -1,7 +1,8 @@
 // loadModel: the browser's way in. Takes any ModelSource (HF repo id, HTTP folder, local files),
 // goes through the OPFS cache for remote sources (load_remote.ts), validates with the same code as
 // Node (checkpoint.ts), optionally converts a bf16 original to q8/q4/f16 once and caches the result
-// (load_convert.ts), and hands the engine a validated checkpoint whose weights() yields
+// (load_convert.ts; without keepOriginal while the shards arrive, load_stream.ts, so the bf16 original
+// never sits whole in the cache), and hands the engine a validated checkpoint whose weights() yields
 // [engine name, HostWeight] via assembleWeights.
 //
 //   const m = await loadModel('moonshotai/Kimi-VL-A3B-Instruct', { quant: 'q4', onProgress, signal });
@@ -22,9 +23,13 @@ import {
   downloadModel,
   isValidationError,
   openCachedEntry,
+  type PreparedDownload,
+  prepareDownload,
   type RemoteContext,
   verifyEntry,
+  withHubFiles,
 } from './load_remote.ts';
+import { streamConvert } from './load_stream.ts';
 import type { Manifest } from './manifest.ts';
 import { metaFiles } from './preflight.ts';
 import { type ModelMeta, readModelMeta } from './preflight_meta.ts';
@@ -158,6 +163,11 @@ async function fromEntry(
   });
 }
 
+/** A Hugging Face original whose shard sizes are known can be converted while it downloads. */
+function streamable(entry: ModelCacheEntry, p: PreparedDownload): boolean {
+  return entry.record.format !== 'manifest' && p.shards.every((s) => s.size !== null);
+}
+
 /** Holds a Web Lock per model id so two tabs never write one cache entry at once. */
 async function withModelLock<T>(
   id: string,
@@ -216,7 +226,20 @@ async function loadRemote(
     const dropped = await verifyEntry(entry, ctx);
     if (!wasComplete || dropped.length > 0) {
       entry.record.complete = false;
-      await downloadModel(src, entry, { ...ctx, repair: wasComplete });
+      const dctx = await withHubFiles(src, { ...ctx, repair: wasComplete });
+      const prepared = await prepareDownload(src, entry, dctx);
+      // Not kept: convert while the shards arrive, so the original never sits whole beside the copy.
+      const conv =
+        form && opts.keepOriginal !== true && streamable(entry, prepared)
+          ? await streamConvert(src, entry, dctx, prepared, assemble)
+          : null;
+      if (conv) {
+        await entry.remove();
+        const m = await fromEntry(conv, src.id, assemble, progress.network);
+        progress.done();
+        return m;
+      }
+      await downloadModel(src, entry, dctx, prepared);
     }
     progress.startPhase('validate', []);
     opened = await openCachedEntry(entry);

@@ -11,6 +11,7 @@ import { openCachedFileWriter, releaseCachedFile } from './cache_put.ts';
 import { ensureQuota } from './cache_quota.ts';
 import { CONFIG_FILE, type OpenedCheckpoint, openCheckpoint, PREPROCESSOR_FILE } from './checkpoint.ts';
 import { releaseSchedule } from './convert_release.ts';
+import { followFiles } from './convert_schedule.ts';
 import type { ProgressTracker } from './load_progress.ts';
 import {
   type ConvertQuant,
@@ -50,6 +51,15 @@ export interface ConvertArgs {
    * set when the original is not kept. A failed conversion then leaves a partial original (resumable).
    */
   releaseOriginal?: boolean;
+  /**
+   * Converting while the shards arrive (load_stream.ts): the original files in fetch order; the
+   * weights are then converted in the order that follows them (convert_schedule.ts followFiles).
+   */
+  followFiles?: readonly string[];
+  /** Told after each original file is released (the stream then fetches the next). */
+  onReleased?: (file: string) => void;
+  /** Files shown in the convert phase besides the converted shards (the originals being fetched). */
+  alsoTrack?: ReadonlyArray<{ name: string; size: number | null }>;
 }
 
 /** When, in the conversion's weight order, each original shard can go (releaseOriginal). */
@@ -64,7 +74,8 @@ export async function convertIntoCache(a: ConvertArgs): Promise<ModelCacheEntry>
   if (!form) throw new Error('kimi-vl-web internal error: nothing to convert');
   const id = convertedId(a.originalEntry.record.id, a.assemble);
   await (await ModelCacheEntry.find(id))?.remove();
-  const plan = planAssembly(a.original.config, a.original.source, a.assemble);
+  const planned = planAssembly(a.original.config, a.original.source, a.assemble);
+  const plan = a.followFiles ? followFiles(planned, a.original.source, a.followFiles) : planned;
   const shards = planShards(plan, a.shardBytes ?? CONVERTED_SHARD_BYTES);
   const headers = shards.map((s) => encodeSafetensorsHeader(s.entries, { format: MANIFEST_FORMAT }));
   const total = headers.reduce((n, h) => n + h.fileSize, 0);
@@ -72,10 +83,10 @@ export async function convertIntoCache(a: ConvertArgs): Promise<ModelCacheEntry>
 
   const entry = await ModelCacheEntry.open(id, { source: a.originalEntry.record.source, format: 'manifest' });
   try {
-    a.progress.startPhase(
-      'convert',
-      shards.map((s, i) => ({ name: s.file, size: headers[i]!.fileSize })),
-    );
+    a.progress.startPhase('convert', [
+      ...shards.map((s, i) => ({ name: s.file, size: headers[i]!.fileSize })),
+      ...(a.alsoTrack ?? []).filter((t) => !shards.some((s) => s.file === t.name)),
+    ]);
     const tensors: ManifestTensor[] = [];
     const manifestShards: Manifest['shards'] = [];
     const order = shards.flatMap((s) => s.weights);
@@ -162,8 +173,10 @@ async function writeShard(
       await put(w.bytes);
       if (releases) {
         // every byte this weight read is in the converted shard's writer: its last-read originals can go
-        for (const file of releases.schedule.get(releases.next) ?? [])
+        for (const file of releases.schedule.get(releases.next) ?? []) {
           await releaseCachedFile(a.originalEntry, file);
+          a.onReleased?.(file);
+        }
         releases.next++;
       }
     }

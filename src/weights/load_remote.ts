@@ -153,7 +153,7 @@ export async function verifyEntry(entry: ModelCacheEntry, ctx: RemoteContext): P
 }
 
 /** Downloads one file unless the cache already holds it complete (verified by verifyEntry). */
-async function fetchFile(
+export async function fetchFile(
   src: RemoteModel,
   entry: ModelCacheEntry,
   ctx: RemoteContext,
@@ -216,7 +216,7 @@ async function cachedJson(
   }
 }
 
-interface ShardToFetch {
+export interface ShardToFetch {
   name: string;
   size: number | null;
   sha256: string | null;
@@ -271,15 +271,24 @@ async function listShardsToFetch(
   return plans;
 }
 
-/** Brings every file of the model into the cache (resuming partials); validation comes after. */
-export async function downloadModel(
+/** What the metadata step found: the parsed config and the shards to bring in. */
+export interface PreparedDownload {
+  config: KimiVLConfig;
+  shards: ShardToFetch[];
+  /** Bytes of the shards not yet cached. */
+  missing: number;
+  /** Bytes of the converted copy that follows, 0 when none. */
+  converted: number;
+}
+
+/** The small files (config first: an unsupported model costs one request), then the shard list. */
+export async function prepareDownload(
   src: RemoteModel,
   entry: ModelCacheEntry,
   ctx: RemoteContext,
-): Promise<void> {
+): Promise<PreparedDownload> {
   if (!ctx.repair) entry.record.absent = [];
   entry.record.source = src.baseUrl;
-  ctx = { ...ctx, hubFiles: await fetchHubTree(src.id, ctx.transport) };
   const metadata = [CONFIG_FILE, MANIFEST_FILE, INDEX_FILE, ...OPTIONAL_FILES];
   ctx.progress.startPhase(
     'metadata',
@@ -310,7 +319,59 @@ export async function downloadModel(
     missing += Math.max(0, (s.size ?? 0) - (await entry.bytesOnDisk(s.name)));
   }
   const shardBytes = shards.reduce((n, s) => n + (s.size ?? 0), 0);
-  const converted = convertedBytes(config, ctx, shardBytes);
+  return { config, shards, missing, converted: convertedBytes(config, ctx, shardBytes) };
+}
+
+/** The Hub's listing for a repo source, once per load (null for plain folders). */
+export async function withHubFiles(src: RemoteModel, ctx: RemoteContext): Promise<RemoteContext> {
+  return ctx.hubFiles !== undefined ? ctx : { ...ctx, hubFiles: await fetchHubTree(src.id, ctx.transport) };
+}
+
+/** Downloads one shard; a 404 names the shard. */
+export async function fetchShard(
+  src: RemoteModel,
+  entry: ModelCacheEntry,
+  ctx: RemoteContext,
+  s: ShardToFetch,
+): Promise<void> {
+  try {
+    await fetchFile(src, entry, ctx, s.name, s.size, s.sha256);
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+    throw new KimiVLError(
+      'CheckpointError',
+      `shard "${s.name}" is missing from ${src.baseUrl} (${missingReason(e)}).`,
+    );
+  }
+}
+
+/** A QuotaError while writing, worded with how much more is needed (the partials stay for a resume). */
+export async function shardQuotaError(
+  e: unknown,
+  entry: ModelCacheEntry,
+  shards: readonly ShardToFetch[],
+  converted: number,
+): Promise<unknown> {
+  if (!isKimiVLError(e, 'QuotaError')) return e;
+  let kept = 0;
+  let left = converted;
+  for (const s of shards) {
+    const onDisk = await entry.bytesOnDisk(s.name).catch(() => 0);
+    kept += onDisk;
+    if (!entry.record.files[s.name]?.complete) left += Math.max(0, (s.size ?? 0) - onDisk);
+  }
+  return quotaShortfallError(e, { id: entry.record.id, stillNeeded: left, kept });
+}
+
+/** Brings every file of the model into the cache (resuming partials); validation comes after. */
+export async function downloadModel(
+  src: RemoteModel,
+  entry: ModelCacheEntry,
+  ctx: RemoteContext,
+  prepared?: PreparedDownload,
+): Promise<void> {
+  ctx = await withHubFiles(src, ctx);
+  const { shards, missing, converted } = prepared ?? (await prepareDownload(src, entry, ctx));
   await ensureQuota(missing + converted, `Downloading ${entry.record.id}`);
 
   ctx.progress.startPhase(
@@ -322,28 +383,10 @@ export async function downloadModel(
     })),
   );
   try {
-    await runBounded(shards, ctx.concurrency, async (s) => {
-      try {
-        await fetchFile(src, entry, ctx, s.name, s.size, s.sha256);
-      } catch (e) {
-        if (!isNotFound(e)) throw e;
-        throw new KimiVLError(
-          'CheckpointError',
-          `shard "${s.name}" is missing from ${src.baseUrl} (${missingReason(e)}).`,
-        );
-      }
-    });
+    await runBounded(shards, ctx.concurrency, (s) => fetchShard(src, entry, ctx, s));
   } catch (e) {
-    if (!isKimiVLError(e, 'QuotaError')) throw e;
     // The real limit, not the estimate: say how much more is needed; the partials stay for a resume.
-    let kept = 0;
-    let left = converted;
-    for (const s of shards) {
-      const onDisk = await entry.bytesOnDisk(s.name).catch(() => 0);
-      kept += onDisk;
-      if (!entry.record.files[s.name]?.complete) left += Math.max(0, (s.size ?? 0) - onDisk);
-    }
-    throw await quotaShortfallError(e, { id: entry.record.id, stillNeeded: left, kept });
+    throw await shardQuotaError(e, entry, shards, converted);
   }
 }
 
