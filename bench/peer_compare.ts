@@ -5,7 +5,7 @@ import type { Tensor } from '../src/tensor/types.ts';
 import type { BenchContext } from './kernel_bench.ts';
 import { type PeerInput, runPeer } from './peer_ort.ts';
 import { type TimingOptions, timeRuns } from './timing.ts';
-import type { PeerRow } from './types.ts';
+import { PEER_AGREEMENT, type PeerRow } from './types.ts';
 import { describeVariant, type Variant, withVariant } from './variants.ts';
 
 export const bytesOf = (a: Float32Array | Uint16Array | Uint8Array) =>
@@ -77,17 +77,21 @@ export async function compare(c: BenchContext, cmp: Comparison): Promise<PeerRow
   for (const o of cmp.options) {
     try {
       const peer = await runPeer(o.model(), o.inputs?.() ?? cmp.inputs ?? [], timing);
-      tried.push({ label: o.label, ms: peer.timing.ms });
       const layout = o.oursLayout ?? cmp.oursLayout ?? ((x: Float32Array) => x);
-      if (!best || peer.timing.ms < best.ms)
-        best = { ms: peer.timing.ms, label: o.label, agreement: agreement(layout(mine.out), peer.output) };
+      const agrees = agreement(layout(mine.out), peer.output);
+      tried.push({ label: o.label, ms: peer.timing.ms, agreement: agrees });
+      // A peer form that computes something else is no timing reference: listed, never chosen.
+      if (agrees < PEER_AGREEMENT && (!best || peer.timing.ms < best.ms))
+        best = { ms: peer.timing.ms, label: o.label, agreement: agrees };
     } catch (e) {
       tried.push({ label: o.label, failed: (e as Error).message.split('\n')[0]!.slice(0, 160) });
     }
   }
   row.peerOptions = tried;
   if (!best) {
-    row.skipped = `skipped: peer failed (${tried.map((t) => `${t.label}: ${t.failed}`).join('; ')})`;
+    const why = (t: (typeof tried)[number]) =>
+      t.failed ?? `disagrees with ours by ${t.agreement!.toExponential(1)}`;
+    row.skipped = `skipped: peer failed (${tried.map((t) => `${t.label}: ${why(t)}`).join('; ')})`;
     return row;
   }
   row.peerMs = best.ms;

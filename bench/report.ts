@@ -10,7 +10,7 @@ import {
   perTokenSection,
   table,
 } from './report_sections.ts';
-import type { BenchResult, EndToEndRow, KernelRow, PeerRow } from './types.ts';
+import { type BenchResult, type EndToEndRow, type KernelRow, PEER_AGREEMENT, type PeerRow } from './types.ts';
 
 export function deviceTag(r: BenchResult): string {
   const a = r.conditions.adapter;
@@ -57,7 +57,11 @@ function peerRows(r: BenchResult, dev: string): string[][] {
         : `**ours slower (×${f(p.ratio!)})**: ${whyWeLose(p)}`;
     const others = (p.peerOptions ?? [])
       .filter((o) => o.label !== p.peerOp)
-      .map((o) => `${o.label}: ${o.ms !== undefined ? `${f(o.ms, 3)} ms` : `failed (${o.failed})`}`);
+      .map((o) => {
+        if (o.ms === undefined) return `${o.label}: failed (${o.failed})`;
+        const off = o.agreement !== undefined && !(o.agreement < PEER_AGREEMENT);
+        return `${o.label}: ${f(o.ms, 3)} ms${off ? ` (not counted: differs from ours by ${o.agreement!.toExponential(1)})` : ''}`;
+      });
     return [
       p.op,
       p.shape,

@@ -38,7 +38,8 @@ export interface PeerRow {
   /** Our kernel path as forced through rt.tuning (bench/variants.ts). */
   variant?: string;
   /** Every way the peer was run (the fastest is reported as peerMs/peerOp). */
-  peerOptions?: { label: string; ms?: number; failed?: string }[];
+  /** Every peer form tried: its time and agreement with ours, or why it failed. */
+  peerOptions?: { label: string; ms?: number; agreement?: number; failed?: string }[];
   /** The goal for ours/ORT on this row (≤ target passes). */
   target?: number;
   /** Bytes the op must read at least (GEMV rows: for GB/s against the copy kernel). */
@@ -145,6 +146,9 @@ export interface BenchConditions {
   timing: string;
   peer: string;
 }
+
+/** Agreement (max |ours − theirs| / max |theirs|) under which a peer computed the same thing as ours. */
+export const PEER_AGREEMENT = 1e-2;
 
 export interface BenchResult {
   config: BenchConfig;

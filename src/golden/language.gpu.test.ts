@@ -94,10 +94,16 @@ describe('language model vs golden cases (GPU backend)', () => {
         expect(errSteps.pass, `${c.name} step_logits: ${errSteps.text}`).toBe(true);
         const want = c.debug.routing;
         if (want) expect(checkRouting(want, prompt, cfg.text.numExpertsPerTok).detail).toBeUndefined();
-        if (tuning.moePrefill) {
-          const ran = rt.pipelines.keys().some((key) => key.startsWith('matmul_tiled_moe|'));
-          expect(ran, 'the tiled grouped-MoE GEMM ran').toBe(true);
-        }
+        // the forced kernels ran (cumulative over the file's runtime: the forced cases come last)
+        for (const [forced, op] of [
+          [tuning.matmul, 'matmul_tiled|'],
+          [tuning.moePrefill, 'matmul_tiled_moe|'],
+        ] as const)
+          if (forced)
+            expect(
+              rt.pipelines.keys().some((key) => key.startsWith(op)),
+              `${op} ran`,
+            ).toBe(true);
       });
     }
 });

@@ -78,12 +78,12 @@ export class GpuRuntime {
       matmul: info.isFallbackAdapter ? 'direct' : 'tiled',
       matmulTile: 'auto',
       matmulTiles: features.shaderF16 ? 'f16' : 'f32',
-      // 'tiled' once its GPU test (moe_experts.gpu.test.ts, tiled cases) has passed; until then the rows kernel.
-      moePrefill: 'rows',
+      moePrefill: info.isFallbackAdapter ? 'rows' : 'tiled',
       visionAttention: 'flash',
       attentionTiles: features.shaderF16 ? 'f16' : 'f32',
       subgroups: features.subgroups,
-      sampler: 'single',
+      // Many workgroups over a 163,840-entry vocabulary on a GPU; one on a CPU adapter (no idle cores).
+      sampler: info.isFallbackAdapter ? 'single' : 'split',
     };
     this.pool = new BufferPool(device, storageUsage());
     this.arena = new UniformArena(device, ARENA_BYTES, device.limits.minUniformBufferOffsetAlignment);

@@ -61,12 +61,13 @@ const cases: Case[] = [
       ...REAL.map(([K, N]): Case => ({ dtype, K, N, subgroups, fusion: 'none' })),
     ]),
   ),
-  // Fusions on an awkward and a real shape, every form, both reductions.
+  // Fusions on an awkward shape in every form, on a real one in the forms the model loads (q4, q8 and
+  // bf16; the fusion code is the same for every form: CI time), both reductions.
   ...DTYPES.flatMap((dtype) =>
     SUBGROUPS.flatMap((subgroups) =>
       (['bias', 'norm', 'residual', 'norm+residual'] as const).flatMap((fusion) => [
         { dtype, K: 100, N: 17, rows: 4 as const, subgroups, fusion },
-        { dtype, K: 2048, N: 1408, subgroups, fusion },
+        ...(dtype === 'f32' || dtype === 'f16' ? [] : [{ dtype, K: 2048, N: 1408, subgroups, fusion }]),
       ]),
     ),
   ),
