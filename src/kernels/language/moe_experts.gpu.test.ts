@@ -27,6 +27,8 @@ const EXPERTS: Array<[number, number, number, number, number, WeightDType]> = [
 
 /** Distinct experts per token, deterministic from the seed. */
 function expertIds(T: number, A: number, E: number, seed: number): Uint32Array {
+  // distinct experts per token: top-A of fewer than A experts would never finish choosing
+  if (A > E) throw new Error(`test shape: top-${A} of ${E} experts`);
   const idv = new Uint32Array(T * A);
   for (let t = 0; t < T; t++)
     for (let a = 0; a < A; a++)
