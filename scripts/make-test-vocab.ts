@@ -51,6 +51,14 @@ function formatConfig(numBase: number, numReserved: number, unkPad: [number, num
   const names = new Map<number, string>(NAMED_SPECIAL_OFFSETS.map(([off, name]) => [numBase + off, name]));
   names.set(unkPad[0], '[UNK]');
   names.set(unkPad[1], '[PAD]');
+  return specialTokensConfig(names, numReserved);
+}
+
+/**
+ * tokenizer_config.json of a Kimi (TikTokenTokenizer) folder with these special tokens (id → name);
+ * `numReserved` is written only when it differs from the real 256.
+ */
+export function specialTokensConfig(names: ReadonlyMap<number, string>, numReserved: number): string {
   const decoder: Record<string, object> = {};
   for (const id of [...names.keys()].sort((a, b) => a - b)) {
     decoder[String(id)] = {

@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_SYSTEM_PROMPT } from '../../src/text/chat_template.ts';
-import { formatTiktokenModel } from '../make-test-vocab.ts';
+import { formatTiktokenModel, specialTokensConfig } from '../make-test-vocab.ts';
 import { trainBpe } from '../text-bpe-train.ts';
 import { allQuestions, answer, INTRO, makeScenes, thinkingAnswer } from './pictures.ts';
 import { TEXT_PROMPTS } from './prompts.ts';
@@ -44,35 +44,7 @@ export function taskCorpus(): string {
 }
 
 function tokenizerConfig(s: number): string {
-  const decoder: Record<string, object> = {};
-  for (const [off, content] of SPECIALS)
-    decoder[String(s + off)] = {
-      content,
-      lstrip: false,
-      normalized: false,
-      rstrip: false,
-      single_word: false,
-      special: true,
-    };
-  const config = {
-    added_tokens_decoder: decoder,
-    additional_special_tokens: [
-      '<|im_end|>',
-      '<|im_user|>',
-      '<|im_assistant|>',
-      '<|im_system|>',
-      '<|im_middle|>',
-    ],
-    bos_token: '[BOS]',
-    clean_up_tokenization_spaces: false,
-    eos_token: '[EOS]',
-    model_max_length: 1048576,
-    pad_token: '[PAD]',
-    tokenizer_class: 'TikTokenTokenizer',
-    unk_token: '[UNK]',
-    num_reserved_special_tokens: 30,
-  };
-  return `${JSON.stringify(config, null, 2)}\n`;
+  return specialTokensConfig(new Map(SPECIALS.map(([off, content]) => [s + off, content])), 30);
 }
 
 /** Learns every merge the corpus has (up to maxMerges); the vocabulary is those tokens + 32 specials. */
