@@ -45,6 +45,11 @@ export interface Tuning {
   subgroups: boolean;
   /** Sampler: 'split' (many workgroups over the vocabulary) or 'single' (one workgroup: the reference mode). */
   sampler: 'split' | 'single';
+  /** GEMV output rows per workgroup; absent: chosen by N (chooseGemvVariant). Tests and the bench force it. */
+  gemvRows?: 1 | 2 | 4 | 8 | 16;
+  /** MLA prefill (T > 1): 'flash' (non-absorbed, mla_prefill.wgsl) or 'absorbed' (the decode kernels);
+   *  absent: 'flash'. */
+  mlaPrefill?: 'flash' | 'absorbed';
 }
 
 export interface RuntimeStats {

@@ -13,6 +13,7 @@
 import gemvSource from '../../../shaders/gemv.wgsl?raw';
 import { partsOf } from '../../gpu/parted_tensor.ts';
 import type { Binding, GpuRuntime } from '../../gpu/runtime.ts';
+import type { Tuning } from '../../gpu/runtime_types.ts';
 import { type GpuTensor, storageBytes } from '../../gpu/tensor.ts';
 import { defineUniforms } from '../../gpu/uniforms.ts';
 import type { DType, Tensor } from '../../tensor/types.ts';
@@ -20,14 +21,7 @@ import { ro, rw, WEIGHT_UNIFORMS, weightAccess } from '../dispatch.ts';
 import { checkShape, numel } from '../shape_check.ts';
 import { matmulShape } from './core_shapes.ts';
 
-export type GemvRows = 1 | 2 | 4 | 8 | 16;
-
-declare module '../../gpu/runtime_types.ts' {
-  interface Tuning {
-    /** GEMV output rows per workgroup; absent: chosen by N (chooseGemvVariant). Tests and the bench force it. */
-    gemvRows?: GemvRows;
-  }
-}
+export type GemvRows = NonNullable<Tuning['gemvRows']>;
 
 /** How a lane reads its 16 weight bytes: q4 block, q8 half-block, 8 halves, 4 f32, or 4 single elements. */
 export type GemvFormat = 'q4' | 'q8' | 'vec16' | 'vec32' | 'elementwise';

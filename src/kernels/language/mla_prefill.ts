@@ -22,16 +22,6 @@ import type { MlaDims } from '../types.ts';
 import { mlaAttentionShape } from './language_shapes.ts';
 import { mlaAttention } from './mla_attention.ts';
 
-// The prefill form is a tuning knob like the others (tests and the bench force either form on any adapter).
-// Declared here, beside its only reader, so the runtime's Tuning gains it without an edit there; absent
-// means 'flash'.
-declare module '../../gpu/runtime.ts' {
-  interface Tuning {
-    /** MLA prefill (T > 1): 'flash' (non-absorbed, mla_prefill.wgsl) or 'absorbed' (the decode kernels). */
-    mlaPrefill?: 'flash' | 'absorbed';
-  }
-}
-
 const LatentParams = defineUniforms('MlaLatentParams', {
   R: 'u32',
   P: 'u32',
