@@ -7,16 +7,8 @@
 import { cpSync, mkdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { DataSession } from './support/data_client.ts';
 import { E2E_TMP, GOLDEN_MODELS } from './support/env.ts';
-import {
-  expectNoUncaught,
-  expectOk,
-  listCached,
-  load,
-  nodeWeightSummaries,
-  openWeightsPage,
-} from './support/weights_page.ts';
+import { expectOk, listCached, load, nodeWeightSummaries, useWeightsPage } from './support/weights_page.ts';
 
 const SHARD1 = 'model-00001-of-00002.safetensors';
 const SHARD2 = 'model-00002-of-00002.safetensors';
@@ -24,19 +16,8 @@ const TINY_A = join(GOLDEN_MODELS, 'tiny-a');
 const size = (f: string, dir = TINY_A) => statSync(join(dir, f)).size;
 const shardBytes = size(SHARD1) + size(SHARD2);
 
-let data: DataSession;
-let pageErrors: string[];
-const modelUrl = () => data.url('shared', 'golden/models/tiny-a/');
-
-test.beforeEach(async ({ page }) => {
-  data = new DataSession();
-  pageErrors = await openWeightsPage(page);
-});
-
-test.afterEach(async ({ page }) => {
-  await expectNoUncaught(page, pageErrors);
-  await data.reset();
-});
+const session = useWeightsPage();
+const modelUrl = () => session.data.url('shared', 'golden/models/tiny-a/');
 
 const ioStats = (page: import('@playwright/test').Page) => page.evaluate(() => window.weightsTest.ioStats());
 
@@ -50,10 +31,10 @@ test('a warm load makes no request and reads and hashes each shard byte once; ve
     blocked++;
     return route.abort();
   });
-  const before = (await data.requests()).length;
+  const before = (await session.data.requests()).length;
   const warm = expectOk(await load(page, { source: modelUrl(), readWeights: true }));
   expect(blocked).toBe(0);
-  expect((await data.requests()).length).toBe(before);
+  expect((await session.data.requests()).length).toBe(before);
   expect(warm.weights).toEqual(first.weights);
   const s = await ioStats(page);
   expect(s.fullPassBytes, 'no hashing pass before the load').toBe(0);
@@ -80,7 +61,7 @@ test("without wasm (a CSP lacking 'wasm-unsafe-eval') the JS hasher does the sam
     WebAssembly.compile = refuse;
     WebAssembly.instantiate = refuse as typeof WebAssembly.instantiate;
   });
-  pageErrors = await openWeightsPage(page);
+  await session.reopen(page);
   expect(await page.evaluate(() => window.weightsTest.hasherKind())).toBe('js');
   const m = expectOk(await load(page, { source: modelUrl(), readWeights: true }));
   expect(m.weights).toEqual(await nodeWeightSummaries(TINY_A));
@@ -117,10 +98,10 @@ test('a corrupted tensor found while reading is fetched again with one Range req
     SHARD1,
     at,
   ] as const);
-  const before = (await data.requests()).length;
+  const before = (await session.data.requests()).length;
   const again = expectOk(await load(page, { source: modelUrl(), readWeights: true }));
   expect(again.weights).toEqual(m.weights);
-  const gets = (await data.requests()).slice(before).filter((r) => r.method === 'GET');
+  const gets = (await session.data.requests()).slice(before).filter((r) => r.method === 'GET');
   expect(gets.map((r) => r.path.split('/').pop())).toEqual([SHARD1]);
   expect(gets[0]!.status).toBe(206);
   expect(gets[0]!.bytes).toBeLessThan(size(SHARD1));
@@ -162,7 +143,7 @@ test('a write failing with QuotaExceededError midway is a QuotaError; after spac
   const inWorker = (req: Parameters<typeof load>[1]) =>
     page.evaluate((r) => window.weightsTest.loadInWorker(r), req);
   // Small spaced chunks, so the disk fills midway through a shard rather than on its first write.
-  await data.fault({ path: SHARD1, chunkDelayMs: 15, times: 5 });
+  await session.data.fault({ path: SHARD1, chunkDelayMs: 15, times: 5 });
   const full = await inWorker({ source: modelUrl(), concurrency: 1, quotaAfterBytes: 250_000 });
   expect(full.syncAccessHandles).toBe(true);
   expect(full.error?.name).toBe('QuotaError');
@@ -179,7 +160,7 @@ test('a write failing with QuotaExceededError midway is a QuotaError; after spac
 
   const m = expectOk(await inWorker({ source: modelUrl(), readWeights: true }));
   expect(m.weights).toEqual(await nodeWeightSummaries(TINY_A));
-  const gets = (await data.requests()).filter((r) => r.path.endsWith(SHARD1) && r.method === 'GET');
+  const gets = (await session.data.requests()).filter((r) => r.path.endsWith(SHARD1) && r.method === 'GET');
   expect(gets[gets.length - 1]!.range).toBe(`bytes=${partial}-`);
   expect(m.networkBytes).toBeLessThan(shardBytes);
 });
@@ -187,19 +168,19 @@ test('a write failing with QuotaExceededError midway is a QuotaError; after spac
 test('a tokenizer file served bad once is not kept: the next load fetches it again and passes', async ({
   page,
 }) => {
-  const dir = join(E2E_TMP, `tok-${data.id}`);
+  const dir = join(E2E_TMP, `tok-${session.data.id}`);
   cpSync(TINY_A, dir, { recursive: true });
   writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ added_tokens_decoder: {} }));
   try {
-    await data.fault({ path: 'tokenizer_config.json', body: '{"added_tokens_decoder": ' });
-    const url = data.url('tmp', `tok-${data.id}/`);
+    await session.data.fault({ path: 'tokenizer_config.json', body: '{"added_tokens_decoder": ' });
+    const url = session.data.url('tmp', `tok-${session.data.id}/`);
     const bad = await load(page, { source: url });
     expect(bad.error?.name).toBe('TokenizerError');
     expect(bad.error?.message).toContain('tokenizer_config.json');
     expect((await listCached(page)).every((c) => !c.complete)).toBe(true);
     const m = expectOk(await load(page, { source: url }));
     expect(m.files).toContain('tokenizer_config.json');
-    const gets = (await data.requests()).filter(
+    const gets = (await session.data.requests()).filter(
       (r) => r.path.endsWith('tokenizer_config.json') && r.method === 'GET',
     );
     expect(gets).toHaveLength(2);
@@ -211,24 +192,24 @@ test('a tokenizer file served bad once is not kept: the next load fetches it aga
 test('small metadata files are revalidated when due: a file fixed on the server replaces the cached one', async ({
   page,
 }) => {
-  const dir = join(E2E_TMP, `reval-${data.id}`);
+  const dir = join(E2E_TMP, `reval-${session.data.id}`);
   cpSync(TINY_A, dir, { recursive: true });
   const tok = join(dir, 'tokenizer_config.json');
   writeFileSync(tok, JSON.stringify({ added_tokens_decoder: {} }));
   try {
-    const url = data.url('tmp', `reval-${data.id}/`);
+    const url = session.data.url('tmp', `reval-${session.data.id}/`);
     const m = expectOk(await load(page, { source: url }));
     const fixed = JSON.stringify({ added_tokens_decoder: {}, model_max_length: 4096 });
     writeFileSync(tok, fixed);
     const later = new Date(Date.now() + 60_000);
     utimesSync(tok, later, later); // a new version: new ETag
-    const before = (await data.requests()).length;
+    const before = (await session.data.requests()).length;
     expectOk(await load(page, { source: url })); // just checked: no request at all
-    expect((await data.requests()).length).toBe(before);
+    expect((await session.data.requests()).length).toBe(before);
 
     await page.evaluate((id) => window.weightsTest.ageMetadata(id), m.id);
     expectOk(await load(page, { source: url }));
-    const reqs = (await data.requests()).slice(before);
+    const reqs = (await session.data.requests()).slice(before);
     expect(reqs.filter((r) => r.method === 'HEAD').length).toBeGreaterThan(0);
     expect(reqs.filter((r) => r.method === 'GET').map((r) => r.path.split('/').pop())).toEqual([
       'tokenizer_config.json',
@@ -246,15 +227,15 @@ test('small metadata files are revalidated when due: a file fixed on the server 
 test("the Hub's tree listing sizes the files and its sha256 catches a corrupted transfer", async ({
   page,
 }) => {
-  const hubDir = join(E2E_TMP, `hubtree-${data.id}`);
+  const hubDir = join(E2E_TMP, `hubtree-${session.data.id}`);
   mkdirSync(join(hubDir, 'org', 'repo', 'resolve'), { recursive: true });
   symlinkSync(TINY_A, join(hubDir, 'org', 'repo', 'resolve', 'main'));
   try {
-    await data.fault({ path: SHARD2, flipByteAt: size(SHARD2) - 10 });
-    const hubUrl = data.url('tmp', `hubtree-${data.id}`);
+    await session.data.fault({ path: SHARD2, flipByteAt: size(SHARD2) - 10 });
+    const hubUrl = session.data.url('tmp', `hubtree-${session.data.id}`);
     const m = expectOk(await load(page, { source: 'org/repo', hubUrl, readWeights: true }));
     expect(m.weights).toEqual(await nodeWeightSummaries(TINY_A));
-    const reqs = await data.requests();
+    const reqs = await session.data.requests();
     expect(reqs.filter((r) => r.path.endsWith('/api/models/org/repo/tree/main'))).toHaveLength(1);
     expect(
       reqs.filter((r) => r.method === 'HEAD'),

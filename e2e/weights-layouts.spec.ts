@@ -6,16 +6,8 @@ import { expect, test } from '@playwright/test';
 import { convertCheckpoint } from '../src/weights/convert_node.ts';
 import { openCheckpointDir } from '../src/weights/node_source.ts';
 import { encodeSafetensorsHeader, type SafetensorsEntry } from '../src/weights/safetensors.ts';
-import { DataSession } from './support/data_client.ts';
 import { E2E_TMP, GOLDEN_MODELS } from './support/env.ts';
-import {
-  expectNoUncaught,
-  expectOk,
-  listCached,
-  load,
-  nodeWeightSummaries,
-  openWeightsPage,
-} from './support/weights_page.ts';
+import { expectOk, listCached, load, nodeWeightSummaries, useWeightsPage } from './support/weights_page.ts';
 
 const TINY_A = join(GOLDEN_MODELS, 'tiny-a');
 const OUT = join(E2E_TMP, `layouts-${process.pid}`);
@@ -49,25 +41,14 @@ test.beforeAll(async () => {
 
 test.afterAll(() => rmSync(OUT, { recursive: true, force: true }));
 
-let data: DataSession;
-let pageErrors: string[];
-const url = (name: string) => data.url('tmp', `${OUT.slice(E2E_TMP.length + 1)}/${name}/`);
-
-test.beforeEach(async ({ page }) => {
-  data = new DataSession();
-  pageErrors = await openWeightsPage(page);
-});
-
-test.afterEach(async ({ page }) => {
-  await expectNoUncaught(page, pageErrors);
-  await data.reset();
-});
+const session = useWeightsPage();
+const url = (name: string) => session.data.url('tmp', `${OUT.slice(E2E_TMP.length + 1)}/${name}/`);
 
 test('one unsharded model.safetensors without an index', async ({ page }) => {
   const m = expectOk(await load(page, { source: url('single'), readWeights: true }));
   expect(m.format).toBe('hf');
   expect(m.weights).toEqual(await nodeWeightSummaries(TINY_A));
-  const paths = (await data.requests())
+  const paths = (await session.data.requests())
     .filter((r) => r.status < 400)
     .map((r) => `${r.method} ${r.path.split('/').pop()}`);
   expect(paths).toContain('HEAD model.safetensors');

@@ -10,16 +10,8 @@ import { modelDirName } from '../src/weights/cache.ts';
 import { openCheckpointDir } from '../src/weights/node_source.ts';
 import { encodeSafetensorsHeader, type SafetensorsEntry } from '../src/weights/safetensors.ts';
 import type { StorageSample } from './pages/weights-load.ts';
-import { DataSession } from './support/data_client.ts';
 import { E2E_TMP, GOLDEN_MODELS } from './support/env.ts';
-import {
-  expectNoUncaught,
-  expectOk,
-  listCached,
-  load,
-  nodeWeightSummaries,
-  openWeightsPage,
-} from './support/weights_page.ts';
+import { expectOk, listCached, load, nodeWeightSummaries, useWeightsPage } from './support/weights_page.ts';
 
 const TINY_A = join(GOLDEN_MODELS, 'tiny-a');
 const OUT = join(E2E_TMP, `stream-${process.pid}`);
@@ -72,19 +64,8 @@ test.beforeAll(async () => {
 });
 test.afterAll(() => rmSync(OUT, { recursive: true, force: true }));
 
-let data: DataSession;
-let pageErrors: string[];
-const url = () => data.url('tmp', `${OUT.slice(E2E_TMP.length + 1)}/four/`);
-
-test.beforeEach(async ({ page }) => {
-  data = new DataSession();
-  pageErrors = await openWeightsPage(page);
-});
-
-test.afterEach(async ({ page }) => {
-  await expectNoUncaught(page, pageErrors);
-  await data.reset();
-});
+const session = useWeightsPage();
+const url = () => session.data.url('tmp', `${OUT.slice(E2E_TMP.length + 1)}/four/`);
 
 function peaks(samples: StorageSample[], originalDir: string, convertedDir: string) {
   let shards = 0;
@@ -128,7 +109,9 @@ test('q4 converts while the 4 shards arrive: never the whole original beside the
   expect(Object.keys(end.dirs)).toEqual([modelDirName(m.id)]);
 
   // Each original shard body fetched once (plus its header by Range before), nothing refetched.
-  const gets = (await data.requests()).filter((q) => q.method === 'GET' && q.path.endsWith('.safetensors'));
+  const gets = (await session.data.requests()).filter(
+    (q) => q.method === 'GET' && q.path.endsWith('.safetensors'),
+  );
   const whole = gets.filter((q) => q.range === null || /^bytes=0-$/.test(q.range));
   expect(whole.map((q) => q.path.split('/').pop()).sort()).toEqual(
     Array.from({ length: PARTS }, (_, i) => `model-0000${i + 1}-of-0000${PARTS}.safetensors`),
@@ -183,7 +166,7 @@ test('a full disk mid-stream is a QuotaError; after space is freed the next load
 
 test('a server that ignores Range: the shards are fetched whole first, then converted', async ({ page }) => {
   for (let i = 1; i <= PARTS; i++)
-    await data.fault({ path: `model-0000${i}-of-0000${PARTS}.safetensors`, ignoreRange: true });
+    await session.data.fault({ path: `model-0000${i}-of-0000${PARTS}.safetensors`, ignoreRange: true });
   const m = expectOk(await load(page, { source: url(), quant: 'q4', readWeights: true }));
   expect(m.weights).toEqual(await nodeWeightSummaries(TINY_A, 'q4'));
   expect((await listCached(page)).map((c) => [c.id, c.complete])).toEqual([[m.id, true]]);

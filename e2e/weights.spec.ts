@@ -5,35 +5,16 @@
 import { cpSync, mkdirSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { DataSession } from './support/data_client.ts';
 import { E2E_TMP, GOLDEN_MODELS } from './support/env.ts';
-import {
-  expectNoUncaught,
-  expectOk,
-  listCached,
-  load,
-  nodeWeightSummaries,
-  openWeightsPage,
-} from './support/weights_page.ts';
+import { expectOk, listCached, load, nodeWeightSummaries, useWeightsPage } from './support/weights_page.ts';
 
 const SHARD1 = 'model-00001-of-00002.safetensors';
 const SHARD2 = 'model-00002-of-00002.safetensors';
 const TINY_A = join(GOLDEN_MODELS, 'tiny-a');
 const shardBytes = (dir: string) => statSync(join(dir, SHARD1)).size + statSync(join(dir, SHARD2)).size;
 
-let data: DataSession;
-let pageErrors: string[];
-const modelUrl = (name = 'tiny-a') => data.url('shared', `golden/models/${name}/`);
-
-test.beforeEach(async ({ page }) => {
-  data = new DataSession();
-  pageErrors = await openWeightsPage(page);
-});
-
-test.afterEach(async ({ page }) => {
-  await expectNoUncaught(page, pageErrors);
-  await data.reset();
-});
+const session = useWeightsPage();
+const modelUrl = (name = 'tiny-a') => session.data.url('shared', `golden/models/${name}/`);
 
 test('downloads with progress to 100%, then loads again with the network blocked', async ({ page }) => {
   const first = await load(page, { source: modelUrl(), readWeights: true, concurrency: 2 });
@@ -57,7 +38,7 @@ test('downloads with progress to 100%, then loads again with the network blocked
   expect(listed[0]).toMatchObject({ id: m.id, complete: true });
   expect(listed[0]!.bytes).toBeGreaterThan(shardBytes(TINY_A));
 
-  const before = (await data.requests()).length;
+  const before = (await session.data.requests()).length;
   let blocked = 0;
   await page.route('**/__data/**', (route) => {
     blocked++;
@@ -66,7 +47,7 @@ test('downloads with progress to 100%, then loads again with the network blocked
   const second = await load(page, { source: modelUrl(), readWeights: true });
   const m2 = expectOk(second);
   expect(blocked).toBe(0);
-  expect((await data.requests()).length).toBe(before);
+  expect((await session.data.requests()).length).toBe(before);
   expect(m2.networkBytes).toBe(0);
   expect(m2.weights).toEqual(m.weights);
   expect(second.events[second.events.length - 1]!.fraction).toBe(1);
@@ -74,10 +55,10 @@ test('downloads with progress to 100%, then loads again with the network blocked
 
 test('a connection cut midway resumes with a Range request', async ({ page }) => {
   const cut = 200_000;
-  await data.fault({ path: SHARD1, cutAfterBytes: cut });
+  await session.data.fault({ path: SHARD1, cutAfterBytes: cut });
   const m = expectOk(await load(page, { source: modelUrl(), readWeights: true }));
   expect(m.weights).toEqual(await nodeWeightSummaries(TINY_A));
-  const gets = (await data.requests()).filter((r) => r.path.endsWith(SHARD1) && r.method === 'GET');
+  const gets = (await session.data.requests()).filter((r) => r.path.endsWith(SHARD1) && r.method === 'GET');
   expect(gets).toHaveLength(2);
   expect(gets[0]!.bytes).toBeLessThanOrEqual(cut);
   expect(gets[1]!.status).toBe(206);
@@ -85,11 +66,11 @@ test('a connection cut midway resumes with a Range request', async ({ page }) =>
   expect(resumedAt).toBeGreaterThan(0);
   const size = statSync(join(TINY_A, SHARD1)).size;
   expect(gets[1]!.bytes).toBe(size - resumedAt);
-  expect(await data.bytesServed(SHARD1)).toBeLessThan(size + cut);
+  expect(await session.data.bytesServed(SHARD1)).toBeLessThan(size + cut);
 });
 
 test('an aborted load leaves a resumable partial that the next load continues', async ({ page }) => {
-  await data.fault({ path: SHARD1, stallAfterBytes: 150_000 });
+  await session.data.fault({ path: SHARD1, stallAfterBytes: 150_000 });
   const aborted = await load(page, { source: modelUrl(), abortAfterBytes: 100_000, concurrency: 1 });
   expect(aborted.ok).toBe(false);
   expect(aborted.error?.name).toBe('AbortError');
@@ -105,7 +86,7 @@ test('an aborted load leaves a resumable partial that the next load continues', 
 
   const m = expectOk(await load(page, { source: modelUrl(), readWeights: true }));
   expect(m.weights).toEqual(await nodeWeightSummaries(TINY_A));
-  const gets = (await data.requests()).filter((r) => r.path.endsWith(SHARD1) && r.method === 'GET');
+  const gets = (await session.data.requests()).filter((r) => r.path.endsWith(SHARD1) && r.method === 'GET');
   expect(gets[gets.length - 1]!.range).toBe(`bytes=${partial}-`);
   expect(m.networkBytes).toBeLessThan(shardBytes(TINY_A));
   expect((await listCached(page))[0]!.complete).toBe(true);
@@ -114,18 +95,18 @@ test('an aborted load leaves a resumable partial that the next load continues', 
 test('a file that changed on the server since the partial was written is restarted, not spliced', async ({
   page,
 }) => {
-  const dir = join(E2E_TMP, `changed-${data.id}`);
+  const dir = join(E2E_TMP, `changed-${session.data.id}`);
   cpSync(TINY_A, dir, { recursive: true });
   try {
-    await data.fault({ path: SHARD1, stallAfterBytes: 150_000 });
-    const url = data.url('tmp', `changed-${data.id}/`);
+    await session.data.fault({ path: SHARD1, stallAfterBytes: 150_000 });
+    const url = session.data.url('tmp', `changed-${session.data.id}/`);
     const aborted = await load(page, { source: url, abortAfterBytes: 100_000, concurrency: 1 });
     expect(aborted.error?.name).toBe('AbortError');
     const later = new Date(Date.now() + 60_000);
     utimesSync(join(dir, SHARD1), later, later); // a new version: new ETag and Last-Modified
     const m = expectOk(await load(page, { source: url, readWeights: true }));
     expect(m.weights).toEqual(await nodeWeightSummaries(dir));
-    const gets = (await data.requests()).filter((r) => r.path.endsWith(SHARD1) && r.method === 'GET');
+    const gets = (await session.data.requests()).filter((r) => r.path.endsWith(SHARD1) && r.method === 'GET');
     expect(gets.map((g) => [g.status, g.range !== null])).toEqual([
       [200, false],
       [206, true],
@@ -137,21 +118,21 @@ test('a file that changed on the server since the partial was written is restart
 });
 
 test('a stalled server is a DownloadError after the timeout, never a hang', async ({ page }) => {
-  await data.fault({ path: SHARD2, stallAfterBytes: 50_000, times: 5 });
+  await session.data.fault({ path: SHARD2, stallAfterBytes: 50_000, times: 5 });
   const r = await load(page, { source: modelUrl(), stallTimeoutMs: 800, maxAttempts: 2 });
   expect(r.error?.name).toBe('DownloadError');
   expect(r.error?.message).toContain('stalled');
   expect((await listCached(page))[0]?.complete).toBe(false);
-  await data.reset();
+  await session.data.reset();
   expectOk(await load(page, { source: modelUrl() }));
 });
 
 test('a server that ignores Range restarts the file and still ends correct', async ({ page }) => {
-  await data.fault({ path: SHARD2, cutAfterBytes: 100_000 });
-  await data.fault({ path: SHARD2, ignoreRange: true });
+  await session.data.fault({ path: SHARD2, cutAfterBytes: 100_000 });
+  await session.data.fault({ path: SHARD2, ignoreRange: true });
   const m = expectOk(await load(page, { source: modelUrl(), readWeights: true }));
   expect(m.weights).toEqual(await nodeWeightSummaries(TINY_A));
-  const gets = (await data.requests()).filter((r) => r.path.endsWith(SHARD2) && r.method === 'GET');
+  const gets = (await session.data.requests()).filter((r) => r.path.endsWith(SHARD2) && r.method === 'GET');
   expect(gets.map((g) => g.status)).toEqual([200, 200]);
   expect(gets[1]!.range).not.toBeNull();
 });
@@ -162,9 +143,9 @@ test('a corrupted cached file is detected and fetched again', async ({ page }) =
     m.id,
     SHARD2,
   ] as const);
-  const before = (await data.requests()).length;
+  const before = (await session.data.requests()).length;
   const again = expectOk(await load(page, { source: modelUrl(), readWeights: true }));
-  const refetched = (await data.requests()).slice(before).filter((r) => r.method === 'GET');
+  const refetched = (await session.data.requests()).slice(before).filter((r) => r.method === 'GET');
   expect(refetched.map((r) => r.path.split('/').pop())).toEqual([SHARD2]);
   expect(again.weights).toEqual(m.weights);
   // And the replacement is trusted again: a third load is network-free.
@@ -214,17 +195,17 @@ test('keepOriginal keeps the bf16 original too, as a separate entry with its own
 });
 
 test('a Hugging Face repo id resolves to <hub>/<org>/<repo>/resolve/<rev>/', async ({ page }) => {
-  const hubDir = join(E2E_TMP, `hub-${data.id}`);
+  const hubDir = join(E2E_TMP, `hub-${session.data.id}`);
   mkdirSync(join(hubDir, 'org', 'repo', 'resolve'), { recursive: true });
   symlinkSync(join(GOLDEN_MODELS, 'tiny-b'), join(hubDir, 'org', 'repo', 'resolve', 'main'));
   try {
-    const hubUrl = data.url('tmp', `hub-${data.id}`);
+    const hubUrl = session.data.url('tmp', `hub-${session.data.id}`);
     const m = expectOk(await load(page, { source: 'org/repo', hubUrl, readWeights: true }));
     expect(m.sourceId).toBe(`hf:org/repo@main via ${hubUrl}`);
     expect(m.weights).toEqual(await nodeWeightSummaries(join(GOLDEN_MODELS, 'tiny-b')));
-    const paths = (await data.requests()).map((r) => r.path);
-    expect(paths).toContain(`/tmp/hub-${data.id}/org/repo/resolve/main/config.json`);
-    expect(paths).toContain(`/tmp/hub-${data.id}/org/repo/resolve/main/${SHARD1}`);
+    const paths = (await session.data.requests()).map((r) => r.path);
+    expect(paths).toContain(`/tmp/hub-${session.data.id}/org/repo/resolve/main/config.json`);
+    expect(paths).toContain(`/tmp/hub-${session.data.id}/org/repo/resolve/main/${SHARD1}`);
     // "@rev" and the object form name the same cache entry: no network the second time.
     await page.route('**/__data/**', (route) => route.abort());
     const again = expectOk(await load(page, { source: { repo: 'org/repo', revision: 'main', hubUrl } }));
@@ -239,7 +220,7 @@ test('local File objects load without the cache', async ({ page }) => {
   const dir = join(GOLDEN_MODELS, 'tiny-b');
   const names = ['config.json', 'preprocessor_config.json', 'model.safetensors.index.json', SHARD1, SHARD2];
   const localFiles = Object.fromEntries(
-    names.map((n) => [n, data.url('shared', `golden/models/tiny-b/${n}`)]),
+    names.map((n) => [n, session.data.url('shared', `golden/models/tiny-b/${n}`)]),
   );
   const m = expectOk(await load(page, { source: '', localFiles, readWeights: true }));
   expect(m.sourceId).toMatch(/^local:/);
@@ -251,7 +232,7 @@ test('local File objects load without the cache', async ({ page }) => {
 test('in a worker (sync access handles): abort, resume, q4 conversion, then cache-only', async ({ page }) => {
   const inWorker = (req: Parameters<typeof load>[1]) =>
     page.evaluate((r) => window.weightsTest.loadInWorker(r), req);
-  await data.fault({ path: SHARD1, stallAfterBytes: 150_000 });
+  await session.data.fault({ path: SHARD1, stallAfterBytes: 150_000 });
   const aborted = await inWorker({ source: modelUrl(), abortAfterBytes: 100_000, concurrency: 1 });
   expect(aborted.syncAccessHandles).toBe(true);
   expect(aborted.error?.name).toBe('AbortError');
@@ -263,7 +244,7 @@ test('in a worker (sync access handles): abort, resume, q4 conversion, then cach
   expect(partial).toBeGreaterThan(0);
 
   const m = expectOk(await inWorker({ source: modelUrl(), quant: 'q4', readWeights: true }));
-  const gets = (await data.requests()).filter((r) => r.path.endsWith(SHARD1) && r.method === 'GET');
+  const gets = (await session.data.requests()).filter((r) => r.path.endsWith(SHARD1) && r.method === 'GET');
   expect(gets[gets.length - 1]!.range).toBe(`bytes=${partial}-`);
   expect(m.id).toBe(`${id}#q4`);
   expect(m.weights).toEqual(await nodeWeightSummaries(TINY_A, 'q4'));

@@ -1,9 +1,10 @@
 // Playwright helpers for the weights loader test page (e2e/pages/weights-test.html).
 import { createHash } from 'node:crypto';
-import { expect, type Page } from '@playwright/test';
+import { expect, type Page, test } from '@playwright/test';
 import type { CachedModelInfo } from '../../src/weights/cache.ts';
 import { loadHostWeights } from '../../src/weights/node_source.ts';
 import type { LoadReport, LoadRequest, WeightSummary } from '../pages/weights-test.ts';
+import { DataSession } from './data_client.ts';
 
 export async function openWeightsPage(page: Page): Promise<string[]> {
   const pageErrors: string[] = [];
@@ -12,6 +13,36 @@ export async function openWeightsPage(page: Page): Promise<string[]> {
   await page.goto('/e2e/pages/weights-test.html');
   await expect(page).toHaveTitle('weights-test ready');
   return pageErrors;
+}
+
+export interface WeightsPageSession {
+  /** This test's data session (fault injection, request log); reset after the test. */
+  readonly data: DataSession;
+  /** Opens the page again (a reload mid-test); its errors are checked after the test too. */
+  reopen(page: Page): Promise<void>;
+}
+
+/**
+ * For every test of the calling spec: a fresh DataSession and the weights page opened before; after,
+ * no uncaught error or unhandled rejection on the page, and the session reset.
+ */
+export function useWeightsPage(): WeightsPageSession {
+  let pageErrors: string[] = [];
+  const session = {
+    data: undefined as unknown as DataSession,
+    async reopen(page: Page) {
+      pageErrors = await openWeightsPage(page);
+    },
+  };
+  test.beforeEach(async ({ page }) => {
+    session.data = new DataSession();
+    await session.reopen(page);
+  });
+  test.afterEach(async ({ page }) => {
+    await expectNoUncaught(page, pageErrors);
+    await session.data.reset();
+  });
+  return session;
 }
 
 export function load(page: Page, req: LoadRequest): Promise<LoadReport> {
