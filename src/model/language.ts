@@ -122,9 +122,9 @@ export class LanguageModel {
         const h = tmp(k.rmsNorm(x0, w.attnNorm, eps)); // [T, D]
         const x1 = tmp(mlaForward(k, w.attn, this.mla, h, cache.layers[i]!, pos0, x0)); // [T, D] x0 + attention
         const h2 = tmp(k.rmsNorm(x1, w.ffnNorm, eps)); // [T, D]
-        // The dense MLP adds x1 in its down-projection's epilogue (one GEMV at T = 1).
+        // The dense MLP, or the shared experts, add x1 in a down-projection's epilogue (a GEMV at T = 1).
         if (!w.moe) return swiGlu(k, w.mlp!, h2, x1); // [T, D]
-        return k.add(x1, tmp(moeForward(k, w.moe, this.router, h2))); // [T, D]
+        return moeForward(k, w.moe, this.router, h2, x1); // [T, D]
       });
     });
     cache.commit(pos0, opts.tokens ?? new Array<null>(T).fill(null));

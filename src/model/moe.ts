@@ -21,12 +21,22 @@ export function swiGlu(k: Kernels, w: SwiGluWeights, x: Tensor, residual?: Tenso
   });
 }
 
-export function moeForward(k: Kernels, w: MoeWeights, router: RouterConfig, x: Tensor): Tensor {
+/**
+ * Routed experts + shared experts of x [T, D], plus `residual` [T, D] when given: added in the shared
+ * experts' down-projection (fused at T = 1), so the block costs one add, not two.
+ */
+export function moeForward(
+  k: Kernels,
+  w: MoeWeights,
+  router: RouterConfig,
+  x: Tensor,
+  residual?: Tensor,
+): Tensor {
   return scope(k, (tmp) => {
     const { ids, weights } = k.moeRoute(x, w.router, w.routerBias, router); // [T, A] u32, [T, A]
     tmp(ids);
     tmp(weights);
     const routed = tmp(k.moeExperts(x, ids, weights, w.expertsGate, w.expertsUp, w.expertsDown)); // [T, D]
-    return k.add(routed, tmp(swiGlu(k, w.shared, x))); // [T, D]
+    return k.add(routed, tmp(swiGlu(k, w.shared, x, residual))); // [T, D]
   });
 }
