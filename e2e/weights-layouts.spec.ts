@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { convertCheckpoint } from '../src/weights/convert_node.ts';
 import { openCheckpointDir } from '../src/weights/node_source.ts';
-import { encodeSafetensorsHeader, type SafetensorsEntry } from '../src/weights/safetensors.ts';
 import { E2E_TMP, GOLDEN_MODELS } from './support/env.ts';
+import { safetensorsFileOf } from './support/safetensors_file.ts';
 import { expectOk, listCached, load, nodeWeightSummaries, useWeightsPage } from './support/weights_page.ts';
 
 const TINY_A = join(GOLDEN_MODELS, 'tiny-a');
@@ -18,19 +18,7 @@ async function writeSingleFile(dir: string): Promise<void> {
   for (const f of ['config.json', 'preprocessor_config.json']) copyFileSync(join(TINY_A, f), join(dir, f));
   const { source } = await openCheckpointDir(TINY_A);
   const names = source.list().sort();
-  const entries: SafetensorsEntry[] = names.map((name) => {
-    const i = source.info(name);
-    return { name, dtype: i.dtype, shape: i.shape, bytes: i.bytes };
-  });
-  const { header, fileSize } = encodeSafetensorsHeader(entries, { format: 'pt' });
-  const out = new Uint8Array(fileSize);
-  out.set(header);
-  let o = header.byteLength;
-  for (const name of names) {
-    const bytes = await source.read(name);
-    out.set(bytes, o);
-    o += bytes.byteLength;
-  }
+  const out = await safetensorsFileOf(source, names);
   writeFileSync(join(dir, 'model.safetensors'), out);
 }
 

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { modelDirName } from '../src/weights/cache.ts';
 import { openCheckpointDir } from '../src/weights/node_source.ts';
-import { encodeSafetensorsHeader, type SafetensorsEntry } from '../src/weights/safetensors.ts';
 import type { StorageSample } from './pages/weights-load.ts';
 import { E2E_TMP, GOLDEN_MODELS } from './support/env.ts';
+import { safetensorsFileOf } from './support/safetensors_file.ts';
 import { expectOk, listCached, load, nodeWeightSummaries, useWeightsPage } from './support/weights_page.ts';
 
 const TINY_A = join(GOLDEN_MODELS, 'tiny-a');
@@ -36,22 +36,10 @@ async function writeResharded(dir: string): Promise<void> {
   originalBytes = 0;
   for (const [i, group] of groups.entries()) {
     const file = `model-0000${i + 1}-of-0000${PARTS}.safetensors`;
-    const entries: SafetensorsEntry[] = group.map((name) => {
-      const t = source.info(name);
-      weightMap[name] = file;
-      return { name, dtype: t.dtype, shape: t.shape, bytes: t.bytes };
-    });
-    const { header, fileSize } = encodeSafetensorsHeader(entries, { format: 'pt' });
-    const out = new Uint8Array(fileSize);
-    out.set(header);
-    let o = header.byteLength;
-    for (const name of group) {
-      const bytes = await source.read(name);
-      out.set(bytes, o);
-      o += bytes.byteLength;
-    }
+    for (const name of group) weightMap[name] = file;
+    const out = await safetensorsFileOf(source, group);
     writeFileSync(join(dir, file), out);
-    originalBytes += fileSize;
+    originalBytes += out.byteLength;
   }
   writeFileSync(
     join(dir, 'model.safetensors.index.json'),
