@@ -182,18 +182,41 @@ function realLayout(): {
 
 describe('planConvertSchedule (the real Kimi-VL-A3B layout)', () => {
   const layout = realLayout();
-  const setup = () => {
-    const { config: raw, files, tensors } = layout!;
-    const source: TensorSource = {
+  /** The layout as a TensorSource, its shard files renamed by `fileOf`. */
+  const layoutSource = (fileOf: (file: string) => string = (f) => f): TensorSource => {
+    const { tensors } = layout!;
+    return {
       naming: 'hf',
       list: () => Object.keys(tensors),
       has: (n) => n in tensors,
       info: (n) => {
         const [file, dtype, shape, bytes] = tensors[n]!;
-        return { dtype, shape, bytes, file, start: 0, end: bytes };
+        return { dtype, shape, bytes, file: fileOf(file), start: 0, end: bytes };
       },
       read: async () => new Uint8Array(0),
     };
+  };
+  /** The storage schedule of converting `order` with the shards fetched in `fileOrder`. */
+  const run = (
+    source: TensorSource,
+    originalBytes: Map<string, number>,
+    order: PlannedWeight[],
+    fileOrder: string[],
+  ) => {
+    const shards = planShards(order, 1 << 30);
+    return planConvertSchedule({
+      shards,
+      shardFileBytes: shards.map(
+        (x) => encodeSafetensorsHeader(x.entries, { format: 'kimi-vl-web' }).fileSize,
+      ),
+      source,
+      originalBytes,
+      fileOrder,
+    });
+  };
+  const setup = () => {
+    const { config: raw, files, tensors } = layout!;
+    const source = layoutSource();
     // What parseIndexJson gives the loader: shards in first appearance in the name-sorted weight_map.
     const indexOrder = [
       ...new Set(
@@ -203,27 +226,16 @@ describe('planConvertSchedule (the real Kimi-VL-A3B layout)', () => {
       ),
     ];
     const plan = planAssembly(parseConfig(raw), source, { quant: 'q4' });
-    const run = (order: PlannedWeight[], fileOrder: string[]) => {
-      const shards = planShards(order, 1 << 30);
-      return planConvertSchedule({
-        shards,
-        shardFileBytes: shards.map(
-          (x) => encodeSafetensorsHeader(x.entries, { format: 'kimi-vl-web' }).fileSize,
-        ),
-        source,
-        originalBytes: new Map(files),
-        fileOrder,
-      });
-    };
-    return { files, source, indexOrder, plan, run };
+    return { files, source, indexOrder, plan };
   };
   const gb = (n: number) => `${(n / 1e9).toFixed(2)} GB`;
 
   it.skipIf(!layout)('q4: storage peak ≤ 2 × the converted size, at most two originals at once', () => {
-    const { files, source, indexOrder, plan, run } = setup();
+    const { files, source, indexOrder, plan } = setup();
+    const sizes = new Map(files);
     const fileOrder = firstUseOrder(plan, source);
-    const s = run(followFiles(plan, source, fileOrder), fileOrder);
-    const byIndex = run(followFiles(plan, source, indexOrder), indexOrder);
+    const s = run(source, sizes, followFiles(plan, source, fileOrder), fileOrder);
+    const byIndex = run(source, sizes, followFiles(plan, source, indexOrder), indexOrder);
     const original = files.reduce((n, [, b]) => n + b, 0);
     console.log(
       `real layout q4: original ${gb(original)} in ${files.length} shards, converted ${gb(s.convertedBytes)}; ` +
@@ -248,34 +260,16 @@ describe('planConvertSchedule (the real Kimi-VL-A3B layout)', () => {
   it.skipIf(!layout)(
     'shards named in another order (here reversed): the fetch order still follows the plan',
     () => {
-      const { files, plan, run, tensors } = { ...setup(), tensors: layout!.tensors };
+      const { files, plan } = setup();
       // the same layout with the file names reversed (shard 1's tensors in "model-00007-…")
       const rename = new Map(files.map(([f], i) => [f, files[files.length - 1 - i]![0]]));
-      const renamed: TensorSource = {
-        naming: 'hf',
-        list: () => Object.keys(tensors),
-        has: (n) => n in tensors,
-        info: (n) => {
-          const [file, dtype, shape, bytes] = tensors[n]!;
-          return { dtype, shape, bytes, file: rename.get(file)!, start: 0, end: bytes };
-        },
-        read: async () => new Uint8Array(0),
-      };
+      const renamed = layoutSource((f) => rename.get(f)!);
       const fileOrder = firstUseOrder(plan, renamed);
       expect(fileOrder[0]).toBe(files[files.length - 1]![0]);
-      const shards = planShards(followFiles(plan, renamed, fileOrder), 1 << 30);
-      const s = planConvertSchedule({
-        shards,
-        shardFileBytes: shards.map(
-          (x) => encodeSafetensorsHeader(x.entries, { format: 'kimi-vl-web' }).fileSize,
-        ),
-        source: renamed,
-        originalBytes: new Map(files.map(([f, b]) => [rename.get(f)!, b])),
-        fileOrder,
-      });
+      const sizes = new Map(files.map(([f, b]) => [rename.get(f)!, b]));
+      const s = run(renamed, sizes, followFiles(plan, renamed, fileOrder), fileOrder);
       expect(s.peakFiles).toBe(2);
       expect(s.peakBytes).toBeLessThanOrEqual(2 * s.convertedBytes);
-      void run;
     },
   );
 });
