@@ -17,6 +17,17 @@ import type { TensorSource } from './checkpoint.ts';
 import { encodeSafetensorsHeader } from './safetensors.ts';
 import { planShards, type ShardPlan } from './shard_plan.ts';
 
+/** Original shards held at once while converting as they arrive (downloading or complete, not released). */
+export const STREAM_WINDOW = 2;
+
+/** The bytes of the `window` largest shards: the most of the original a streamed conversion holds. */
+export function windowBytes(shardSizes: readonly number[], window = STREAM_WINDOW): number {
+  return [...shardSizes]
+    .sort((a, b) => b - a)
+    .slice(0, window)
+    .reduce((n, b) => n + b, 0);
+}
+
 /** The source tensors a planned weight reads (HF names: several for a stacked expert weight). */
 export function sourceTensors(p: PlannedWeight, source: TensorSource): string[] {
   return source.naming === 'hf' ? p.spec.hf : [p.spec.name];
@@ -93,7 +104,7 @@ export interface ScheduleInput {
  * the worst case; the converted bytes as written, a shard's header with its first weight).
  */
 export function planConvertSchedule(input: ScheduleInput): ConvertSchedule {
-  const window = Math.max(1, input.window ?? 2);
+  const window = Math.max(1, input.window ?? STREAM_WINDOW);
   const order = input.shards.flatMap((s) => s.weights);
   const needs = order.map((p) => filesOf(p, input.source));
   const read = new Set(needs.flat());

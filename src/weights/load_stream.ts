@@ -18,7 +18,7 @@ import type { ModelCacheEntry } from './cache.ts';
 import { cacheEntryFiles } from './cache_files.ts';
 import { ensureQuota } from './cache_quota.ts';
 import { type CheckpointFiles, openCheckpoint } from './checkpoint.ts';
-import { chooseFetchOrder } from './convert_schedule.ts';
+import { chooseFetchOrder, STREAM_WINDOW, windowBytes } from './convert_schedule.ts';
 import { fetchRange } from './fetch.ts';
 import { CONVERTED_SHARD_BYTES, convertIntoCache } from './load_convert.ts';
 import { runBounded } from './load_progress.ts';
@@ -30,9 +30,6 @@ import {
   shardQuotaError,
 } from './load_remote.ts';
 import type { RemoteModel } from './source.ts';
-
-/** Original shards held at once (downloading or complete, not yet released). */
-export const STREAM_WINDOW = 2;
 
 /** Downloads shards in fetch order, at most `window` held, any shard at once when it is needed. */
 export class ShardFeeder {
@@ -144,12 +141,8 @@ export async function streamConvert(
   const { shards, converted } = prepared;
   const missing = shards.filter((s) => !entry.record.files[s.name]?.complete);
   // Advisory (cache_quota.ts): the window of originals beside the converted copy.
-  const window = missing
-    .map((s) => s.size ?? 0)
-    .sort((a, b) => b - a)
-    .slice(0, STREAM_WINDOW);
   await ensureQuota(
-    converted + window.reduce((n, b) => n + b, 0),
+    converted + windowBytes(missing.map((s) => s.size ?? 0)),
     `Downloading and converting ${entry.record.id}`,
   );
   ctx.progress.startPhase('validate', []);

@@ -7,6 +7,7 @@ import type { AssembleOptions } from './assemble.ts';
 import { ModelCacheEntry, opfsAvailable } from './cache.ts';
 import { cacheEntryFiles, localFiles } from './cache_files.ts';
 import type { CheckpointFiles } from './checkpoint.ts';
+import { windowBytes } from './convert_schedule.ts';
 import { convertedForm, convertedId } from './load_convert.ts';
 import type { DeviceLimits } from './memory_plan.ts';
 import { defaultContextBudget, fitModel, planQuantFor, type Quantization } from './preflight_fit.ts';
@@ -156,19 +157,15 @@ export async function checkModel(source: ModelSource, opts: CheckOptions = {}): 
   const inCache = mf.cached === 'converted' || mf.cached === 'original';
   const downloadBytes = local || inCache ? 0 : Math.max(0, shardBytes - mf.cachedShardBytes);
   const storageBytes = local ? 0 : converts ? convertedBytes : shardBytes;
-  // Converting while the shards arrive (load_stream.ts) holds at most two original shards beside the
-  // growing copy: this bound needs only the shard sizes (the exact schedule, convert_schedule.ts, is
+  // Converting while the shards arrive (load_stream.ts) holds at most STREAM_WINDOW original shards beside
+  // the growing copy: this bound needs only the shard sizes (the exact schedule, convert_schedule.ts, is
   // lower: 17.7 GB for the real q4 against 19.9 GB here). The old way, original + copy, is the ceiling.
-  const two = meta.shards
-    .map((s) => s.size ?? 0)
-    .sort((a, b) => b - a)
-    .slice(0, 2)
-    .reduce((a, b) => a + b, 0);
+  const window = windowBytes(meta.shards.map((s) => s.size ?? 0));
   const peakStorageBytes =
     local || mf.cached === 'converted'
       ? storageBytes
       : converts
-        ? Math.min(shardBytes, two) + convertedBytes
+        ? Math.min(shardBytes, window) + convertedBytes
         : shardBytes;
   return {
     fits: fit.fits && adapter !== null,
