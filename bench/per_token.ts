@@ -56,6 +56,12 @@ export function attachLedger(rt: GpuRuntime, kvWidth: number): OpLedger {
   return ledger;
 }
 
+/** The per-op dispatch counts added between two ledger snapshots, most first. */
+function opsSince(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>) {
+  const added = [...after].map(([op, n]) => [op, n - (before.get(op) ?? 0)] as const).filter(([, n]) => n > 0);
+  return Object.fromEntries(added.sort((a, b) => b[1] - a[1]));
+}
+
 /** Engine-named weights with the plan's dtype and shape and no bytes (the counting runtime needs none). */
 export function shapeOnly(cfg: KimiVLConfig, quant: PlanQuant): Map<string, HostWeight> {
   const host = new Map<string, HostWeight>();
@@ -94,6 +100,7 @@ export async function countToken(
     };
     await step(0); // first step creates pipelines and bind groups: not the steady state
     const s0 = { ...rt.stats };
+    const ops0 = new Map(ledger.dispatches);
     const kv0 = ledger.modelledKvBytes + ledger.reportedKvBytes;
     const modelled0 = ledger.modelledKvBytes;
     await step(1); // the token at position context − 1 + 1 = context
@@ -108,6 +115,7 @@ export async function countToken(
       context,
       counter: 'src/gpu/counting.ts (counting runtime), bench decode step',
       dispatches: d('dispatches'),
+      dispatchesByOp: opsSince(ops0, ledger.dispatches),
       submits: d('submits'),
       readbacks: d('readbacks'),
       uniformBytes: d('uniformBytes'),

@@ -118,6 +118,8 @@ export interface PerTokenRow {
   /** What recorded the step (bench/counting_runtime.ts, or the engine's counting backend). */
   counter: string;
   dispatches: number;
+  /** The dispatches of the step by kernel (DispatchSpec.op), most first. */
+  dispatchesByOp?: Record<string, number>;
   submits: number;
   readbacks: number;
   uniformBytes: number;
