@@ -89,8 +89,10 @@ export async function countToken(
   const m = KimiVLModel.load(k, cfg, host);
   const cache = m.newCache(k, context + 4, USER_KV_CACHE_DTYPE); // the cache users run (f16)
   try {
-    // the cache "holds" context − 1 positions (their values are never read on this backend)
-    cache.commit(0, new Array<number>(context - 1).fill(0));
+    // the cache "holds" context − 2 positions (their values are never read on this backend), so the
+    // measured step is the one at position context − 1: it attends over exactly `context` keys, and the
+    // rope table (grown by doubling at powers of two, one upload each) already covers it
+    cache.commit(0, new Array<number>(context - 2).fill(0));
     let id = 0;
     const step = async (i: number) => {
       const logits = m.step(k, [id], cache);
@@ -103,12 +105,12 @@ export async function countToken(
     const ops0 = new Map(ledger.dispatches);
     const kv0 = ledger.modelledKvBytes + ledger.reportedKvBytes;
     const modelled0 = ledger.modelledKvBytes;
-    await step(1); // the token at position context − 1 + 1 = context
+    await step(1); // the token at position context − 1
     const d = (key: keyof typeof s0) => rt.stats[key] - s0[key];
     const kvBytes = ledger.modelledKvBytes + ledger.reportedKvBytes - kv0;
     const modelled = ledger.modelledKvBytes - modelled0;
     const bytesRead = d('bytesRead') + modelled;
-    const minBytes = minTokenBytes(cfg, host, context);
+    const minBytes = minTokenBytes(cfg, host, context - 1); // the step at position context − 1
     return {
       model,
       quant,
