@@ -16,7 +16,7 @@ export const TEST_VOCAB_MERGES = 3000;
 export const TINY_VOCAB_SIZES = [512, 1000] as const;
 
 /** Named specials by offset from num_base (spec 6.3; the same offsets for the golden tiny configs). */
-const NAMED_SPECIAL_OFFSETS: ReadonlyArray<[number, string]> = [
+export const NAMED_SPECIAL_OFFSETS: ReadonlyArray<[number, string]> = [
   [0, '[BOS]'],
   [1, '[EOS]'],
   [2, '<|im_end|>'],

@@ -7,30 +7,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_SYSTEM_PROMPT } from '../../src/text/chat_template.ts';
-import { formatTiktokenModel, specialTokensConfig } from '../make-test-vocab.ts';
+import { formatTiktokenModel, NAMED_SPECIAL_OFFSETS, specialTokensConfig } from '../make-test-vocab.ts';
 import { trainBpe } from '../text-bpe-train.ts';
 import { allQuestions, answer, INTRO, makeScenes, thinkingAnswer } from './pictures.ts';
 import { TEXT_PROMPTS } from './prompts.ts';
 
-/** Named specials by offset from S (spec 6.3), as make-test-vocab.ts writes them for tiny vocabularies. */
-const SPECIALS: ReadonlyArray<[number, string]> = [
-  [0, '[BOS]'],
-  [1, '[EOS]'],
-  [2, '<|im_end|>'],
-  [3, '<|im_user|>'],
-  [4, '<|im_assistant|>'],
-  [6, '<|start_header_id|>'],
-  [7, '<|end_header_id|>'],
-  [9, '[EOT]'],
-  [10, '<|im_system|>'],
-  [17, '<|im_middle|>'],
-  [18, '<|media_start|>'],
-  [19, '<|media_content|>'],
-  [20, '<|media_end|>'],
-  [21, '<|media_pad|>'],
-  [30, '[UNK]'],
-  [31, '[PAD]'],
-];
+/** Named specials by offset from S (spec 6.3) as make-test-vocab.ts lays them out, [UNK]/[PAD] last. */
+const SPECIALS: ReadonlyArray<[number, string]> = [...NAMED_SPECIAL_OFFSETS, [30, '[UNK]'], [31, '[PAD]']];
 
 export function taskCorpus(): string {
   const parts = [DEFAULT_SYSTEM_PROMPT, 'system', 'user', 'assistant', 'image', INTRO, ...TEXT_PROMPTS];
