@@ -175,10 +175,19 @@ export interface LanguageOps {
    */
   moeRoute(x: Tensor, gate: Tensor, bias: Tensor, cfg: RouterConfig): { ids: Tensor; weights: Tensor };
   /**
-   * Σ_a weights[t,a] · down_e(silu(gate_e(x_t)) · up_e(x_t)), e = ids[t,a], run only for the selected experts.
+   * Σ_a weights[t,a] · down_e(silu(gate_e(x_t)) · up_e(x_t)), e = ids[t,a], run only for the selected experts,
+   * plus `addend` [T,D] when given (the shared experts' output: added in the combine, no separate add).
    * gate, up [E,I,D]; down [E,D,I]. Returns [T,D].
    */
-  moeExperts(x: Tensor, ids: Tensor, weights: Tensor, gate: Tensor, up: Tensor, down: Tensor): Tensor;
+  moeExperts(
+    x: Tensor,
+    ids: Tensor,
+    weights: Tensor,
+    gate: Tensor,
+    up: Tensor,
+    down: Tensor,
+    addend?: Tensor,
+  ): Tensor;
   /**
    * Optional fused MoE block of one token (T = 1): residual + Σ_a weights[a] · expert_{ids[a]}(x) + shared(x),
    * the expert ids read on the device (no grouping pass). x, residual [1, D]; ids u32, weights [1, A].

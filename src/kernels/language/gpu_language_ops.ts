@@ -25,7 +25,8 @@ export function createGpuLanguageOps(rt: GpuRuntime): LanguageOps & SamplingOps 
         ? mlaPrefill(rt, asGpu(q), asGpu(kvB), cache, pos0, d)
         : mlaAttention(rt, asGpu(q), asGpu(kvB), cache, pos0, d),
     moeRoute: (x, gate, bias, cfg) => moeRoute(rt, asGpu(x), asGpu(gate), asGpu(bias), cfg),
-    moeExperts: (x, ids, w, g, u, d) => moeExperts(rt, asGpu(x), asGpu(ids), asGpu(w), g, u, d),
+    moeExperts: (x, ids, w, g, u, d, add) =>
+      moeExperts(rt, asGpu(x), asGpu(ids), asGpu(w), g, u, d, add && asGpu(add)),
     sample: (logits, history, p, step) => sample(rt, asGpu(logits), history && asGpu(history), p, step),
   };
 }

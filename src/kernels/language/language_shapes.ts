@@ -84,7 +84,7 @@ export function moeRouteShape(
   return { T, D, E };
 }
 
-/** x [T, D], ids u32 / weights [T, A], gate/up [E, I, D], down [E, D, I]. */
+/** x [T, D], ids u32 / weights [T, A], gate/up [E, I, D], down [E, D, I], addend (when given) [T, D]. */
 export function moeExpertsShape(
   x: Tensor,
   ids: Tensor,
@@ -92,6 +92,7 @@ export function moeExpertsShape(
   gate: Tensor,
   up: Tensor,
   down: Tensor,
+  addend?: Tensor,
 ): { T: number; D: number; A: number; E: number; I: number } {
   const [T, D] = rowsCols(x);
   const [T2, A] = rowsCols(ids);
@@ -110,6 +111,11 @@ export function moeExpertsShape(
     sameShape(down, { shape: [E, D, I] }),
     'moeExperts',
     `down [${down.shape}] vs [${E}, ${D}, ${I}]`,
+  );
+  checkShape(
+    !addend || (addend.dtype === 'f32' && sameShape(addend, x)),
+    'moeExperts',
+    `addend [${addend?.shape}] vs x [${x.shape}]`,
   );
   return { T, D, A, E, I };
 }

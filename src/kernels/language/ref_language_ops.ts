@@ -55,8 +55,8 @@ export function createRefLanguageOps(): LanguageOps & SamplingOps {
         weights: f32([T, cfg.topK], r.weights),
       };
     },
-    moeExperts(x, ids, weights, gate, up, down) {
-      const { T, D, A, E, I } = moeExpertsShape(x, ids, weights, gate, up, down);
+    moeExperts(x, ids, weights, gate, up, down, addend) {
+      const { T, D, A, E, I } = moeExpertsShape(x, ids, weights, gate, up, down, addend);
       const idv = asRef(ids).u32;
       checkShape(
         idv.every((e) => e < E),
@@ -68,7 +68,11 @@ export function createRefLanguageOps(): LanguageOps & SamplingOps {
         Float32Array,
         Float32Array,
       ];
-      return f32([T, D], moeExpertsRef(asRef(x).f32, idv, asRef(weights).f32, g, u, dn, T, A, D, I));
+      const add = addend && asRef(addend).f32;
+      return f32(
+        [T, D],
+        moeExpertsRef(asRef(x).f32, idv, asRef(weights).f32, g, u, dn, T, A, D, I, undefined, add),
+      );
     },
     sample(logits, history, params, step) {
       sampleShape(logits, history);
