@@ -145,6 +145,9 @@ export interface RopeOptions {
   yarn?: RopeYarn;
 }
 
+/** q's rope when mlaAttention applies it: the frequencies (heads, stride, offset, dim and pos0 follow from the call). */
+export type QRope = Pick<RopeOptions, 'theta' | 'yarn'>;
+
 /** DeepSeek-V3 language-model ops (src/kernels/language/*). */
 export interface LanguageOps {
   /**
@@ -167,8 +170,10 @@ export interface LanguageOps {
   /**
    * Weight-absorbed MLA over the latent cache. q [T, H·(nope+rope)] with roped pe, kvB [H·(nope+v), R].
    * Query t sits at position pos0+t and sees cache rows 0..pos0+t. Returns [T, H·v].
+   * With `qRope`, q's pe arrives un-roped and is roped here exactly as `rope` would (every head, offset
+   * nope, ropeDim = rope, positions pos0..): on the GPU where the absorb pass first reads it (no dispatch).
    */
-  mlaAttention(q: Tensor, kvB: Tensor, cache: Tensor, pos0: number, dims: MlaDims): Tensor;
+  mlaAttention(q: Tensor, kvB: Tensor, cache: Tensor, pos0: number, dims: MlaDims, qRope?: QRope): Tensor;
   /**
    * noaux_tc sigmoid router. x [T,D], gate [E,D], bias [E] (selection only).
    * Returns ids u32 [T,A] and weights f32 [T,A] (unbiased, normalised, scaled).

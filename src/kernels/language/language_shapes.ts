@@ -3,7 +3,7 @@
 // backend can check stays with it: stored dtypes and workgroup limits on the GPU, id values in the reference.
 import type { Tensor } from '../../tensor/types.ts';
 import { checkShape, numel, rowsCols, sameShape } from '../shape_check.ts';
-import type { MlaDims, RopeOptions, RouterConfig } from '../types.ts';
+import type { MlaDims, QRope, RopeOptions, RouterConfig } from '../types.ts';
 
 /** x [T, C]: `heads` heads of stride headStride, each rotating ropeDim values from `offset`. */
 export function ropeShape(x: Tensor, o: RopeOptions): { T: number; C: number } {
@@ -64,6 +64,21 @@ export function mlaAttentionShape(
   );
   checkShape(pos0 + T <= ctx, 'mlaAttention', `positions up to ${pos0 + T} exceed cache ${ctx}`);
   return { T, ctx };
+}
+
+/** The rope mlaAttention applies to q's pe columns: every head, after the nope columns, from pos0. */
+export function qRopeOptions(d: MlaDims, pos0: number, r: QRope): RopeOptions {
+  const { heads, qkNope: N, qkRope: P } = d;
+  checkShape(P % 2 === 0, 'mlaAttention', `q's rope needs an even rope dim, got ${P}`);
+  return {
+    heads,
+    headStride: N + P,
+    offset: N,
+    ropeDim: P,
+    theta: r.theta,
+    pos0,
+    ...(r.yarn ? { yarn: r.yarn } : {}),
+  };
 }
 
 /** x [T, D], gate [E, D], bias [E]; E experts in nGroup equal groups. */
