@@ -145,6 +145,9 @@ export interface RopeOptions {
   yarn?: RopeYarn;
 }
 
+/** q's rope when mlaAttention applies it: the frequencies (heads, stride, offset, dim and pos0 follow from the call). */
+export type QRope = Pick<RopeOptions, 'theta' | 'yarn'>;
+
 /** DeepSeek-V3 language-model ops (src/kernels/language/*). */
 export interface LanguageOps {
   /**
@@ -167,18 +170,29 @@ export interface LanguageOps {
   /**
    * Weight-absorbed MLA over the latent cache. q [T, H·(nope+rope)] with roped pe, kvB [H·(nope+v), R].
    * Query t sits at position pos0+t and sees cache rows 0..pos0+t. Returns [T, H·v].
+   * With `qRope`, q's pe arrives un-roped and is roped here exactly as `rope` would (every head, offset
+   * nope, ropeDim = rope, positions pos0..): on the GPU where the absorb pass first reads it (no dispatch).
    */
-  mlaAttention(q: Tensor, kvB: Tensor, cache: Tensor, pos0: number, dims: MlaDims): Tensor;
+  mlaAttention(q: Tensor, kvB: Tensor, cache: Tensor, pos0: number, dims: MlaDims, qRope?: QRope): Tensor;
   /**
    * noaux_tc sigmoid router. x [T,D], gate [E,D], bias [E] (selection only).
    * Returns ids u32 [T,A] and weights f32 [T,A] (unbiased, normalised, scaled).
    */
   moeRoute(x: Tensor, gate: Tensor, bias: Tensor, cfg: RouterConfig): { ids: Tensor; weights: Tensor };
   /**
-   * Σ_a weights[t,a] · down_e(silu(gate_e(x_t)) · up_e(x_t)), e = ids[t,a], run only for the selected experts.
+   * Σ_a weights[t,a] · down_e(silu(gate_e(x_t)) · up_e(x_t)), e = ids[t,a], run only for the selected experts,
+   * plus `addend` [T,D] when given (the shared experts' output: added in the combine, no separate add).
    * gate, up [E,I,D]; down [E,D,I]. Returns [T,D].
    */
-  moeExperts(x: Tensor, ids: Tensor, weights: Tensor, gate: Tensor, up: Tensor, down: Tensor): Tensor;
+  moeExperts(
+    x: Tensor,
+    ids: Tensor,
+    weights: Tensor,
+    gate: Tensor,
+    up: Tensor,
+    down: Tensor,
+    addend?: Tensor,
+  ): Tensor;
   /**
    * Optional fused MoE block of one token (T = 1): residual + Σ_a weights[a] · expert_{ids[a]}(x) + shared(x),
    * the expert ids read on the device (no grouping pass). x, residual [1, D]; ids u32, weights [1, A].

@@ -122,7 +122,7 @@ function lazyExpertRefKernels(): Kernels {
       lazy.set(t, w);
       return t;
     },
-    moeExperts(x, ids, weights, gate, up, down) {
+    moeExperts(x, ids, weights, gate, up, down, addend) {
       const [, I, D] = gate.shape as [number, number, number];
       const xv = asRef(x).f32;
       const idv = asRef(ids).u32;
@@ -150,6 +150,8 @@ function lazyExpertRefKernels(): Kernels {
           for (let i = 0; i < D; i++) acc[t * D + i]! += y[i]!;
         }
       }
+      const add = addend && asRef(addend).f32;
+      if (add) for (let i = 0; i < T * D; i++) acc[i]! += add[i]!;
       return new RefTensor([T, D], 'f32', Float32Array.from(acc));
     },
   };

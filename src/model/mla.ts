@@ -40,11 +40,10 @@ export function mlaForward(
   pos0: number,
   residual?: Tensor,
 ): Tensor {
-  const { heads, qkNope: N, qkRope: P, kvRank: R } = s.dims;
+  const { qkRope: P, kvRank: R } = s.dims;
   const rope = { ropeDim: P, theta: s.theta, pos0, ...(s.yarn ? { yarn: s.yarn } : {}) };
   return scope(k, (tmp) => {
     const qRaw = tmp(queries(k, w, h)); // [T, H·(N+P)]
-    const q = tmp(k.rope(qRaw, { ...rope, heads, headStride: N + P, offset: N })); // [T, H·(N+P)], q_pe roped
     const kva = tmp(k.matmul(h, w.kvA)); // [T, R+P]
     const kPeRope = { ...rope, heads: 1, headStride: P, offset: 0 };
     if (h.shape[0] === 1) {
@@ -57,7 +56,8 @@ export function mlaForward(
       const kPe = tmp(k.rope(kPeRaw, kPeRope)); // [T, P]
       k.kvCacheWrite(cache, cNorm, kPe, pos0);
     }
-    const o = tmp(k.mlaAttention(q, w.kvB, cache, pos0, s.dims)); // [T, H·Vd]
+    // q_pe is roped inside attention (in the absorb pass on the GPU: no rope dispatch at decode)
+    const o = tmp(k.mlaAttention(qRaw, w.kvB, cache, pos0, s.dims, rope)); // [T, H·Vd]
     return residual ? k.matmulAdd(o, w.o, residual) : k.matmul(o, w.o); // [T, D]
   });
 }

@@ -23,7 +23,8 @@ export function swiGlu(k: Kernels, w: SwiGluWeights, x: Tensor, residual?: Tenso
 
 /**
  * Routed experts + shared experts of x [T, D], plus `residual` [T, D] when given: added in the shared
- * experts' down-projection (fused at T = 1), so the block costs one add, not two.
+ * experts' down-projection (fused at T = 1); the routed experts' combine adds the shared output, so the
+ * block has no add of its own.
  */
 export function moeForward(
   k: Kernels,
@@ -36,7 +37,8 @@ export function moeForward(
     const { ids, weights } = k.moeRoute(x, w.router, w.routerBias, router); // [T, A] u32, [T, A]
     tmp(ids);
     tmp(weights);
-    const routed = tmp(k.moeExperts(x, ids, weights, w.expertsGate, w.expertsUp, w.expertsDown)); // [T, D]
-    return k.add(routed, tmp(swiGlu(k, w.shared, x, residual))); // [T, D]
+    const shared = tmp(swiGlu(k, w.shared, x, residual)); // [T, D]
+    // the routed combine adds the shared experts' output (no separate add)
+    return k.moeExperts(x, ids, weights, w.expertsGate, w.expertsUp, w.expertsDown, shared); // [T, D]
   });
 }

@@ -20,12 +20,13 @@ export function createGpuLanguageOps(rt: GpuRuntime): LanguageOps & SamplingOps 
     latentCache: (shape, dtype) => latentCache(rt, shape, dtype),
     latentRowWrite: (cache, kva, norm, eps, o) => latentRowWrite(rt, cache, asGpu(kva), asGpu(norm), eps, o),
     // Prefill (T > 1) in the non-absorbed form (mla_prefill.ts), decode in the absorbed one: the same function.
-    mlaAttention: (q, kvB, cache, pos0, d) =>
+    mlaAttention: (q, kvB, cache, pos0, d, qRope) =>
       (q.shape[0] ?? 1) > 1
-        ? mlaPrefill(rt, asGpu(q), asGpu(kvB), cache, pos0, d)
-        : mlaAttention(rt, asGpu(q), asGpu(kvB), cache, pos0, d),
+        ? mlaPrefill(rt, asGpu(q), asGpu(kvB), cache, pos0, d, qRope)
+        : mlaAttention(rt, asGpu(q), asGpu(kvB), cache, pos0, d, qRope),
     moeRoute: (x, gate, bias, cfg) => moeRoute(rt, asGpu(x), asGpu(gate), asGpu(bias), cfg),
-    moeExperts: (x, ids, w, g, u, d) => moeExperts(rt, asGpu(x), asGpu(ids), asGpu(w), g, u, d),
+    moeExperts: (x, ids, w, g, u, d, add) =>
+      moeExperts(rt, asGpu(x), asGpu(ids), asGpu(w), g, u, d, add && asGpu(add)),
     sample: (logits, history, p, step) => sample(rt, asGpu(logits), history && asGpu(history), p, step),
   };
 }

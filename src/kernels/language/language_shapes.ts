@@ -3,7 +3,7 @@
 // backend can check stays with it: stored dtypes and workgroup limits on the GPU, id values in the reference.
 import type { Tensor } from '../../tensor/types.ts';
 import { checkShape, numel, rowsCols, sameShape } from '../shape_check.ts';
-import type { MlaDims, RopeOptions, RouterConfig } from '../types.ts';
+import type { MlaDims, QRope, RopeOptions, RouterConfig } from '../types.ts';
 
 /** x [T, C]: `heads` heads of stride headStride, each rotating ropeDim values from `offset`. */
 export function ropeShape(x: Tensor, o: RopeOptions): { T: number; C: number } {
@@ -66,6 +66,21 @@ export function mlaAttentionShape(
   return { T, ctx };
 }
 
+/** The rope mlaAttention applies to q's pe columns: every head, after the nope columns, from pos0. */
+export function qRopeOptions(d: MlaDims, pos0: number, r: QRope): RopeOptions {
+  const { heads, qkNope: N, qkRope: P } = d;
+  checkShape(P % 2 === 0, 'mlaAttention', `q's rope needs an even rope dim, got ${P}`);
+  return {
+    heads,
+    headStride: N + P,
+    offset: N,
+    ropeDim: P,
+    theta: r.theta,
+    pos0,
+    ...(r.yarn ? { yarn: r.yarn } : {}),
+  };
+}
+
 /** x [T, D], gate [E, D], bias [E]; E experts in nGroup equal groups. */
 export function moeRouteShape(
   x: Tensor,
@@ -84,7 +99,7 @@ export function moeRouteShape(
   return { T, D, E };
 }
 
-/** x [T, D], ids u32 / weights [T, A], gate/up [E, I, D], down [E, D, I]. */
+/** x [T, D], ids u32 / weights [T, A], gate/up [E, I, D], down [E, D, I], addend (when given) [T, D]. */
 export function moeExpertsShape(
   x: Tensor,
   ids: Tensor,
@@ -92,6 +107,7 @@ export function moeExpertsShape(
   gate: Tensor,
   up: Tensor,
   down: Tensor,
+  addend?: Tensor,
 ): { T: number; D: number; A: number; E: number; I: number } {
   const [T, D] = rowsCols(x);
   const [T2, A] = rowsCols(ids);
@@ -110,6 +126,11 @@ export function moeExpertsShape(
     sameShape(down, { shape: [E, D, I] }),
     'moeExperts',
     `down [${down.shape}] vs [${E}, ${D}, ${I}]`,
+  );
+  checkShape(
+    !addend || (addend.dtype === 'f32' && sameShape(addend, x)),
+    'moeExperts',
+    `addend [${addend?.shape}] vs x [${x.shape}]`,
   );
   return { T, D, A, E, I };
 }

@@ -1,5 +1,6 @@
 // mlaAttention on the GPU, weight-absorbed over the latent cache (spec §9.4), in three dispatches:
 //   1. mla_attention_absorb: qcat[t,h] = [W_UK[h]ᵀ q_nope | q_pe]          [T, H, R+P]
+//      (mla_absorb.ts; with qRope it also ropes q_pe, so no rope dispatch runs before)
 //   2. mla_attention_attend: o_lat[t,h] = causal softmax-weighted sum of cache c-rows (online softmax)
 //      [T, H, R] (decode over a long context: key ranges in parallel workgroups, merged by
 //      mla_attention_combine; a cache in parts: one split per part, merged the same way)
@@ -8,7 +9,6 @@
 // f32 or f16 (halves packed two per u32). Decode (T = 1) runs mla_decode.ts instead: one workgroup per key
 // split serving all heads, so each cache row is read once per token (these passes stay for T > 1, for dims
 // that kernel does not fit, and as the bench baseline in bench/baseline/).
-import absorbSource from '../../../shaders/mla_attention_absorb.wgsl?raw';
 import attendSource from '../../../shaders/mla_attention_attend.wgsl?raw';
 import combineSource from '../../../shaders/mla_attention_combine.wgsl?raw';
 import outSource from '../../../shaders/mla_attention_out.wgsl?raw';
@@ -19,23 +19,21 @@ import { defineUniforms } from '../../gpu/uniforms.ts';
 import type { Tensor } from '../../tensor/types.ts';
 import { exactGrid, grid2d, ro, rw, WEIGHT_UNIFORMS, weightAccess } from '../dispatch.ts';
 import { checkShape } from '../shape_check.ts';
-import type { MlaDims } from '../types.ts';
+import type { MlaDims, QRope } from '../types.ts';
 import { mlaAttentionShape } from './language_shapes.ts';
+import { mlaAbsorb } from './mla_absorb.ts';
 import { mlaDecode, mlaDecodeFits } from './mla_decode.ts';
 
-/** absorb and out read kv_b the same way: T tokens, H heads, N nope rows and V value rows per head. */
-const KvBParams = (name: string) =>
-  defineUniforms(name, {
-    T: 'u32',
-    H: 'u32',
-    N: 'u32',
-    P: 'u32',
-    V: 'u32',
-    ...WEIGHT_UNIFORMS,
-    ROWS_X: 'u32',
-  });
-const AbsorbParams = KvBParams('MlaAbsorbParams');
-const OutParams = KvBParams('MlaOutParams');
+/** The out pass reads kv_b's value rows: T tokens, H heads, N nope rows and V value rows per head. */
+const OutParams = defineUniforms('MlaOutParams', {
+  T: 'u32',
+  H: 'u32',
+  N: 'u32',
+  P: 'u32',
+  V: 'u32',
+  ...WEIGHT_UNIFORMS,
+  ROWS_X: 'u32',
+});
 const AttendParams = defineUniforms('MlaAttendParams', {
   H: 'u32',
   R: 'u32',
@@ -77,44 +75,18 @@ export function mlaAttention(
   cache: Tensor,
   pos0: number,
   d: MlaDims,
+  qRope?: QRope,
 ): GpuTensor {
   const { heads: H, qkNope: N, qkRope: P, v: V, kvRank: R } = d;
   const { T } = mlaAttentionShape(q, kvB, cache, pos0, d);
-  if (T === 1 && mlaDecodeFits(d)) return mlaDecode(rt, q, kvB, cache, pos0, d);
+  if (T === 1 && mlaDecodeFits(d)) return mlaDecode(rt, q, kvB, cache, pos0, d, qRope ? { qRope } : {});
   const W = R + P;
   checkShape(
     W <= MAX_W && R <= MAX_R,
     'mlaAttention',
     `kv_lora_rank ${R} + rope ${P} exceeds the kernel's ${MAX_W}`,
   );
-  const a = weightAccess(kvB);
-  // absorb and out read kv_b alike (its define and uniform fields): `wg` threads per workgroup over the
-  // grid g. Each streams only its own rows of kv_b (absorb the H·nope k rows, out the H·v value rows), so
-  // kv_b counts once per token between them.
-  const kvPass = (
-    op: string,
-    source: string,
-    uniforms: typeof AbsorbParams,
-    wg: number,
-    g: { x: number; y: number },
-    bindings: Binding[],
-    rowsRead: number,
-  ) =>
-    rt.dispatch({
-      op,
-      source,
-      defines: { [a.define]: true },
-      overrides: { WG: wg },
-      uniforms,
-      params: { T, H, N, P, V, ...a.fields, ROWS_X: g.x },
-      bindings,
-      workgroups: [g.x, g.y],
-      weightBytes: storageBytes([rowsRead, R], kvB.dtype),
-    });
-
-  const qcat = rt.alloc([T, H, W]);
-  const g1 = grid2d(rt, Math.ceil((T * H * W) / 256));
-  kvPass('mla_attention_absorb', absorbSource, AbsorbParams, 256, g1, [ro(q), ro(kvB), rw(qcat)], H * N);
+  const qcat = mlaAbsorb(rt, q, kvB, pos0, d, qRope); // [T, H, W]
 
   const olat = rt.alloc([T, H, R]);
   // A cache in parts: one split per part holding visible keys, aligned to the part (its first key and
@@ -165,16 +137,21 @@ export function mlaAttention(
     rt.free(part, ml);
   }
 
+  // the out pass streams the H·v value rows of kv_b (absorb read the H·nope k rows: kv_b once a token)
   const o = rt.alloc([T, H * V]);
-  kvPass(
-    'mla_attention_out',
-    outSource,
-    OutParams,
-    64,
-    exactGrid(rt, H * V),
-    [ro(olat), ro(kvB), rw(o)],
-    H * V,
-  );
+  const a = weightAccess(kvB);
+  const g3 = exactGrid(rt, H * V);
+  rt.dispatch({
+    op: 'mla_attention_out',
+    source: outSource,
+    defines: { [a.define]: true },
+    overrides: { WG: 64 },
+    uniforms: OutParams,
+    params: { T, H, N, P, V, ...a.fields, ROWS_X: g3.x },
+    bindings: [ro(olat), ro(kvB), rw(o)],
+    workgroups: [g3.x, g3.y],
+    weightBytes: storageBytes([H * V, R], kvB.dtype),
+  });
   rt.free(qcat, olat);
   return o;
 }

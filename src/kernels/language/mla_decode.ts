@@ -1,11 +1,10 @@
 // MLA decode (T = 1) on the GPU, weight-absorbed over the latent cache (spec §9.4), in three dispatches:
-//   1. mla_attention_absorb: qcat[h] = [W_UK[h]ᵀ q_nope | q_pe]                   [H, R+P]
+//   1. mla_attention_absorb: qcat[h] = [W_UK[h]ᵀ q_nope | q_pe] (q_pe roped here with qRope)   [H, R+P]
 //   2. mla_decode: one workgroup per key split serving ALL heads (each cache row read once per token),
 //      writing per-split partials (o, max, denominator); a cache in parts: one dispatch per part, its
 //      splits aligned to the part                                                 [S, H, R], [S, H, 2]
 //   3. mla_decode_out: per head, the splits merged and W_UV applied in one workgroup  [1, H·V]
 // The cache is f32, or f16 (read packed two per u32, or natively where the adapter has shader-f16).
-import absorbSource from '../../../shaders/mla_attention_absorb.wgsl?raw';
 import decodeSource from '../../../shaders/mla_decode.wgsl?raw';
 import outSource from '../../../shaders/mla_decode_out.wgsl?raw';
 import { partsOf } from '../../gpu/parted_tensor.ts';
@@ -13,10 +12,11 @@ import type { GpuRuntime } from '../../gpu/runtime.ts';
 import { type GpuTensor, storageBytes } from '../../gpu/tensor.ts';
 import { defineUniforms } from '../../gpu/uniforms.ts';
 import type { Tensor } from '../../tensor/types.ts';
-import { grid2d, ro, rw, WEIGHT_UNIFORMS, weightAccess } from '../dispatch.ts';
+import { ro, rw, WEIGHT_UNIFORMS, weightAccess } from '../dispatch.ts';
 import { checkShape } from '../shape_check.ts';
-import type { MlaDims } from '../types.ts';
+import type { MlaDims, QRope } from '../types.ts';
 import { mlaAttentionShape } from './language_shapes.ts';
+import { mlaAbsorb } from './mla_absorb.ts';
 import { type MlaDecodePlan, planMlaDecode } from './mla_decode_plan.ts';
 
 /** How the kernel reads the cache: f32, f16 unpacked from u32 words, or native f16 (shader-f16). */
@@ -27,15 +27,6 @@ export interface MlaDecodeVariant {
   cache: LatentCacheRead;
 }
 
-const AbsorbParams = defineUniforms('MlaAbsorbParams', {
-  T: 'u32',
-  H: 'u32',
-  N: 'u32',
-  P: 'u32',
-  V: 'u32',
-  ...WEIGHT_UNIFORMS,
-  ROWS_X: 'u32',
-});
 const DecodeParams = defineUniforms('MlaDecodeParams', {
   H: 'u32',
   R: 'u32',
@@ -80,6 +71,8 @@ export interface MlaDecodeOptions {
   variant?: MlaDecodeVariant;
   /** Keys per split (tests force split boundaries); by default sized to the adapter and context. */
   chunk?: number;
+  /** q's pe arrives un-roped: the absorb pass ropes it (position pos0). */
+  qRope?: QRope;
 }
 
 /** o [1, H·V] of the token at position pos0 over cache rows 0..pos0 (the cache already holds row pos0). */
@@ -102,19 +95,7 @@ export function mlaDecode(
   const W = R + P;
   const a = weightAccess(kvB);
 
-  const qcat = rt.alloc([1, H, W]);
-  const g1 = grid2d(rt, Math.ceil((H * W) / 256));
-  rt.dispatch({
-    op: 'mla_attention_absorb',
-    source: absorbSource,
-    defines: { [a.define]: true },
-    overrides: { WG: 256 },
-    uniforms: AbsorbParams,
-    params: { T: 1, H, N, P, V, ...a.fields, ROWS_X: g1.x },
-    bindings: [ro(q), ro(kvB), rw(qcat)],
-    workgroups: [g1.x, g1.y],
-    weightBytes: storageBytes([H * N, R], kvB.dtype),
-  });
+  const qcat = mlaAbsorb(rt, q, kvB, pos0, d, opts.qRope); // [1, H, W]
 
   const plan = planMlaDecode(rt, d, pos0 + 1, partsOf(cache), f16, opts.chunk);
   const part = rt.alloc([plan.splits, H, R]);

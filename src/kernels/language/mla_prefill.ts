@@ -1,5 +1,6 @@
 // MLA prefill on the GPU in the non-absorbed form (spec §9.3): the same contract as mlaAttention (q
-// [T, H·(N+P)] with roped pe, the latent cache already holding rows 0..pos0+T−1), three steps:
+// [T, H·(N+P)] with roped pe, or un-roped with qRope: roped first, the latent cache already holding rows
+// 0..pos0+T−1), three steps:
 //   1. mla_prefill_latent: c [n, R] and k_pe [n, P] read back from the cache for positions 0..n−1
 //      (n = pos0 + T: a follow-up turn's queries see the cached prefix too)
 //   2. matmul:             kv = c · kv_bᵀ  [n, H·(N+V)]  (k_nope | v per head, decompressed once per key)
@@ -18,9 +19,10 @@ import type { Tensor } from '../../tensor/types.ts';
 import { matmul } from '../core/matmul.ts';
 import { grid2d, ro, rw } from '../dispatch.ts';
 import { partLimit } from '../parts_upload.ts';
-import type { MlaDims } from '../types.ts';
-import { mlaAttentionShape } from './language_shapes.ts';
+import type { MlaDims, QRope } from '../types.ts';
+import { mlaAttentionShape, qRopeOptions } from './language_shapes.ts';
 import { mlaAttention } from './mla_attention.ts';
+import { rope } from './rope.ts';
 
 const LatentParams = defineUniforms('MlaLatentParams', {
   R: 'u32',
@@ -90,14 +92,17 @@ export function mlaPrefill(
   cache: Tensor,
   pos0: number,
   d: MlaDims,
+  qRope?: QRope,
 ): GpuTensor {
   // 1. shapes
   const { T } = mlaAttentionShape(q, kvB, cache, pos0, d);
   const { heads: H, qkNope: N, qkRope: P, v: V, kvRank: R } = d;
   const n = pos0 + T;
   // 2. variant
-  if (!mlaPrefillRuns(rt, cache, n, d)) return mlaAttention(rt, q, kvB, cache, pos0, d);
+  if (!mlaPrefillRuns(rt, cache, n, d)) return mlaAttention(rt, q, kvB, cache, pos0, d, qRope);
   const v = chooseMlaPrefillVariant(rt, d);
+  // the flash kernel reads q whole: an un-roped q_pe is roped first (one dispatch, as before the fusion)
+  const qr = qRope ? rope(rt, q, qRopeOptions(d, pos0, qRope)) : q;
 
   // step 1: latent rows 0..n−1 from the cache, one dispatch per part holding some of them
   const c = rt.alloc([n, R]);
@@ -141,9 +146,10 @@ export function mlaPrefill(
     overrides,
     uniforms: FlashParams,
     params: { T, H, POS0: pos0, SCALE: d.scale },
-    bindings: [ro(q), ro(kv), ro(kpe), rw(out)],
+    bindings: [ro(qr), ro(kv), ro(kpe), rw(out)],
     workgroups: [Math.ceil(T / MLA_QUERY_TILE), H],
   });
   rt.free(kv, kpe);
+  if (qr !== q) rt.free(qr);
   return out;
 }

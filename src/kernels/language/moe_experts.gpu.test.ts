@@ -1,7 +1,8 @@
 // moeExperts on the GPU vs moeExpertsRef: NMSE (matmul class) on the dequantised weights, expert ids as
 // the router would give them (distinct per token), decode and prefill, one and many tiles per expert;
 // the prefill in both forms (rt.tuning.moePrefill: the rows kernel and the tiled GEMM, every tile shape
-// and tile precision forced, so a CPU adapter tests what GPUs run).
+// and tile precision forced, so a CPU adapter tests what GPUs run); and with the addend [T, D] the combine
+// adds (the shared experts' output), at decode and prefill in both forms.
 import { describe, expect } from 'vitest';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
@@ -69,20 +70,32 @@ function inputsOf([T, A, D, I, E, dtype]: Shape, seed: number): Inputs {
   };
 }
 
-function runOn(g: CaseGpu, { x, ids, weights, gate, up, down }: Inputs, [T, A, D]: Shape) {
+function runOn(g: CaseGpu, inp: Inputs, [T, A, D]: Shape, addend?: Float32Array) {
+  const { x, ids, weights, gate, up, down } = inp;
   const [tg, tu, td] = [gate, up, down].map((h) => g.uploadWeight(h)) as [GpuTensor, GpuTensor, GpuTensor];
-  return moeExperts(g.rt, g.upload(x, [T, D]), g.upload(ids, [T, A]), g.upload(weights, [T, A]), tg, tu, td);
+  const add = addend && g.upload(addend, [T, D]);
+  return moeExperts(
+    g.rt,
+    g.upload(x, [T, D]),
+    g.upload(ids, [T, A]),
+    g.upload(weights, [T, A]),
+    tg,
+    tu,
+    td,
+    add,
+  );
 }
 
 const roundF16 = (v: number) => f16BitsToF32(f32ToF16Bits(v));
 
 /** The reference; with f16 staging, x, the weights and the hidden rounded to f16 where the GEMM stages them. */
-function refOf(inp: Inputs, [T, A, D, I]: Shape, f16 = false): Float32Array {
+function refOf(inp: Inputs, [T, A, D, I]: Shape, f16 = false, addend?: Float32Array): Float32Array {
   const [wg, wu, wd] = [inp.gate, inp.up, inp.down].map((h) => {
     const v = hostWeightToF32(h);
     return f16 ? v.map(roundF16) : v;
   }) as [Float32Array, Float32Array, Float32Array];
-  return moeExpertsRef(inp.x, inp.ids, inp.weights, wg, wu, wd, T, A, D, I, f16 ? roundF16 : undefined);
+  const stage = f16 ? roundF16 : undefined;
+  return moeExpertsRef(inp.x, inp.ids, inp.weights, wg, wu, wd, T, A, D, I, stage, addend);
 }
 
 describe('moeExperts on the GPU vs moeExpertsRef', () => {
@@ -160,5 +173,34 @@ describe('moeExperts prefill by the tiled GEMM (every forced variant) vs moeExpe
         k.startsWith('matmul_tiled_moe|') && k.includes(`TILES_F16=${c.tiles === 'f16'}`) && k.includes(mvnv);
       expect(g.rt.pipelines.keys().some(ran), 'the forced tiled variant ran').toBe(true);
     },
+  });
+});
+
+// The addend path: decode (the model's T = 1 step, real D and I), prefill by the rows kernel and by the
+// tiled GEMM, and a single value. The addend is of the output's size, so a missed add fails the NMSE.
+const ADDEND: Array<{ shape: Shape; prefill: 'rows' | 'tiled' }> = [
+  { shape: [1, 1, 1, 1, 1, 'f32'], prefill: 'rows' },
+  { shape: [1, 2, 2048, 1408, 3, 'bf16'], prefill: 'rows' },
+  { shape: [1, 3, 65, 33, 5, 'q4'], prefill: 'rows' },
+  { shape: [7, 2, 96, 24, 8, 'q8'], prefill: 'rows' },
+  { shape: [70, 2, 36, 31, 4, 'f16'], prefill: 'tiled' },
+];
+
+describe('moeExperts with an addend (the shared experts) vs moeExpertsRef', () => {
+  kernelTests({
+    op: 'moeExperts',
+    cases: ADDEND,
+    name: ({ shape: [T, A, D, I, E, dtype], prefill }) =>
+      `addend T=${T} A=${A} D=${D} I=${I} E=${E} ${dtype}${T > 1 ? ` ${prefill}` : ''}`,
+    seed: ({ shape: [T, A, D, I, E] }) => T * 37 + A * 5 + D + I + E,
+    inputs: ({ shape }, seed) => ({ ...inputsOf(shape, seed), addend: randn(shape[0] * shape[2], seed + 9) }),
+    run: (g, inp, c) => {
+      g.rt.tuning.moePrefill = c.prefill;
+      g.rt.tuning.matmulTiles = 'f32';
+      return runOn(g, inp, c.shape, inp.addend);
+    },
+    ref: (inp, c) => refOf(inp, c.shape, false, inp.addend),
+    // as above: matmul class, same dequantised weights on both sides (f32 tiles)
+    metric: nmseBelow(1e-6),
   });
 });

@@ -2,6 +2,7 @@
 // gate, up [E,I,D]; down [E,D,I]; f64 accumulation, hidden rounded to f32 like every activation.
 // `stage` models kernels that stage their operands in lower precision (the tiled GEMM's f16 tiles): it is
 // applied to x and the hidden h where they are read (the weights are passed in already rounded).
+// `addend` [T, D] (the shared experts' output) is added to the weighted sum before the one rounding.
 export function moeExpertsRef(
   x: Float32Array,
   ids: Uint32Array,
@@ -14,6 +15,7 @@ export function moeExpertsRef(
   d: number,
   inter: number,
   stage: (v: number) => number = (v) => v,
+  addend?: Float32Array,
 ): Float32Array {
   const y = new Float32Array(rows * d);
   const h = new Float32Array(inter);
@@ -43,7 +45,7 @@ export function moeExpertsRef(
         acc[i]! += w * Math.fround(o);
       }
     }
-    for (let i = 0; i < d; i++) y[xo + i] = acc[i]!;
+    for (let i = 0; i < d; i++) y[xo + i] = acc[i]! + (addend?.[xo + i] ?? 0);
   }
   return y;
 }

@@ -2,7 +2,7 @@
 //   1. moe_experts_group: slots (t, a) grouped by expert → order + tile list (≤ TM slots of one expert per tile)
 //   2. moe_experts_mm ×2: gate and up projections per tile, reading only the selected experts' rows
 //   3. moe_experts_mm (SWIGLU_IN): down projection of silu(g)·u
-//   4. moe_experts_combine: Σ_a weight · expert output
+//   4. moe_experts_combine: Σ_a weight · expert output (+ the addend, e.g. the shared experts' output)
 // Expert stacks in parts (expert ranges, src/gpu/parted_tensor.ts) take one grouped-mm dispatch per part.
 // Decode (T = 1) makes A tiles of one slot. Prefill (T > 1) by rt.tuning.moePrefill: 'tiled' runs the
 // three projections as the tiled GEMM over each expert's gathered rows (moe_experts_tiled.ts, tiles of
@@ -77,8 +77,9 @@ export function moeExperts(
   gate: Tensor,
   up: Tensor,
   down: Tensor,
+  addend?: GpuTensor,
 ): GpuTensor {
-  const { T, D, A, E } = moeExpertsShape(x, ids, weights, gate, up, down);
+  const { T, D, A, E } = moeExpertsShape(x, ids, weights, gate, up, down, addend);
   checkShape(E <= MAX_E, 'moeExperts', `${E} experts exceed ${MAX_E}`);
   const S = T * A;
   const tiled = T > 1 && rt.tuning.moePrefill === 'tiled' ? moeGemmTiling(rt, S, E) : null;
@@ -108,10 +109,11 @@ export function moeExperts(
   rt.dispatch({
     op: 'moe_experts_combine',
     source: combineSource,
+    defines: { ADDEND: addend !== undefined },
     overrides: { WG: 256 },
     uniforms: CombineParams,
     params: { T, D, A, ROWS_X: gc.x },
-    bindings: [ro(o), ro(weights), rw(y)],
+    bindings: [ro(o), ro(weights), rw(y), ...(addend ? [ro(addend)] : [])],
     workgroups: [gc.x, gc.y],
   });
   rt.free(order, tiles, g, u, o);

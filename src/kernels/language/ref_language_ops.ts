@@ -9,6 +9,7 @@ import {
   mlaAttentionShape,
   moeExpertsShape,
   moeRouteShape,
+  qRopeOptions,
   ropeShape,
   sampleShape,
 } from './language_shapes.ts';
@@ -42,9 +43,11 @@ export function createRefLanguageOps(): LanguageOps & SamplingOps {
       const f16 = cache.dtype === 'f16';
       latentRowWriteRef(asRef(cache).f32, asRef(kva).f32, asRef(norm).f32, T, R, P, eps, o, f16);
     },
-    mlaAttention(q, kvB, cache, pos0, d) {
+    mlaAttention(q, kvB, cache, pos0, d, qRope) {
       const { T } = mlaAttentionShape(q, kvB, cache, pos0, d);
-      const y = mlaAttentionRef(asRef(q).f32, asRef(kvB).f32, asRef(cache).f32, T, pos0, d);
+      const qv = asRef(q).f32;
+      const roped = qRope ? ropeRef(qv, T, q.shape[1]!, qRopeOptions(d, pos0, qRope)) : qv;
+      const y = mlaAttentionRef(roped, asRef(kvB).f32, asRef(cache).f32, T, pos0, d);
       return f32([T, d.heads * d.v], y);
     },
     moeRoute(x, gate, bias, cfg) {
@@ -55,8 +58,8 @@ export function createRefLanguageOps(): LanguageOps & SamplingOps {
         weights: f32([T, cfg.topK], r.weights),
       };
     },
-    moeExperts(x, ids, weights, gate, up, down) {
-      const { T, D, A, E, I } = moeExpertsShape(x, ids, weights, gate, up, down);
+    moeExperts(x, ids, weights, gate, up, down, addend) {
+      const { T, D, A, E, I } = moeExpertsShape(x, ids, weights, gate, up, down, addend);
       const idv = asRef(ids).u32;
       checkShape(
         idv.every((e) => e < E),
@@ -68,7 +71,11 @@ export function createRefLanguageOps(): LanguageOps & SamplingOps {
         Float32Array,
         Float32Array,
       ];
-      return f32([T, D], moeExpertsRef(asRef(x).f32, idv, asRef(weights).f32, g, u, dn, T, A, D, I));
+      const add = addend && asRef(addend).f32;
+      return f32(
+        [T, D],
+        moeExpertsRef(asRef(x).f32, idv, asRef(weights).f32, g, u, dn, T, A, D, I, undefined, add),
+      );
     },
     sample(logits, history, params, step) {
       sampleShape(logits, history);

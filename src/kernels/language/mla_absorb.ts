@@ -1,0 +1,52 @@
+// MLA's absorb pass on the GPU (shaders/mla_attention_absorb.wgsl), shared by the decode and the general
+// absorbed path: qcat [T, H, R+P] = [W_UK[h]ᵀ q_nope | q_pe] per token and head. With qRope the pass also
+// ropes q_pe (the rope table of rope.ts, rows pos0..), so no separate rope dispatch precedes attention.
+import absorbSource from '../../../shaders/mla_attention_absorb.wgsl?raw';
+import type { GpuRuntime } from '../../gpu/runtime.ts';
+import { type GpuTensor, storageBytes } from '../../gpu/tensor.ts';
+import { defineUniforms } from '../../gpu/uniforms.ts';
+import { grid2d, ro, rw, WEIGHT_UNIFORMS, weightAccess } from '../dispatch.ts';
+import type { MlaDims, QRope } from '../types.ts';
+import { qRopeOptions } from './language_shapes.ts';
+import { ropeTable } from './rope.ts';
+
+const AbsorbParams = defineUniforms('MlaAbsorbParams', {
+  T: 'u32',
+  H: 'u32',
+  N: 'u32',
+  P: 'u32',
+  V: 'u32',
+  ...WEIGHT_UNIFORMS,
+  ROWS_X: 'u32',
+  pos0: 'u32',
+});
+
+/** qcat [T, H, R+P] of q [T, H·(N+P)] (shapes already checked by the caller). */
+export function mlaAbsorb(
+  rt: GpuRuntime,
+  q: GpuTensor,
+  kvB: GpuTensor,
+  pos0: number,
+  d: MlaDims,
+  qRope?: QRope,
+): GpuTensor {
+  const { heads: H, qkNope: N, qkRope: P, v: V, kvRank: R } = d;
+  const T = q.shape[0]!;
+  const a = weightAccess(kvB);
+  const table = qRope && ropeTable(rt, qRopeOptions(d, pos0, qRope), pos0 + T);
+  const qcat = rt.alloc([T, H, R + P]);
+  const g = grid2d(rt, Math.ceil((T * H * (R + P)) / 256));
+  rt.dispatch({
+    op: 'mla_attention_absorb',
+    source: absorbSource,
+    defines: { [a.define]: true, ROPE_Q: table !== undefined },
+    overrides: { WG: 256 },
+    uniforms: AbsorbParams,
+    params: { T, H, N, P, V, ...a.fields, ROWS_X: g.x, pos0 },
+    bindings: [ro(q), ro(kvB), rw(qcat), ...(table ? [ro(table)] : [])],
+    workgroups: [g.x, g.y],
+    // only the H·N k rows of kv_b (the out pass reads the value rows)
+    weightBytes: storageBytes([H * N, R], kvB.dtype),
+  });
+  return qcat;
+}
