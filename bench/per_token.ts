@@ -58,7 +58,9 @@ export function attachLedger(rt: GpuRuntime, kvWidth: number): OpLedger {
 
 /** The per-op dispatch counts added between two ledger snapshots, most first. */
 function opsSince(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>) {
-  const added = [...after].map(([op, n]) => [op, n - (before.get(op) ?? 0)] as const).filter(([, n]) => n > 0);
+  const added = [...after]
+    .map(([op, n]) => [op, n - (before.get(op) ?? 0)] as const)
+    .filter(([, n]) => n > 0);
   return Object.fromEntries(added.sort((a, b) => b[1] - a[1]));
 }
 
