@@ -14,10 +14,17 @@
 //     strided passes through workgroup memory (2 barriers, not log2(WG)).
 // Shapes that cannot take 16-byte units (f32 rows with K % 4 ≠ 0, 16-bit rows with K % 8 ≠ 0) take
 // 4-element units read through common/weights.wgsl (ELEMENTWISE).
+// Two weights of one shape family in one dispatch (DUAL; src/kernels/core/gemv_dual.ts), both read
+// against the same x' (so the norm prologue and the x loads are shared):
+//   - PAIR: the rows of w (into y) and then the rows of w2 (into y2): workgroups [0, G1) take w, the
+//     rest w2 (uniform per workgroup, so the branch never diverges), e.g. MLA's q and kv_a projections;
+//   - GLU: row n of w (gate) and row n of w2 (up) in the same workgroup, y[n] = silu(gate · x') · (up · x'),
+//     the SwiGLU's first half with its elementwise product in the epilogue.
 // Grid: one workgroup per ROWS rows, group = wid.y · num_workgroups.x + wid.x; when no exact 2-D
 // factorisation exists the few padding workgroups past the last row exit at once.
 // The wrapper (src/kernels/core/gemv.ts) prepends `const ROWS` and the binding declarations, in the
-// order it binds them: x, w (u32 view), [wv (16-byte view)], y, [bias], [nw], [residual].
+// order it binds them: x, w (u32 view), [wv | wh (16-byte view)], y, [w2, wv2 | wh2], [y2], [bias], [nw],
+// [residual].
 override WG: u32 = 64;
 
 #if SUBGROUPS
@@ -75,34 +82,60 @@ fn load_nw4(i: u32) -> vec4<f32> {
 }
 #endif
 
-/// Σ w[row, unit] · xs: the 16 weight bytes of one unit against the x values already in registers.
-fn unit_dot(row: u32, un: u32) -> f32 {
+// The loads of weight b (0: w, 1: w2 with DUAL). b is uniform per call site, so the select costs no divergence.
+#if WV
+fn wv_at(b: u32, i: u32) -> vec4<u32> {
+#if DUAL
+  if (b == 1u) { return wv2[i]; }
+#endif
+  return wv[i];
+}
+#endif
+#if SHADER_F16
+fn wh_at(b: u32, i: u32) -> vec4<f16> {
+#if DUAL
+  if (b == 1u) { return wh2[i]; }
+#endif
+  return wh[i];
+}
+#endif
+#if QUANT
+fn scale_at(b: u32, block: u32) -> f32 {
+#if DUAL
+  if (b == 1u) { return unpack2x16float(w2[u.SCALE_OFF2 + (block >> 1u)])[block & 1u]; }
+#endif
+  return w_scale(block);
+}
+#endif
+
+/// Σ w_b[row, unit] · xs: the 16 weight bytes of one unit against the x values already in registers.
+fn unit_dot(which: u32, row: u32, un: u32) -> f32 {
 #if W_Q4
   let blk = row * u.NB + un;
-  let q = wv[blk];
+  let q = wv_at(which, blk);
   var s = 0.0;
   for (var j = 0u; j < 4u; j++) {
     let lo = vec4<f32>((vec4<u32>(q[j]) >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(15u));
     let hi = vec4<f32>((vec4<u32>(q[j]) >> vec4<u32>(16u, 20u, 24u, 28u)) & vec4<u32>(15u));
     s += dot(lo, xs[2u * j]) + dot(hi, xs[2u * j + 1u]);
   }
-  return (s - 8.0 * xsum) * w_scale(blk);
+  return (s - 8.0 * xsum) * scale_at(which, blk);
 #endif
 #if W_Q8
-  let q = wv[row * 2u * u.NB + un];
+  let q = wv_at(which, row * 2u * u.NB + un);
   var s = 0.0;
   for (var j = 0u; j < 4u; j++) {
     let b = bitcast<vec4<i32>>(vec4<u32>(q[j]) << vec4<u32>(24u, 16u, 8u, 0u)) >> vec4<u32>(24u);
     s += dot(vec4<f32>(b), xs[j]);
   }
-  return s * w_scale(row * u.NB + un / 2u);
+  return s * scale_at(which, row * u.NB + un / 2u);
 #endif
 #if W_VEC16
   let at = row * (u.K / 8u) + un;
 #if SHADER_F16
-  return dot(vec4<f32>(wh[2u * at]), xs[0]) + dot(vec4<f32>(wh[2u * at + 1u]), xs[1]);
+  return dot(vec4<f32>(wh_at(which, 2u * at)), xs[0]) + dot(vec4<f32>(wh_at(which, 2u * at + 1u)), xs[1]);
 #else
-  let q = wv[at];
+  let q = wv_at(which, at);
 #if W_F16
   let a = vec4<f32>(unpack2x16float(q.x), unpack2x16float(q.y));
   let b = vec4<f32>(unpack2x16float(q.z), unpack2x16float(q.w));
@@ -114,7 +147,7 @@ fn unit_dot(row: u32, un: u32) -> f32 {
 #endif
 #endif
 #if W_VEC32
-  return dot(bitcast<vec4<f32>>(wv[row * (u.K / 4u) + un]), xs[0]);
+  return dot(bitcast<vec4<f32>>(wv_at(which, row * (u.K / 4u) + un)), xs[0]);
 #endif
 #if ELEMENTWISE
   let k = 4u * un;
@@ -124,11 +157,17 @@ fn unit_dot(row: u32, un: u32) -> f32 {
 #endif
 }
 
-// Values reduced per workgroup: ROWS dot products, plus Σx² with the norm prologue.
-#if NORM
-const NV: u32 = ROWS + 1u;
+// Values reduced per workgroup: DOTS dot products (ROWS, or ROWS gate + ROWS up with GLU), then Σx²
+// with the norm prologue.
+#if GLU
+const DOTS: u32 = 2u * ROWS;
 #else
-const NV: u32 = ROWS;
+const DOTS: u32 = ROWS;
+#endif
+#if NORM
+const NV: u32 = DOTS + 1u;
+#else
+const NV: u32 = DOTS;
 #endif
 #if SUBGROUPS
 var<workgroup> red: array<f32, NV * WG>; // one slot per (subgroup, value); WG slots bound any subgroup size
@@ -148,17 +187,26 @@ fn main(
   @builtin(subgroup_invocation_id) sg_lane: u32,
 #endif
 ) {
-  let row0 = (wid.y * nwg.x + wid.x) * ROWS;
-  if (row0 >= u.N) { return; } // padding workgroups of a 2-D grid: uniform per workgroup
+  let group = wid.y * nwg.x + wid.x;
+#if PAIR
+  let b = select(0u, 1u, group >= u.G1); // which weight this workgroup's rows come from
+  let row0 = (group - b * u.G1) * ROWS;
+  let rows = select(u.N, u.N2, b == 1u);
+#else
+  let b = 0u;
+  let row0 = group * ROWS;
+  let rows = u.N;
+#endif
+  if (row0 >= rows) { return; } // padding workgroups of a 2-D grid: uniform per workgroup
 
-  var acc: array<f32, NV>; // [ROWS dot products, Σx²]
+  var acc: array<f32, NV>; // [DOTS dot products, Σx²]
   let units = units_per_row();
   for (var un = tid; un < units; un += WG) {
     xsum = 0.0;
     for (var j = 0u; j < XV; j++) {
       var v = load4(un * XV + j);
 #if NORM
-      acc[ROWS] += dot(v, v);
+      acc[DOTS] += dot(v, v);
       v *= load_nw4(un * XV + j);
 #endif
       xs[j] = v;
@@ -166,7 +214,11 @@ fn main(
     }
     for (var r = 0u; r < ROWS; r++) {
       // Rows past N (the last workgroup) recompute row N − 1; their result is never written.
-      acc[r] += unit_dot(min(row0 + r, u.N - 1u), un);
+      let row = min(row0 + r, rows - 1u);
+      acc[r] += unit_dot(b, row, un);
+#if GLU
+      acc[ROWS + r] += unit_dot(1u, row, un);
+#endif
     }
   }
 
@@ -179,11 +231,14 @@ fn main(
   }
   workgroupBarrier();
   if (tid >= ROWS) { return; }
-  var total = vec2<f32>(0.0); // (dot, Σx²)
+  var total = vec3<f32>(0.0); // (dot, Σx², GLU's up dot)
   for (var s = 0u; s < subgroups; s++) {
     total.x += red[s * NV + tid];
 #if NORM
-    total.y += red[s * NV + ROWS];
+    total.y += red[s * NV + DOTS];
+#endif
+#if GLU
+    total.z += red[s * NV + ROWS + tid];
 #endif
   }
 #else
@@ -196,20 +251,33 @@ fn main(
   }
   workgroupBarrier();
   if (tid >= ROWS) { return; }
-  var total = vec2<f32>(0.0);
+  var total = vec3<f32>(0.0);
   for (var s = 0u; s < WG / SEG; s++) {
     total.x += red2[tid * (WG / SEG) + s];
 #if NORM
-    total.y += red2[ROWS * (WG / SEG) + s];
+    total.y += red2[DOTS * (WG / SEG) + s];
+#endif
+#if GLU
+    total.z += red2[(ROWS + tid) * (WG / SEG) + s];
 #endif
   }
 #endif
 
   let n = row0 + tid;
-  if (n >= u.N) { return; }
-  var r = total.x;
+  if (n >= rows) { return; }
+  var scale = 1.0;
 #if NORM
-  r *= inverseSqrt(total.y / f32(u.K) + u.EPS);
+  scale = inverseSqrt(total.y / f32(u.K) + u.EPS);
+#endif
+  var r = total.x * scale;
+#if GLU
+  r = r / (1.0 + exp(-r)) * (total.z * scale); // silu(gate) · up, as elementwise.wgsl's OP_SILU_MUL
+#endif
+#if PAIR
+  if (b == 1u) {
+    y2[u.Y_OFF2 + n] = r;
+    return;
+  }
 #endif
 #if HAS_BIAS
   r += bias[u.Y_OFF + n];

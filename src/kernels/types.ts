@@ -39,6 +39,16 @@ export interface CoreOps {
   matmul(x: Tensor, w: Tensor, bias?: Tensor): Tensor;
   /** rmsNorm(x, nw, eps) · wᵀ: at M = 1 on the GPU one GEMV with the norm in its prologue. */
   normMatmul(x: Tensor, nw: Tensor, eps: number, w: Tensor): Tensor;
+  /**
+   * [rmsNorm(x)·waᵀ, rmsNorm(x)·wbᵀ] ([M, Na], [M, Nb]): at M = 1 on the GPU one GEMV over the rows of
+   * both weights, the norm in its prologue.
+   */
+  normMatmulPair(x: Tensor, nw: Tensor, eps: number, wa: Tensor, wb: Tensor): [Tensor, Tensor];
+  /**
+   * SwiGLU's first half silu(x'·gateᵀ) · (x'·upᵀ) [M, I], x' = x or rmsNorm(x, norm.weight, norm.eps): at
+   * M = 1 on the GPU one GEMV reading gate and up rows side by side, the product in its epilogue.
+   */
+  gateUpSilu(x: Tensor, gate: Tensor, up: Tensor, norm?: { weight: Tensor; eps: number }): Tensor;
   /** x · wᵀ + residual ([M, N]): at M = 1 on the GPU one GEMV with the add in its epilogue. */
   matmulAdd(x: Tensor, w: Tensor, residual: Tensor): Tensor;
   /** Elementwise a + b, same shape. */

@@ -119,11 +119,13 @@ export class LanguageModel {
       const x0 = x;
       x = scope(k, (tmp) => {
         if (x0 !== inputEmbeds) tmp(x0); // the layer before's residual stream; the caller owns inputEmbeds
-        const h = tmp(k.rmsNorm(x0, w.attnNorm, eps)); // [T, D]
-        const x1 = tmp(mlaForward(k, w.attn, this.mla, h, cache.layers[i]!, pos0, x0)); // [T, D] x0 + attention
-        const h2 = tmp(k.rmsNorm(x1, w.ffnNorm, eps)); // [T, D]
+        // the attention norm is fused into the q / kv_a projections (one GEMV at T = 1)
+        const attnNorm = { weight: w.attnNorm, eps };
+        const x1 = tmp(mlaForward(k, w.attn, this.mla, x0, attnNorm, cache.layers[i]!, pos0, x0)); // [T, D] x0 + attention
         // The dense MLP, or the shared experts, add x1 in a down-projection's epilogue (a GEMV at T = 1).
-        if (!w.moe) return swiGlu(k, w.mlp!, h2, x1); // [T, D]
+        // The dense MLP fuses its norm into the gate·up GEMV; the MoE block's router and experts read h2 too.
+        if (!w.moe) return swiGlu(k, w.mlp!, x1, x1, { weight: w.ffnNorm, eps }); // [T, D]
+        const h2 = tmp(k.rmsNorm(x1, w.ffnNorm, eps)); // [T, D]
         return moeForward(k, w.moe, this.router, h2, x1); // [T, D]
       });
     });

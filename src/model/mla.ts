@@ -18,24 +18,37 @@ export interface MlaSettings {
   yarn?: RopeYarn;
 }
 
-/** q [T, H·(N+P)] from the normed hidden h [T, D], directly or through the q_lora bottleneck. */
-function queries(k: Kernels, w: MlaWeights, h: Tensor): Tensor {
-  if (w.q) return k.matmul(h, w.q); // [T, H·(N+P)]
+/** The attention's input norm: h = rmsNorm(x, weight, eps), fused into the first projections. */
+export interface InputNorm {
+  weight: Tensor;
+  eps: number;
+}
+
+/**
+ * q [T, H·(N+P)] (directly or through the q_lora bottleneck) and kva [T, R+P] from rmsNorm(x): the norm
+ * and both projections that read it are one GEMV at T = 1.
+ */
+function projections(k: Kernels, w: MlaWeights, x: Tensor, n: InputNorm): [Tensor, Tensor] {
+  if (w.q) return k.normMatmulPair(x, n.weight, n.eps, w.q, w.kvA); // [T, H·(N+P)], [T, R+P]
   return scope(k, (tmp) => {
-    const qa = tmp(k.matmul(h, w.qA!)); // [T, Q]
-    return k.normMatmul(qa, w.qANorm!, LATENT_NORM_EPS, w.qB!); // [T, H·(N+P)], norm fused at T = 1
+    const [qa, kva] = k.normMatmulPair(x, n.weight, n.eps, w.qA!, w.kvA); // [T, Q], [T, R+P]
+    tmp(qa);
+    const q = k.normMatmul(qa, w.qANorm!, LATENT_NORM_EPS, w.qB!); // [T, H·(N+P)], norm fused at T = 1
+    return [q, kva];
   });
 }
 
 /**
- * Attention of normed hidden h [T, D] at positions pos0.., writing the layer's cache rows. Returns [T, D],
- * plus `residual` [T, D] when given (added in the output projection: one GEMV at T = 1).
+ * Attention of rmsNorm(x) (x [T, D], the norm fused into the projections) at positions pos0.., writing
+ * the layer's cache rows. Returns [T, D], plus `residual` [T, D] when given (added in the output
+ * projection: one GEMV at T = 1).
  */
 export function mlaForward(
   k: Kernels,
   w: MlaWeights,
   s: MlaSettings,
-  h: Tensor,
+  x: Tensor,
+  norm: InputNorm,
   cache: Tensor,
   pos0: number,
   residual?: Tensor,
@@ -43,10 +56,11 @@ export function mlaForward(
   const { qkRope: P, kvRank: R } = s.dims;
   const rope = { ropeDim: P, theta: s.theta, pos0, ...(s.yarn ? { yarn: s.yarn } : {}) };
   return scope(k, (tmp) => {
-    const qRaw = tmp(queries(k, w, h)); // [T, H·(N+P)]
-    const kva = tmp(k.matmul(h, w.kvA)); // [T, R+P]
+    const [qRaw, kva] = projections(k, w, x, norm); // [T, H·(N+P)], [T, R+P]
+    tmp(qRaw);
+    tmp(kva);
     const kPeRope = { ...rope, heads: 1, headStride: P, offset: 0 };
-    if (h.shape[0] === 1) {
+    if (x.shape[0] === 1) {
       // decode: slice, kv_a norm, rope and the cache write in one pass
       k.latentRowWrite(cache, kva, w.kvANorm, LATENT_NORM_EPS, kPeRope);
     } else {

@@ -11,12 +11,19 @@ import { scope } from './scope.ts';
 export type SwiGluWeights = SwiGluSlots<Tensor>;
 export type MoeWeights = MoeSlots<Tensor>;
 
-/** SwiGLU of x [T, D]; with `residual` [T, D] added in the down-projection (fused at T = 1). */
-export function swiGlu(k: Kernels, w: SwiGluWeights, x: Tensor, residual?: Tensor): Tensor {
+/**
+ * SwiGLU of x [T, D] (of rmsNorm(x) with `norm`); with `residual` [T, D] added in the down-projection.
+ * At T = 1 that is two GEMVs: gate·up with the product (and the norm) fused, and down with the add.
+ */
+export function swiGlu(
+  k: Kernels,
+  w: SwiGluWeights,
+  x: Tensor,
+  residual?: Tensor,
+  norm?: { weight: Tensor; eps: number },
+): Tensor {
   return scope(k, (tmp) => {
-    const g = tmp(k.matmul(x, w.gate)); // [T, I]
-    const u = tmp(k.matmul(x, w.up)); // [T, I]
-    const a = tmp(k.siluMul(g, u)); // [T, I]
+    const a = tmp(k.gateUpSilu(x, w.gate, w.up, norm)); // [T, I] silu(x'·gateᵀ) · (x'·upᵀ)
     return residual ? k.matmulAdd(a, w.down, residual) : k.matmul(a, w.down); // [T, D]
   });
 }

@@ -4,6 +4,8 @@
 //   - residual: an add epilogue, y = x · wᵀ + residual;
 //   - bias (alone): y = x · wᵀ + bias.
 // A weight held in parts (src/gpu/parted_tensor.ts) takes one dispatch per part, each writing its rows.
+// gemvDispatch can also read a second weight in the same dispatch (gemv_dual.ts: MLA's q + kv_a pair, the
+// SwiGLU's gate·up with silu(gate)·up in the epilogue).
 //
 // Variants (chooseGemvVariant): the weight's 16-byte unit by storage form (q4 block, q8 half-block, 8
 // halves, 4 f32, or 4 elements read one by one when rows are not 16-byte aligned), subgroup reductions
@@ -69,10 +71,17 @@ export function gemvUnits(format: GemvFormat, K: number): number {
 
 const nextPow2 = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 
-export function chooseGemvVariant(rt: GpuRuntime, dtype: DType, K: number, N: number): GemvVariant {
+export function chooseGemvVariant(
+  rt: GpuRuntime,
+  dtype: DType,
+  K: number,
+  N: number,
+  glu = false,
+): GemvVariant {
   const format = gemvFormat(dtype, K);
-  // Enough rows per workgroup to reuse x well, few enough that small N still spreads over the GPU.
-  const auto = Math.min(N >= 4096 ? 8 : 4, nextPow2(N)) as GemvRows;
+  // Enough rows per workgroup to reuse x well, few enough that small N still spreads over the GPU; GLU
+  // rows read two weight rows each, so half as many.
+  const auto = (Math.min(N >= 4096 ? 8 : 4, nextPow2(N)) / (glu && N > 1 ? 2 : 1)) as GemvRows;
   return {
     format,
     subgroups: rt.tuning.subgroups && rt.features.subgroups,
@@ -111,6 +120,35 @@ export function gemv(rt: GpuRuntime, x: GpuTensor, w: Tensor, f: GemvFusion = {}
 
 const array = (t: string) => `array<${t}>`;
 
+/** One weight part and the rows [off, off + N) of the output y it writes. */
+export interface GemvJob {
+  w: GpuTensor;
+  y: GpuTensor;
+  N: number;
+  off: number;
+}
+
+/**
+ * A second weight in the same dispatch (shaders/gemv.wgsl DUAL): 'pair' computes its rows after the
+ * first job's (into its own y), 'glu' computes its row n beside the first's and writes silu(first) · second
+ * into the first job's y. Same dtype and K as the first; the variant must not be the per-element path.
+ */
+export interface GemvSecond {
+  mode: 'pair' | 'glu';
+  job: GemvJob;
+}
+
+const DualParams = defineUniforms('GemvDualParams', {
+  N: 'u32',
+  ...WEIGHT_UNIFORMS,
+  Y_OFF: 'u32',
+  EPS: 'f32',
+  N2: 'u32',
+  SCALE_OFF2: 'u32',
+  Y_OFF2: 'u32',
+  G1: 'u32',
+});
+
 /** y[off .. off + N) for one weight part w [N, K]. */
 function gemvPart(
   rt: GpuRuntime,
@@ -120,30 +158,58 @@ function gemvPart(
   s: { N: number; off: number },
   f: GemvFusion,
 ): void {
-  const access = weightAccess(w);
+  gemvDispatch(rt, x, { w, y, ...s }, f);
+}
+
+/** One gemv dispatch: the first job, optionally a second weight beside it (see GemvSecond). */
+export function gemvDispatch(
+  rt: GpuRuntime,
+  x: GpuTensor,
+  a: GemvJob,
+  f: GemvFusion,
+  second?: GemvSecond,
+): void {
+  const access = weightAccess(a.w);
   const K = access.fields.K;
-  const v = chooseGemvVariant(rt, w.dtype, K, s.N);
+  const b = second?.job;
+  const mode = second?.mode;
+  // GLU reduces two dot products per row: half the rows per workgroup keeps its weight bytes per workgroup.
+  const rowsFor = mode === 'pair' ? a.N + b!.N : a.N;
+  const v = chooseGemvVariant(rt, a.w.dtype, K, rowsFor, mode === 'glu');
+  checkShape(
+    !b || (b.w.dtype === a.w.dtype && weightAccess(b.w).fields.K === K && v.format !== 'elementwise'),
+    'gemv',
+    "a second weight needs the first one's storage form and K, in 16-byte units",
+  );
+  checkShape(!b || (!f.bias && !f.residual), 'gemv', 'a second weight is not fused with bias or residual');
   const xVec4 = K % 4 === 0;
+  const wv = !v.shaderF16 && v.format !== 'elementwise';
+  const view = v.shaderF16 ? 'wh' : 'wv';
+  const viewType = array(v.shaderF16 ? 'vec4<f16>' : 'vec4<u32>');
   // Bindings in shader order; the shader's declarations are generated from this list (one source of truth).
   const slots: Array<[string, string, Binding]> = [
     ['x', array(xVec4 ? 'vec4<f32>' : 'f32'), ro(x)],
-    ['w', array('u32'), ro(w)],
+    ['w', array('u32'), ro(a.w)],
   ];
-  if (v.shaderF16) slots.push(['wh', array('vec4<f16>'), ro(w)]);
-  else if (v.format !== 'elementwise') slots.push(['wv', array('vec4<u32>'), ro(w)]);
-  slots.push(['y', array('f32'), rw(y)]);
+  if (v.format !== 'elementwise') slots.push([view, viewType, ro(a.w)]);
+  slots.push(['y', array('f32'), rw(a.y)]);
+  if (b) slots.push(['w2', array('u32'), ro(b.w)], [`${view}2`, viewType, ro(b.w)]);
+  if (mode === 'pair') slots.push(['y2', array('f32'), rw(b!.y)]);
   if (f.bias) slots.push(['bias', array('f32'), ro(f.bias)]);
   if (f.norm) slots.push(['nw', array('f32'), ro(f.norm.weight)]);
   if (f.residual) slots.push(['residual', array('f32'), ro(f.residual)]);
   const header = [
     `const ROWS: u32 = ${v.rows}u;`,
     ...slots.map(
-      ([name, type, b], i) =>
-        `@group(0) @binding(${i + 1}) var<storage, ${b.access === 'rw' ? 'read_write' : 'read'}> ${name}: ${type};`,
+      ([name, type, bd], i) =>
+        `@group(0) @binding(${i + 1}) var<storage, ${bd.access === 'rw' ? 'read_write' : 'read'}> ${name}: ${type};`,
     ),
   ].join('\n');
-  const grid = gemvGrid(Math.ceil(s.N / v.rows), rt.device.limits.maxComputeWorkgroupsPerDimension);
-  rt.dispatch({
+  const groups1 = Math.ceil(a.N / v.rows);
+  const groups = groups1 + (mode === 'pair' ? Math.ceil(b!.N / v.rows) : 0);
+  const grid = gemvGrid(groups, rt.device.limits.maxComputeWorkgroupsPerDimension);
+  const params = { N: a.N, ...access.fields, Y_OFF: a.off, EPS: f.norm?.eps ?? 0 };
+  rt.dispatch<Record<string, number>>({
     op: 'gemv',
     source: `${header}\n${gemvSource}`,
     // Everything the generated header depends on is a define, so the pipeline key tells variants apart.
@@ -154,15 +220,25 @@ function gemvPart(
       X_VEC4: xVec4,
       SUBGROUPS: v.subgroups,
       SHADER_F16: v.shaderF16,
+      WV: wv,
+      QUANT: v.format === 'q4' || v.format === 'q8',
+      DUAL: !!b,
+      PAIR: mode === 'pair',
+      GLU: mode === 'glu',
       HAS_BIAS: !!f.bias,
       NORM: !!f.norm,
       RESIDUAL: !!f.residual,
     },
     overrides: { WG: v.lanes },
-    uniforms: Params,
-    params: { N: s.N, ...access.fields, Y_OFF: s.off, EPS: f.norm?.eps ?? 0 },
-    bindings: slots.map(([, , b]) => b),
+    uniforms: b ? DualParams : Params,
+    params: b ? { ...params, ...dualFields(b, groups1) } : params,
+    bindings: slots.map(([, , bd]) => bd),
     workgroups: [grid.x, grid.y],
-    weightBytes: storageBytes(w.shape, w.dtype),
+    weightBytes: storageBytes(a.w.shape, a.w.dtype) + (b ? storageBytes(b.w.shape, b.w.dtype) : 0),
   });
+}
+
+/** The second weight's uniform fields (GemvDualParams beyond GemvParams). */
+function dualFields(b: GemvJob, groups1: number) {
+  return { N2: b.N, SCALE_OFF2: weightAccess(b.w).fields.SCALE_OFF, Y_OFF2: b.off, G1: groups1 };
 }

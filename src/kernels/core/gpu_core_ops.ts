@@ -8,7 +8,7 @@ import type { HostWeight } from '../../tensor/types.ts';
 import { type SplitPolicy, uploadWeightParts, zerosParts } from '../parts_upload.ts';
 import type { CoreOps } from '../types.ts';
 import { add, gelu, siluMul } from './elementwise.ts';
-import { matmulAdd, normMatmul } from './fused_linear.ts';
+import { gateUpSilu, matmulAdd, normMatmul, normMatmulPair } from './fused_linear.ts';
 import { embedding, sliceCols, sliceRows, spliceRows } from './gather.ts';
 import { matmul } from './matmul.ts';
 import { layerNorm, rmsNorm } from './norm.ts';
@@ -33,6 +33,9 @@ export function createGpuCoreOps(rt: GpuRuntime, policy: SplitPolicy = { split: 
     flush: () => rt.flush(),
     matmul: (x, w, bias) => matmul(rt, asGpu(x), w, bias && asGpu(bias)),
     normMatmul: (x, nw, eps, w) => normMatmul(rt, asGpu(x), asGpu(nw), eps, w),
+    normMatmulPair: (x, nw, eps, wa, wb) => normMatmulPair(rt, asGpu(x), asGpu(nw), eps, wa, wb),
+    gateUpSilu: (x, gate, up, norm) =>
+      gateUpSilu(rt, asGpu(x), gate, up, norm && { weight: asGpu(norm.weight), eps: norm.eps }),
     matmulAdd: (x, w, residual) => matmulAdd(rt, asGpu(x), w, asGpu(residual)),
     add: (a, b) => add(rt, asGpu(a), asGpu(b)),
     rmsNorm: (x, w, eps) => rmsNorm(rt, asGpu(x), asGpu(w), eps),

@@ -49,6 +49,14 @@ export function createRefCoreOps(): CoreOps {
     normMatmul(x, nw, eps, w) {
       return ops.matmul(ops.rmsNorm(x, nw, eps), w);
     },
+    normMatmulPair(x, nw, eps, wa, wb) {
+      const h = ops.rmsNorm(x, nw, eps);
+      return [ops.matmul(h, wa), ops.matmul(h, wb)];
+    },
+    gateUpSilu(x, gate, up, norm) {
+      const h = norm ? ops.rmsNorm(x, norm.weight, norm.eps) : x;
+      return ops.siluMul(ops.matmul(h, gate), ops.matmul(h, up));
+    },
     matmulAdd(x, w, residual) {
       return ops.add(ops.matmul(x, w), residual);
     },
