@@ -16,6 +16,12 @@ import type { HostWeight, Tensor } from '../tensor/types.ts';
 export type GeluForm = 'erf' | 'tanh';
 
 /** Ops every model part needs. */
+/** An rms-norm's weight and eps, as the fused ops take it (W: the backend's tensor, or host values). */
+export interface RmsNormWeight<W = Tensor> {
+  weight: W;
+  eps: number;
+}
+
 export interface CoreOps {
   readonly backend: 'ref' | 'gpu';
 
@@ -48,7 +54,7 @@ export interface CoreOps {
    * SwiGLU's first half silu(x'·gateᵀ) · (x'·upᵀ) [M, I], x' = x or rmsNorm(x, norm.weight, norm.eps): at
    * M = 1 on the GPU one GEMV reading gate and up rows side by side, the product in its epilogue.
    */
-  gateUpSilu(x: Tensor, gate: Tensor, up: Tensor, norm?: { weight: Tensor; eps: number }): Tensor;
+  gateUpSilu(x: Tensor, gate: Tensor, up: Tensor, norm?: RmsNormWeight): Tensor;
   /** x · wᵀ + residual ([M, N]): at M = 1 on the GPU one GEMV with the add in its epilogue. */
   matmulAdd(x: Tensor, w: Tensor, residual: Tensor): Tensor;
   /** Elementwise a + b, same shape. */

@@ -3,7 +3,7 @@
 // Legend: T tokens, D hidden, H heads, N qk_nope, P qk_rope, Vd v_head, R kv_lora_rank, Q q_lora_rank.
 
 import type { MlaSlots } from '../config/weight_names.ts';
-import type { Kernels, MlaDims, RopeYarn } from '../kernels/types.ts';
+import type { Kernels, MlaDims, RmsNormWeight, RopeYarn } from '../kernels/types.ts';
 import type { Tensor } from '../tensor/types.ts';
 import { scope } from './scope.ts';
 
@@ -18,17 +18,11 @@ export interface MlaSettings {
   yarn?: RopeYarn;
 }
 
-/** The attention's input norm: h = rmsNorm(x, weight, eps), fused into the first projections. */
-export interface InputNorm {
-  weight: Tensor;
-  eps: number;
-}
-
 /**
  * q [T, H·(N+P)] (directly or through the q_lora bottleneck) and kva [T, R+P] from rmsNorm(x): the norm
  * and both projections that read it are one GEMV at T = 1.
  */
-function projections(k: Kernels, w: MlaWeights, x: Tensor, n: InputNorm): [Tensor, Tensor] {
+function projections(k: Kernels, w: MlaWeights, x: Tensor, n: RmsNormWeight): [Tensor, Tensor] {
   if (w.q) return k.normMatmulPair(x, n.weight, n.eps, w.q, w.kvA); // [T, H·(N+P)], [T, R+P]
   return scope(k, (tmp) => {
     const [qa, kva] = k.normMatmulPair(x, n.weight, n.eps, w.qA!, w.kvA); // [T, Q], [T, R+P]
@@ -48,7 +42,7 @@ export function mlaForward(
   w: MlaWeights,
   s: MlaSettings,
   x: Tensor,
-  norm: InputNorm,
+  norm: RmsNormWeight,
   cache: Tensor,
   pos0: number,
   residual?: Tensor,

@@ -4,7 +4,7 @@
 // Legend: T tokens, D hidden, I width, E routed experts, A active experts per token.
 
 import type { MoeSlots, SwiGluSlots } from '../config/weight_names.ts';
-import type { Kernels, RouterConfig } from '../kernels/types.ts';
+import type { Kernels, RmsNormWeight, RouterConfig } from '../kernels/types.ts';
 import type { Tensor } from '../tensor/types.ts';
 import { scope } from './scope.ts';
 
@@ -20,7 +20,7 @@ export function swiGlu(
   w: SwiGluWeights,
   x: Tensor,
   residual?: Tensor,
-  norm?: { weight: Tensor; eps: number },
+  norm?: RmsNormWeight,
 ): Tensor {
   return scope(k, (tmp) => {
     const a = tmp(k.gateUpSilu(x, w.gate, w.up, norm)); // [T, I] silu(x'·gateᵀ) · (x'·upᵀ)

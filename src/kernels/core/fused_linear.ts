@@ -7,6 +7,7 @@ import type { GpuRuntime } from '../../gpu/runtime.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
 import type { Tensor } from '../../tensor/types.ts';
 import { rowsCols } from '../shape_check.ts';
+import type { RmsNormWeight } from '../types.ts';
 import { add, siluMul } from './elementwise.ts';
 import { gemv } from './gemv.ts';
 import { gemvGlu, gemvPair } from './gemv_dual.ts';
@@ -53,7 +54,7 @@ export function gateUpSilu(
   x: GpuTensor,
   gate: Tensor,
   up: Tensor,
-  norm?: { weight: GpuTensor; eps: number },
+  norm?: RmsNormWeight<GpuTensor>,
 ): GpuTensor {
   if (rowsCols(x)[0] === 1) return gemvGlu(rt, x, gate, up, norm);
   const h = norm ? rmsNorm(rt, x, norm.weight, norm.eps) : x;

@@ -1,12 +1,13 @@
 // The GEMV's fusions composed from the unfused oracles: rmsNormRef for the norm prologue, matmulRef (f64
 // accumulation) for the product, then the residual add. This is the oracle of every gemv variant; the
 // plain GEMV is matmulRef at M = 1.
+import type { RmsNormWeight } from '../types.ts';
 import { matmulRef } from './matmul.ref.ts';
 import { rmsNormRef } from './norm.ref.ts';
 
 export interface GemvRefFusion {
   bias?: Float32Array;
-  norm?: { weight: Float32Array; eps: number };
+  norm?: RmsNormWeight<Float32Array>;
   residual?: Float32Array;
 }
 

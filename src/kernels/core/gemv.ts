@@ -21,6 +21,7 @@ import { defineUniforms } from '../../gpu/uniforms.ts';
 import type { DType, Tensor } from '../../tensor/types.ts';
 import { ro, rw, WEIGHT_UNIFORMS, weightAccess } from '../dispatch.ts';
 import { checkShape, numel } from '../shape_check.ts';
+import type { RmsNormWeight } from '../types.ts';
 import { matmulShape } from './core_shapes.ts';
 
 export type GemvRows = NonNullable<Tuning['gemvRows']>;
@@ -41,7 +42,7 @@ export interface GemvVariant {
 export interface GemvFusion {
   bias?: GpuTensor;
   /** rms-norm prologue: x is normalised by nw [K] and eps inside the GEMV. */
-  norm?: { weight: GpuTensor; eps: number };
+  norm?: RmsNormWeight<GpuTensor>;
   /** add epilogue: y += residual [N]. */
   residual?: GpuTensor;
 }
@@ -114,7 +115,7 @@ export function gemv(rt: GpuRuntime, x: GpuTensor, w: Tensor, f: GemvFusion = {}
   const y = rt.alloc([...x.shape.slice(0, -1), N]);
   const rowsPerSlice = N / (w.shape[0] ?? 1); // output rows per dim-0 slice of w (1 for [N, K])
   for (const p of partsOf(w))
-    gemvPart(rt, x, p.tensor, y, { N: p.count * rowsPerSlice, off: p.start * rowsPerSlice }, f);
+    gemvDispatch(rt, x, { w: p.tensor, y, N: p.count * rowsPerSlice, off: p.start * rowsPerSlice }, f);
   return y;
 }
 
@@ -148,18 +149,6 @@ const DualParams = defineUniforms('GemvDualParams', {
   Y_OFF2: 'u32',
   G1: 'u32',
 });
-
-/** y[off .. off + N) for one weight part w [N, K]. */
-function gemvPart(
-  rt: GpuRuntime,
-  x: GpuTensor,
-  w: GpuTensor,
-  y: GpuTensor,
-  s: { N: number; off: number },
-  f: GemvFusion,
-): void {
-  gemvDispatch(rt, x, { w, y, ...s }, f);
-}
 
 /** One gemv dispatch: the first job, optionally a second weight beside it (see GemvSecond). */
 export function gemvDispatch(

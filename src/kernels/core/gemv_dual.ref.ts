@@ -1,9 +1,9 @@
 // The dual GEMVs (gemv_dual.ts) composed from the unfused oracles: gemvRef (rmsNormRef + matmulRef, f64
 // accumulation) per weight, then siluMulRef for the SwiGLU product.
 import { siluMulRef } from './elementwise.ref.ts';
-import { gemvRef } from './gemv.ref.ts';
+import { type GemvRefFusion, gemvRef } from './gemv.ref.ts';
 
-type Norm = { weight: Float32Array; eps: number } | undefined;
+type Norm = GemvRefFusion['norm'];
 
 /** [x'·waᵀ [Na], x'·wbᵀ [Nb]], x' = x or rmsNorm(x), x [K]. */
 export function gemvPairRef(x: Float32Array, wa: Float32Array, wb: Float32Array, K: number, norm: Norm) {
