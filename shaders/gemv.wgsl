@@ -20,11 +20,18 @@
 //     rest w2 (uniform per workgroup, so the branch never diverges), e.g. MLA's q and kv_a projections;
 //   - GLU: row n of w (gate) and row n of w2 (up) in the same workgroup, y[n] = silu(gate · x') · (up · x'),
 //     the SwiGLU's first half with its elementwise product in the epilogue.
+// Routed experts of one token by the router's device-side ids (src/kernels/language/moe_decode.ts), the
+// weights stacked [E·N, K] (expert e's rows at (e − E0)·N within a part holding experts E0 .. E0+EN):
+//   - EXPERT_ROWS: the workgroups of slot a (A slots, GPS each) read the rows of expert ids[a] and write
+//     y[a·N ..] (with GLU: the experts' gate·up with silu in the epilogue);
+//   - SLOT_SUM: y[n] = Σ_a wts[a] · (x[a] · w_{ids[a]}[n]), x = [A, K] (the experts' down projection and
+//     the router-weighted sum in one pass; the residual epilogue adds the shared experts' output).
+//   Slots whose expert lies in another part are skipped (uniform per workgroup).
 // Grid: one workgroup per ROWS rows, group = wid.y · num_workgroups.x + wid.x; when no exact 2-D
 // factorisation exists the few padding workgroups past the last row exit at once.
 // The wrapper (src/kernels/core/gemv.ts) prepends `const ROWS` and the binding declarations, in the
 // order it binds them: x, w (u32 view), [wv | wh (16-byte view)], y, [w2, wv2 | wh2], [y2], [bias], [nw],
-// [residual].
+// [residual], [ids], [wts].
 override WG: u32 = 64;
 
 #if SUBGROUPS
@@ -60,14 +67,17 @@ fn units_per_row() -> u32 { return (u.K + 3u) / 4u; }
 var<private> xs: array<vec4<f32>, XV>; // x' of the current unit (zeros past K)
 var<private> xsum: f32;                // Σ of xs (q4's −8 offset)
 
-/// x[4·i .. 4·i+3] with zeros past K (the pooled buffer may hold stale values there).
+var<private> xoff: u32; // x row of the current slot (SLOT_SUM), in elements
+
+/// x[xoff + 4·i .. +3] with zeros past K (the pooled buffer may hold stale values there).
 fn load4(i: u32) -> vec4<f32> {
 #if X_VEC4
-  return select(vec4<f32>(0.0), x[min(i, u.K / 4u - 1u)], i < u.K / 4u);
+  return select(vec4<f32>(0.0), x[xoff / 4u + min(i, u.K / 4u - 1u)], i < u.K / 4u);
 #else
   let k = 4u * i;
   let c = vec4<u32>(k, k + 1u, k + 2u, k + 3u);
-  let v = vec4<f32>(x[min(c.x, u.K - 1u)], x[min(c.y, u.K - 1u)], x[min(c.z, u.K - 1u)], x[min(c.w, u.K - 1u)]);
+  let at = xoff + min(c, vec4<u32>(u.K - 1u));
+  let v = vec4<f32>(x[at.x], x[at.y], x[at.z], x[at.w]);
   return select(vec4<f32>(0.0), v, c < vec4<u32>(u.K));
 #endif
 }
@@ -188,6 +198,19 @@ fn main(
 #endif
 ) {
   let group = wid.y * nwg.x + wid.x;
+  var wrow = 0u;        // the first weight row of this workgroup's expert (EXPERT_ROWS)
+  var yoff = u.Y_OFF;
+#if EXPERT_ROWS
+  let aslot = group / u.GPS; // the router's slot a
+  if (aslot >= u.A) { return; } // padding workgroups: uniform per workgroup
+  let e = ids[aslot];
+  if (e < u.E0 || e >= u.E0 + u.EN) { return; } // the expert lives in another part
+  wrow = (e - u.E0) * u.N;
+  yoff += aslot * u.N;
+  let b = 0u;
+  let row0 = (group % u.GPS) * ROWS;
+  let rows = u.N;
+#else
 #if PAIR
   let b = select(0u, 1u, group >= u.G1); // which weight this workgroup's rows come from
   let row0 = (group - b * u.G1) * ROWS;
@@ -197,10 +220,22 @@ fn main(
   let row0 = group * ROWS;
   let rows = u.N;
 #endif
+#endif
   if (row0 >= rows) { return; } // padding workgroups of a 2-D grid: uniform per workgroup
 
   var acc: array<f32, NV>; // [DOTS dot products, Σx²]
   let units = units_per_row();
+#if SLOT_SUM
+  for (var a = 0u; a < u.A; a++) {
+    let e = ids[a];
+    if (e < u.E0 || e >= u.E0 + u.EN) { continue; } // uniform: every lane reads the same id
+    let wa = wts[a];
+    wrow = (e - u.E0) * u.N;
+    xoff = a * u.K;
+#else
+  {
+    let wa = 1.0;
+#endif
   for (var un = tid; un < units; un += WG) {
     xsum = 0.0;
     for (var j = 0u; j < XV; j++) {
@@ -215,11 +250,12 @@ fn main(
     for (var r = 0u; r < ROWS; r++) {
       // Rows past N (the last workgroup) recompute row N − 1; their result is never written.
       let row = min(row0 + r, rows - 1u);
-      acc[r] += unit_dot(b, row, un);
+      acc[r] += wa * unit_dot(b, wrow + row, un);
 #if GLU
-      acc[ROWS + r] += unit_dot(1u, row, un);
+      acc[ROWS + r] += unit_dot(1u, wrow + row, un);
 #endif
     }
+  }
   }
 
 #if SUBGROUPS
@@ -285,5 +321,5 @@ fn main(
 #if RESIDUAL
   r += residual[u.Y_OFF + n];
 #endif
-  y[u.Y_OFF + n] = r;
+  y[yoff + n] = r;
 }

@@ -15,8 +15,8 @@ export function recordRouting(base: Kernels): RoutingRecorder {
   const ids: Tensor[] = [];
   const k: Kernels = {
     ...base,
-    moeRoute(x, g, b, r) {
-      const out = base.moeRoute(x, g, b, r);
+    moeRoute(x, g, b, r, norm) {
+      const out = base.moeRoute(x, g, b, r, norm);
       ids.push(out.ids); // the model releases them after the experts: kept alive for take()
       return out;
     },

@@ -120,16 +120,6 @@ export interface RouterConfig {
   routedScalingFactor: number;
 }
 
-/** The experts of one MoE layer: routed stacks and the shared experts as one SwiGLU of width IS. */
-export interface MoeBlockWeights {
-  gate: Tensor; // [E, I, D]
-  up: Tensor; // [E, I, D]
-  down: Tensor; // [E, D, I]
-  sharedGate: Tensor; // [IS, D]
-  sharedUp: Tensor; // [IS, D]
-  sharedDown: Tensor; // [D, IS]
-}
-
 export interface MlaDims {
   heads: number;
   qkNope: number;
@@ -191,13 +181,20 @@ export interface LanguageOps {
    */
   mlaAttention(q: Tensor, kvB: Tensor, cache: Tensor, pos0: number, dims: MlaDims, qRope?: QRope): Tensor;
   /**
-   * noaux_tc sigmoid router. x [T,D], gate [E,D], bias [E] (selection only).
+   * noaux_tc sigmoid router. x [T,D], gate [E,D], bias [E] (selection only); with `norm` of rmsNorm(x).
    * Returns ids u32 [T,A] and weights f32 [T,A] (unbiased, normalised, scaled).
    */
-  moeRoute(x: Tensor, gate: Tensor, bias: Tensor, cfg: RouterConfig): { ids: Tensor; weights: Tensor };
+  moeRoute(
+    x: Tensor,
+    gate: Tensor,
+    bias: Tensor,
+    cfg: RouterConfig,
+    norm?: RmsNormWeight,
+  ): { ids: Tensor; weights: Tensor };
   /**
    * Σ_a weights[t,a] · down_e(silu(gate_e(x_t)) · up_e(x_t)), e = ids[t,a], run only for the selected experts,
-   * plus `addend` [T,D] when given (the shared experts' output: added in the combine, no separate add).
+   * plus `addend` [T,D] when given (the shared experts' output: added in the combine, no separate add);
+   * with `norm` the experts read rmsNorm(x) (fused into the first projection at T = 1).
    * gate, up [E,I,D]; down [E,D,I]. Returns [T,D].
    */
   moeExperts(
@@ -208,13 +205,8 @@ export interface LanguageOps {
     up: Tensor,
     down: Tensor,
     addend?: Tensor,
+    norm?: RmsNormWeight,
   ): Tensor;
-  /**
-   * Optional fused MoE block of one token (T = 1): residual + Σ_a weights[a] · expert_{ids[a]}(x) + shared(x),
-   * the expert ids read on the device (no grouping pass). x, residual [1, D]; ids u32, weights [1, A].
-   * A backend without it runs moeExperts + the shared SwiGLU + add (the same math).
-   */
-  moeDecode?(x: Tensor, ids: Tensor, weights: Tensor, w: MoeBlockWeights, residual: Tensor): Tensor;
 }
 
 export interface SamplingParams {

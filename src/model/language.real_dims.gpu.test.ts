@@ -10,6 +10,7 @@ import { server } from 'vitest/browser';
 import { type KimiVLConfig, parseConfig } from '../config/config.ts';
 import { testRuntime } from '../gpu/testing.ts';
 import { createGpuCoreOps } from '../kernels/core/gpu_core_ops.ts';
+import { rmsNormRef } from '../kernels/core/norm.ref.ts';
 import { createRefCoreOps } from '../kernels/core/ref_core_ops.ts';
 import { createGpuLanguageOps } from '../kernels/language/gpu_language_ops.ts';
 import { moeExpertsRef } from '../kernels/language/moe_experts.ref.ts';
@@ -122,13 +123,14 @@ function lazyExpertRefKernels(): Kernels {
       lazy.set(t, w);
       return t;
     },
-    moeExperts(x, ids, weights, gate, up, down, addend) {
+    moeExperts(x, ids, weights, gate, up, down, addend, norm) {
       const [, I, D] = gate.shape as [number, number, number];
-      const xv = asRef(x).f32;
+      const T = asRef(x).f32.length / D;
+      // the fused FFN norm (decode) as the reference computes it
+      const xv = norm ? rmsNormRef(asRef(x).f32, asRef(norm.weight).f32, T, D, norm.eps) : asRef(x).f32;
       const idv = asRef(ids).u32;
       const wv = asRef(weights).f32;
       const A = ids.shape[1]!;
-      const T = xv.length / D;
       const acc = new Float64Array(T * D);
       for (const e of new Set(idv)) {
         const [g, u, d] = [expert(gate, e), expert(up, e), expert(down, e)];

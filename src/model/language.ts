@@ -123,10 +123,10 @@ export class LanguageModel {
         const attnNorm = { weight: w.attnNorm, eps };
         const x1 = tmp(mlaForward(k, w.attn, this.mla, x0, attnNorm, cache.layers[i]!, pos0, x0)); // [T, D] x0 + attention
         // The dense MLP, or the shared experts, add x1 in a down-projection's epilogue (a GEMV at T = 1).
-        // The dense MLP fuses its norm into the gate·up GEMV; the MoE block's router and experts read h2 too.
-        if (!w.moe) return swiGlu(k, w.mlp!, x1, x1, { weight: w.ffnNorm, eps }); // [T, D]
-        const h2 = tmp(k.rmsNorm(x1, w.ffnNorm, eps)); // [T, D]
-        return moeForward(k, w.moe, this.router, h2, x1); // [T, D]
+        // The FFN norm is fused into the consumers' first projections at T = 1 (moe.ts).
+        const ffnNorm = { weight: w.ffnNorm, eps };
+        if (!w.moe) return swiGlu(k, w.mlp!, x1, x1, ffnNorm); // [T, D]
+        return moeForward(k, w.moe, this.router, x1, x1, ffnNorm); // [T, D]
       });
     });
     cache.commit(pos0, opts.tokens ?? new Array<null>(T).fill(null));

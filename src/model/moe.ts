@@ -29,9 +29,10 @@ export function swiGlu(
 }
 
 /**
- * Routed experts + shared experts of x [T, D], plus `residual` [T, D] when given: added in the shared
- * experts' down-projection (fused at T = 1); the routed experts' combine adds the shared output, so the
- * block has no add of its own.
+ * Routed experts + shared experts of x [T, D] (of rmsNorm(x) with `norm`), plus `residual` [T, D] when
+ * given: added in the shared experts' down-projection (fused at T = 1); the routed experts add the shared
+ * output, so the block has no add of its own. At T = 1 the norm is fused into the router and both experts'
+ * first projections (no norm dispatch); a prompt is normalised once.
  */
 export function moeForward(
   k: Kernels,
@@ -39,13 +40,16 @@ export function moeForward(
   router: RouterConfig,
   x: Tensor,
   residual?: Tensor,
+  norm?: RmsNormWeight,
 ): Tensor {
   return scope(k, (tmp) => {
-    const { ids, weights } = k.moeRoute(x, w.router, w.routerBias, router); // [T, A] u32, [T, A]
+    const fused = norm && (x.shape[0] ?? 1) === 1 ? norm : undefined;
+    const h = norm && !fused ? tmp(k.rmsNorm(x, norm.weight, norm.eps)) : x; // [T, D]
+    const { ids, weights } = k.moeRoute(h, w.router, w.routerBias, router, fused); // [T, A] u32, [T, A]
     tmp(ids);
     tmp(weights);
-    const shared = tmp(swiGlu(k, w.shared, x, residual)); // [T, D]
-    // the routed combine adds the shared experts' output (no separate add)
-    return k.moeExperts(x, ids, weights, w.expertsGate, w.expertsUp, w.expertsDown, shared); // [T, D]
+    const shared = tmp(swiGlu(k, w.shared, h, residual, fused)); // [T, D]
+    // the routed experts add the shared experts' output (no separate add)
+    return k.moeExperts(h, ids, weights, w.expertsGate, w.expertsUp, w.expertsDown, shared, fused); // [T, D]
   });
 }

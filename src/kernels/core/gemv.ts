@@ -5,7 +5,8 @@
 //   - bias (alone): y = x · wᵀ + bias.
 // A weight held in parts (src/gpu/parted_tensor.ts) takes one dispatch per part, each writing its rows.
 // gemvDispatch can also read a second weight in the same dispatch (gemv_dual.ts: MLA's q + kv_a pair, the
-// SwiGLU's gate·up with silu(gate)·up in the epilogue).
+// SwiGLU's gate·up with silu(gate)·up in the epilogue), and read the rows of routed experts chosen by
+// device-side ids (GemvExperts: src/kernels/language/moe_decode.ts).
 //
 // Variants (chooseGemvVariant): the weight's 16-byte unit by storage form (q4 block, q8 half-block, 8
 // halves, 4 f32, or 4 elements read one by one when rows are not 16-byte aligned), subgroup reductions
@@ -139,16 +140,39 @@ export interface GemvSecond {
   job: GemvJob;
 }
 
+const DUAL_FIELDS = { N2: 'u32', SCALE_OFF2: 'u32', Y_OFF2: 'u32', G1: 'u32' } as const;
 const DualParams = defineUniforms('GemvDualParams', {
   N: 'u32',
   ...WEIGHT_UNIFORMS,
   Y_OFF: 'u32',
   EPS: 'f32',
-  N2: 'u32',
-  SCALE_OFF2: 'u32',
-  Y_OFF2: 'u32',
-  G1: 'u32',
+  ...DUAL_FIELDS,
 });
+const ExpertParams = defineUniforms('GemvExpertParams', {
+  N: 'u32',
+  ...WEIGHT_UNIFORMS,
+  Y_OFF: 'u32',
+  EPS: 'f32',
+  ...DUAL_FIELDS,
+  A: 'u32',
+  GPS: 'u32',
+  E0: 'u32',
+  EN: 'u32',
+});
+
+/**
+ * Routed experts by device-side ids (shaders/gemv.wgsl EXPERT_ROWS / SLOT_SUM). The job's weight is an
+ * expert stack (part) [EN·N, K] holding experts E0 .. E0+EN; N is the rows of one expert.
+ *   - without `weights`: the rows of expert ids[a] for every slot a < slots, into y[a·N ..];
+ *   - with `weights` [slots]: y[n] = Σ_a weights[a] · (x[a] · w_{ids[a]}[n]), x = [slots, K].
+ */
+export interface GemvExperts {
+  ids: GpuTensor;
+  weights?: GpuTensor;
+  slots: number;
+  E0: number;
+  EN: number;
+}
 
 /** One gemv dispatch: the first job, optionally a second weight beside it (see GemvSecond). */
 export function gemvDispatch(
@@ -157,6 +181,7 @@ export function gemvDispatch(
   a: GemvJob,
   f: GemvFusion,
   second?: GemvSecond,
+  experts?: GemvExperts,
 ): void {
   const access = weightAccess(a.w);
   const K = access.fields.K;
@@ -171,6 +196,12 @@ export function gemvDispatch(
     "a second weight needs the first one's storage form and K, in 16-byte units",
   );
   checkShape(!b || (!f.bias && !f.residual), 'gemv', 'a second weight is not fused with bias or residual');
+  const slotSum = !!experts?.weights;
+  checkShape(
+    !experts || (mode !== 'pair' && !f.bias && (slotSum ? !b && !f.norm : !f.residual)),
+    'gemv',
+    'experts by id take GLU and norm (rows) or a residual (slot sum)',
+  );
   const xVec4 = K % 4 === 0;
   const wv = !v.shaderF16 && v.format !== 'elementwise';
   const view = v.shaderF16 ? 'wh' : 'wv';
@@ -187,6 +218,8 @@ export function gemvDispatch(
   if (f.bias) slots.push(['bias', array('f32'), ro(f.bias)]);
   if (f.norm) slots.push(['nw', array('f32'), ro(f.norm.weight)]);
   if (f.residual) slots.push(['residual', array('f32'), ro(f.residual)]);
+  if (experts) slots.push(['ids', array('u32'), ro(experts.ids)]);
+  if (experts?.weights) slots.push(['wts', array('f32'), ro(experts.weights)]);
   const header = [
     `const ROWS: u32 = ${v.rows}u;`,
     ...slots.map(
@@ -195,7 +228,8 @@ export function gemvDispatch(
     ),
   ].join('\n');
   const groups1 = Math.ceil(a.N / v.rows);
-  const groups = groups1 + (mode === 'pair' ? Math.ceil(b!.N / v.rows) : 0);
+  const perSlot = experts && !slotSum ? experts.slots : 1; // EXPERT_ROWS: every slot's rows
+  const groups = groups1 * perSlot + (mode === 'pair' ? Math.ceil(b!.N / v.rows) : 0);
   const grid = gemvGrid(groups, rt.device.limits.maxComputeWorkgroupsPerDimension);
   const params = { N: a.N, ...access.fields, Y_OFF: a.off, EPS: f.norm?.eps ?? 0 };
   rt.dispatch<Record<string, number>>({
@@ -217,14 +251,31 @@ export function gemvDispatch(
       HAS_BIAS: !!f.bias,
       NORM: !!f.norm,
       RESIDUAL: !!f.residual,
+      EXPERT_ROWS: !!experts && !slotSum,
+      SLOT_SUM: slotSum,
     },
     overrides: { WG: v.lanes },
-    uniforms: b ? DualParams : Params,
-    params: b ? { ...params, ...dualFields(b, groups1) } : params,
+    uniforms: experts ? ExpertParams : b ? DualParams : Params,
+    params: experts
+      ? { ...params, ...dualFields(b ?? a, groups1), ...expertFields(experts, groups1) }
+      : b
+        ? { ...params, ...dualFields(b, groups1) }
+        : params,
     bindings: slots.map(([, , bd]) => bd),
     workgroups: [grid.x, grid.y],
-    weightBytes: storageBytes(a.w.shape, a.w.dtype) + (b ? storageBytes(b.w.shape, b.w.dtype) : 0),
+    // the norm scale too: each dispatch that fuses a norm reads it
+    weightBytes: weightBytesRead(a.w, experts) + (b ? weightBytesRead(b.w, experts) : 0) + (f.norm ? 4 * K : 0),
   });
+}
+
+/** The bytes a dispatch reads of w: all of it, or of an expert stack at most `slots` experts' rows. */
+function weightBytesRead(w: GpuTensor, experts?: GemvExperts): number {
+  const bytes = storageBytes(w.shape, w.dtype);
+  return experts ? Math.round((bytes * Math.min(experts.slots, experts.EN)) / experts.EN) : bytes;
+}
+
+function expertFields(e: GemvExperts, groupsPerSlot: number) {
+  return { A: e.slots, GPS: groupsPerSlot, E0: e.E0, EN: e.EN };
 }
 
 /** The second weight's uniform fields (GemvDualParams beyond GemvParams). */

@@ -24,9 +24,27 @@ export function createGpuLanguageOps(rt: GpuRuntime): LanguageOps & SamplingOps 
       (q.shape[0] ?? 1) > 1
         ? mlaPrefill(rt, asGpu(q), asGpu(kvB), cache, pos0, d, qRope)
         : mlaAttention(rt, asGpu(q), asGpu(kvB), cache, pos0, d, qRope),
-    moeRoute: (x, gate, bias, cfg) => moeRoute(rt, asGpu(x), asGpu(gate), asGpu(bias), cfg),
-    moeExperts: (x, ids, w, g, u, d, add) =>
-      moeExperts(rt, asGpu(x), asGpu(ids), asGpu(w), g, u, d, add && asGpu(add)),
+    moeRoute: (x, gate, bias, cfg, norm) =>
+      moeRoute(
+        rt,
+        asGpu(x),
+        asGpu(gate),
+        asGpu(bias),
+        cfg,
+        norm && { weight: asGpu(norm.weight), eps: norm.eps },
+      ),
+    moeExperts: (x, ids, w, g, u, d, add, norm) =>
+      moeExperts(
+        rt,
+        asGpu(x),
+        asGpu(ids),
+        asGpu(w),
+        g,
+        u,
+        d,
+        add && asGpu(add),
+        norm && { weight: asGpu(norm.weight), eps: norm.eps },
+      ),
     sample: (logits, history, p, step) => sample(rt, asGpu(logits), history && asGpu(history), p, step),
   };
 }

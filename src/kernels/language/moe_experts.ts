@@ -4,7 +4,8 @@
 //   3. moe_experts_mm (SWIGLU_IN): down projection of silu(g)·u
 //   4. moe_experts_combine: Σ_a weight · expert output (+ the addend, e.g. the shared experts' output)
 // Expert stacks in parts (expert ranges, src/gpu/parted_tensor.ts) take one grouped-mm dispatch per part.
-// Decode (T = 1) makes A tiles of one slot. Prefill (T > 1) by rt.tuning.moePrefill: 'tiled' runs the
+// Decode (T = 1) reads the ids straight from the router's output instead (moe_decode.ts: two dispatches,
+// no grouping, no combine); only rows that are not 16-byte aligned take the grouped path with tiles of one slot. Prefill (T > 1) by rt.tuning.moePrefill: 'tiled' runs the
 // three projections as the tiled GEMM over each expert's gathered rows (moe_experts_tiled.ts, tiles of
 // 64 or 128 slots); 'rows' the thread-per-row kernel above with ≤ 16 slots per tile (CPU adapters).
 import combineSource from '../../../shaders/moe_experts_combine.wgsl?raw';
@@ -15,9 +16,12 @@ import type { GpuRuntime } from '../../gpu/runtime.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
 import { defineUniforms } from '../../gpu/uniforms.ts';
 import type { Tensor } from '../../tensor/types.ts';
+import { rmsNorm } from '../core/norm.ts';
 import { grid2d, ro, rw, WEIGHT_UNIFORMS, weightAccess } from '../dispatch.ts';
 import { checkShape } from '../shape_check.ts';
+import type { RmsNormWeight } from '../types.ts';
 import { moeExpertsShape } from './language_shapes.ts';
+import { moeDecode, moeDecodeFits } from './moe_decode.ts';
 import { groupedGemm, moeGemmTiling } from './moe_experts_tiled.ts';
 
 const GroupParams = defineUniforms('MoeGroupParams', { E: 'u32', S: 'u32', TM: 'u32', MAX_TILES: 'u32' });
@@ -78,9 +82,19 @@ export function moeExperts(
   up: Tensor,
   down: Tensor,
   addend?: GpuTensor,
+  norm?: RmsNormWeight<GpuTensor>,
 ): GpuTensor {
   const { T, D, A, E } = moeExpertsShape(x, ids, weights, gate, up, down, addend);
   checkShape(E <= MAX_E, 'moeExperts', `${E} experts exceed ${MAX_E}`);
+  checkShape(!norm || norm.weight.shape.join() === `${D}`, 'moeExperts', `norm weight [${D}]`);
+  if (T === 1 && moeDecodeFits(gate, up, down))
+    return moeDecode(rt, x, ids, weights, { gate, up, down }, addend, norm);
+  if (norm) {
+    const h = rmsNorm(rt, x, norm.weight, norm.eps);
+    const y = moeExperts(rt, h, ids, weights, gate, up, down, addend);
+    rt.free(h);
+    return y;
+  }
   const S = T * A;
   const tiled = T > 1 && rt.tuning.moePrefill === 'tiled' ? moeGemmTiling(rt, S, E) : null;
   const tm = tiled ? 64 * tiled.mv : TM; // slots per tile: the GEMM's rows, or the rows kernel's TM

@@ -1,8 +1,10 @@
 // moeRoute on the GPU vs moeRouteRef. Router ids exact (the random data here keeps every decision's
-// margin far above f32 rounding); weights NMSE ≤ 1e-10.
+// margin far above f32 rounding); weights NMSE ≤ 1e-10. With the FFN norm fused (the decode path) against
+// the reference on rmsNormRef(x): the same bounds.
 import { describe } from 'vitest';
 import type { WeightDType } from '../../tensor/types.ts';
 import { encodeWeight, randn } from '../../testing/random.ts';
+import { rmsNormRef } from '../core/norm.ref.ts';
 import { hostWeightToF32 } from '../ref_tensor.ts';
 import { exact, kernelTests, nmseBelow } from '../testing.ts';
 import type { RouterConfig } from '../types.ts';
@@ -40,6 +42,30 @@ describe('moeRoute on the GPU vs moeRouteRef', () => {
     run: (g, { x, gate, bias }, [T, D, E, cfg]) =>
       moeRoute(g.rt, g.upload(x, [T, D]), g.uploadWeight(gate), g.upload(bias, [E]), cfg),
     ref: ({ x, gate, bias }, [T, D, , cfg]) => moeRouteRef(x, hostWeightToF32(gate), bias, T, D, cfg),
+    metric: { ids: exact, weights: nmseBelow(1e-10) },
+  });
+});
+
+describe('moeRoute with the rms-norm prologue vs moeRouteRef of rmsNormRef(x)', () => {
+  kernelTests({
+    op: 'moeRoute',
+    cases: ROUTES.filter(([, D]) => D > 1),
+    name: ([T, D, E, cfg, dtype]) =>
+      `norm T=${T} D=${D} E=${E} top${cfg.topK} groups ${cfg.topkGroup}/${cfg.nGroup} ${dtype}`,
+    seed: ([T, D, E]) => T * 1013 + D * 5 + E,
+    inputs: ([T, D, E, , dtype], seed) => ({
+      x: randn(T * D, seed, 3),
+      gate: encodeWeight(randn(E * D, seed + 1, 1 / Math.sqrt(D)), [E, D], dtype),
+      bias: randn(E, seed + 2, 0.2),
+      nw: randn(D, seed + 3),
+    }),
+    run: (g, { x, gate, bias, nw }, [T, D, E, cfg]) =>
+      moeRoute(g.rt, g.upload(x, [T, D]), g.uploadWeight(gate), g.upload(bias, [E]), cfg, {
+        weight: g.upload(nw, [D]),
+        eps: 1e-6,
+      }),
+    ref: ({ x, gate, bias, nw }, [T, D, , cfg]) =>
+      moeRouteRef(rmsNormRef(x, nw, T, D, 1e-6), hostWeightToF32(gate), bias, T, D, cfg),
     metric: { ids: exact, weights: nmseBelow(1e-10) },
   });
 });

@@ -5,7 +5,7 @@ import { type GpuTensor, storageBytes } from '../../gpu/tensor.ts';
 import { defineUniforms } from '../../gpu/uniforms.ts';
 import { exactGrid, ro, rw, WEIGHT_UNIFORMS, weightAccess } from '../dispatch.ts';
 import { checkShape } from '../shape_check.ts';
-import type { RouterConfig } from '../types.ts';
+import type { RmsNormWeight, RouterConfig } from '../types.ts';
 import { moeRouteShape } from './language_shapes.ts';
 
 const Params = defineUniforms('MoeRouteParams', {
@@ -17,12 +17,26 @@ const Params = defineUniforms('MoeRouteParams', {
   SCALING: 'f32',
   ...WEIGHT_UNIFORMS,
   ROWS_X: 'u32',
+  EPS: 'f32',
 });
 const MAX_E = 256;
 const MAX_G = 64;
 
-export function moeRoute(rt: GpuRuntime, x: GpuTensor, gate: GpuTensor, bias: GpuTensor, cfg: RouterConfig) {
-  const { T, E } = moeRouteShape(x, gate, bias, cfg);
+/** With `norm` the router reads rmsNorm(x) (the FFN norm fused: no norm dispatch). */
+export function moeRoute(
+  rt: GpuRuntime,
+  x: GpuTensor,
+  gate: GpuTensor,
+  bias: GpuTensor,
+  cfg: RouterConfig,
+  norm?: RmsNormWeight<GpuTensor>,
+) {
+  const { T, D, E } = moeRouteShape(x, gate, bias, cfg);
+  checkShape(
+    !norm || (norm.weight.shape.join() === `${D}` && norm.weight.dtype === 'f32'),
+    'moeRoute',
+    `f32 norm [${D}]`,
+  );
   checkShape(
     bias.dtype === 'f32',
     'moeRoute',
@@ -40,7 +54,7 @@ export function moeRoute(rt: GpuRuntime, x: GpuTensor, gate: GpuTensor, bias: Gp
   rt.dispatch({
     op: 'moe_route',
     source,
-    defines: { [a.define]: true },
+    defines: { [a.define]: true, X_NORM: !!norm },
     overrides: { WG: 64 },
     uniforms: Params,
     params: {
@@ -52,10 +66,11 @@ export function moeRoute(rt: GpuRuntime, x: GpuTensor, gate: GpuTensor, bias: Gp
       SCALING: cfg.routedScalingFactor,
       ...a.fields,
       ROWS_X: g.x,
+      EPS: norm?.eps ?? 0,
     },
-    bindings: [ro(x), ro(gate), ro(bias), rw(ids), rw(weights)],
+    bindings: [ro(x), ro(gate), ro(bias), rw(ids), rw(weights), ...(norm ? [ro(norm.weight)] : [])],
     workgroups: [g.x, g.y],
-    weightBytes: storageBytes(gate.shape, gate.dtype),
+    weightBytes: storageBytes(gate.shape, gate.dtype) + (norm ? 4 * D : 0),
   });
   return { ids, weights };
 }

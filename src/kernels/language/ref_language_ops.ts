@@ -1,8 +1,11 @@
 // LanguageOps + SamplingOps on the reference backend: the shared shape rules (language_shapes.ts), then
 // the *.ref.ts loops.
+
+import type { Tensor } from '../../tensor/types.ts';
+import { rmsNormRef } from '../core/norm.ref.ts';
 import { asRef, RefTensor } from '../ref_tensor.ts';
 import { checkShape } from '../shape_check.ts';
-import type { LanguageOps, SamplingOps } from '../types.ts';
+import type { LanguageOps, RmsNormWeight, SamplingOps } from '../types.ts';
 import { kvCacheWriteRef } from './kv_cache_write.ref.ts';
 import {
   kvCacheWriteShape,
@@ -22,6 +25,11 @@ import { ropeRef } from './rope.ref.ts';
 import { sampleRef } from './sample.ref.ts';
 
 const f32 = (shape: readonly number[], data: Float32Array) => new RefTensor([...shape], 'f32', data);
+
+/** The rows of x [T, D], or rmsNorm(x) with a norm (the fused prologue's math). */
+function normedRows(x: Tensor, T: number, D: number, norm?: RmsNormWeight): Float32Array {
+  return norm ? rmsNormRef(asRef(x).f32, asRef(norm.weight).f32, T, D, norm.eps) : asRef(x).f32;
+}
 
 export function createRefLanguageOps(): LanguageOps & SamplingOps {
   return {
@@ -50,15 +58,15 @@ export function createRefLanguageOps(): LanguageOps & SamplingOps {
       const y = mlaAttentionRef(roped, asRef(kvB).f32, asRef(cache).f32, T, pos0, d);
       return f32([T, d.heads * d.v], y);
     },
-    moeRoute(x, gate, bias, cfg) {
+    moeRoute(x, gate, bias, cfg, norm) {
       const { T, D } = moeRouteShape(x, gate, bias, cfg);
-      const r = moeRouteRef(asRef(x).f32, asRef(gate).f32, asRef(bias).f32, T, D, cfg);
+      const r = moeRouteRef(normedRows(x, T, D, norm), asRef(gate).f32, asRef(bias).f32, T, D, cfg);
       return {
         ids: new RefTensor([T, cfg.topK], 'u32', r.ids),
         weights: f32([T, cfg.topK], r.weights),
       };
     },
-    moeExperts(x, ids, weights, gate, up, down, addend) {
+    moeExperts(x, ids, weights, gate, up, down, addend, norm) {
       const { T, D, A, E, I } = moeExpertsShape(x, ids, weights, gate, up, down, addend);
       const idv = asRef(ids).u32;
       checkShape(
@@ -74,7 +82,20 @@ export function createRefLanguageOps(): LanguageOps & SamplingOps {
       const add = addend && asRef(addend).f32;
       return f32(
         [T, D],
-        moeExpertsRef(asRef(x).f32, idv, asRef(weights).f32, g, u, dn, T, A, D, I, undefined, add),
+        moeExpertsRef(
+          normedRows(x, T, D, norm),
+          idv,
+          asRef(weights).f32,
+          g,
+          u,
+          dn,
+          T,
+          A,
+          D,
+          I,
+          undefined,
+          add,
+        ),
       );
     },
     sample(logits, history, params, step) {
