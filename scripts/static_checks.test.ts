@@ -82,13 +82,15 @@ describe('test_summary', () => {
       'golden.json': '{"passed": 8, "failed": 0}',
       'golden-16k.json': '{"passed": 8, "failed": 0}',
       'golden-32k.json': '{"passed": 8, "failed": 0}',
+      'golden-q8.json': '{"passed": 8, "failed": 0}',
+      'golden-q4.json': '{"passed": 8, "failed": 0}',
       'golden-trained.json': '{"passed": 6, "failed": 0}',
     });
     const r = run('test_summary.ts', root);
     expect(r.out).toMatch(/^unit +3 passed, 1 failed, 1 skipped$/m);
     expect(r.out).toMatch(/^trained +6 passed, 0 failed$/m);
     expect(r.out).toMatch(/^gpu +3 passed, 0 failed, 1 skipped$/m);
-    expect(r.out).toMatch(/^56 passed, 1 failed, 3 skipped$/m);
+    expect(r.out).toMatch(/^72 passed, 1 failed, 3 skipped$/m);
     expect(r.code).toBe(1);
   });
 

@@ -9,7 +9,8 @@
 #   consumer the tarball in a fresh Vite + TypeScript app (tsc, vite build, vite preview, the engine in a
 #            worker in Chromium) and `npx kimi-vl` from a fresh `npm i <tarball>` (scripts/consumer/)
 #   golden   kimi-vl golden ../shared/golden (every case, through the engine in Chromium; again under
-#            16 and 32 KiB binding limits) and tests/golden-trained (the bundled trained models)
+#            16 and 32 KiB binding limits, and converted to q8 and q4) and tests/golden-trained (the
+#            bundled trained models)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --with-chromium || exit 1
@@ -59,6 +60,10 @@ if [ -d "$GOLDEN_DIR" ]; then
   for kib in 16 32; do
     node bin/kimi-vl.mjs golden "$GOLDEN_DIR" --max-binding-bytes $((kib * 1024)) \
       --json-out "$OUT/golden-${kib}k.json" || status=1
+  done
+  # Converted checkpoints: judged against the reference backend on the same quantised weights (derive.ts).
+  for q in q8 q4; do
+    node bin/kimi-vl.mjs golden "$GOLDEN_DIR" --converted $q --json-out "$OUT/golden-$q.json" || status=1
   done
 else
   echo "golden directory $GOLDEN_DIR not found (set KIMI_VL_GOLDEN)"; status=1

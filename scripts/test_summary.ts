@@ -54,6 +54,8 @@ const tiers: Array<[string, Counts | null]> = [
   ['golden', plain(join(dir, 'golden.json'))],
   ['golden16k', plain(join(dir, 'golden-16k.json'))],
   ['golden32k', plain(join(dir, 'golden-32k.json'))],
+  ['goldenq8', plain(join(dir, 'golden-q8.json'))],
+  ['goldenq4', plain(join(dir, 'golden-q4.json'))],
   ['trained', plain(join(dir, 'golden-trained.json'))],
 ];
 const total: Counts = { passed: 0, failed: 0, skipped: 0 };

@@ -46,12 +46,15 @@ export const command: CliCommand = {
     'Run every golden case (default ../shared/golden) through the engine and compare with the expected tensors.',
   usage:
     'kimi-vl golden [dir] [--quant q8|q4] [--converted q8|q4|f16] [--backend gpu|ref] [--hardware] [--json-out FILE]\n' +
-    '               [--report-only] [--max-binding-bytes N]\n' +
+    '               [--report-only] [--max-binding-bytes N] [--against float]\n' +
     '  --max-binding-bytes caps maxStorageBufferBindingSize at N (e.g. 16K): no buffer above N is created or\n' +
     '  bound: weights and KV caches over N are held in parts, anything else over N is a GpuLimitError.\n' +
     '  --converted runs each case on a `kimi-vl convert` output of its model (made once under .cache/).\n' +
     '  --backend ref runs the TypeScript reference in Node; gpu (default) runs WebGPU in headless Chromium.\n' +
-    '  --quant quantises the language model on load; with --report-only the errors are reported, not judged.',
+    '  --quant quantises the language model on load; with --report-only the errors are reported, not judged.\n' +
+    '  A quantised GPU run (--quant, --converted q8|q4) is judged against the reference backend on the same\n' +
+    '  weights (src/golden/derive.ts; the quantisation error vs the float goldens is printed per case);\n' +
+    '  --against float judges it against the float goldens instead.',
   async run(args) {
     const p = parseArgs(args, {
       quant: 'string',
@@ -61,6 +64,7 @@ export const command: CliCommand = {
       'json-out': 'string',
       hardware: 'boolean',
       'report-only': 'boolean',
+      against: 'string',
       verbose: 'boolean',
     });
     const root = resolve(p.positional[0] ?? resolve(REPO_ROOT, '../shared/golden'));
@@ -77,9 +81,29 @@ export const command: CliCommand = {
     if (maxBindingBytes && backend !== 'gpu')
       throw new KimiVLError('ConfigError', '--max-binding-bytes needs the gpu backend');
     const converted = flag(p, 'converted') as 'q8' | 'q4' | 'f16' | undefined;
-    const modelFor = converted ? await convertedModels(cases, converted) : new Map<string, string>();
+    let modelFor = converted ? await convertedModels(cases, converted) : new Map<string, string>();
+    const against = flag(p, 'against') ?? 'reference';
+    if (!['reference', 'float'].includes(against)) throw new Error(`--against must be float, got ${against}`);
+    const quantised = quant !== 'none' || converted === 'q8' || converted === 'q4';
+    let drift = new Map<string, string>(); // case name → quantisation error of the reference
+    if (backend === 'gpu' && quantised && against === 'reference') {
+      const { deriveCases } = await import('../golden/derive.ts');
+      const tag = `${basename(root)}-${converted ?? quant}`;
+      const derived = await deriveCases(
+        cases,
+        modelFor,
+        quant,
+        resolve(REPO_ROOT, '.cache/golden-derived', tag),
+      );
+      modelFor = new Map(
+        [...derived].flatMap(([dir, d]) => (modelFor.has(dir) ? [[d.dir, modelFor.get(dir)!]] : [])),
+      );
+      drift = new Map([...derived.values()].map((d) => [basename(d.dir), d.drift]));
+      cases.splice(0, cases.length, ...[...derived.values()].map((d) => d.dir));
+    }
     console.log(
-      `golden: ${cases.length} cases from ${root} · backend ${backend} · weights ${converted ? `converted ${converted}` : quant === 'none' ? 'as stored (bf16)' : quant}`,
+      `golden: ${cases.length} cases from ${root} · backend ${backend} · weights ${converted ? `converted ${converted}` : quant === 'none' ? 'as stored (bf16)' : quant}` +
+        (drift.size ? ' · judged against the reference backend on the same weights' : ''),
     );
     const reports: CaseReport[] = [];
     let guardSeen: GoldenTaskReport['guard'] | null = null;
@@ -103,6 +127,8 @@ export const command: CliCommand = {
         }
         console.log(line(r));
         for (const c of r.checks) if (!c.pass && c.detail) console.log(`       ${c.name}: ${c.detail}`);
+        const d = drift.get(r.name);
+        if (d) console.log(`       quantisation error (reference vs the float goldens): ${d}`);
         reports.push(r);
       }
     };

@@ -22,6 +22,19 @@ export interface CaseReport {
   seconds: number;
 }
 
+/**
+ * What a run computed, for the tensors the case expects: filled when passed to run() (derive.ts makes
+ * cases of a converted model from the reference backend's outputs). A recording run decodes freely (feeds
+ * its own tokens), so the recorded steps are the model's own greedy continuation.
+ */
+export interface GoldenOutputs {
+  visionTowerOut?: Float32Array;
+  imageFeatures?: Float32Array;
+  logits?: Float32Array;
+  stepLogits?: Float32Array;
+  newTokens?: number[];
+}
+
 interface LoadedModel {
   model: KimiVLModel;
   preprocessor: ImageProcessorConfig;
@@ -73,7 +86,7 @@ export class GoldenRunner {
   }
 
   /** `modelDir` replaces the case's model folder (e.g. a `kimi-vl convert` output of it). */
-  async run(caseDir: string, modelDir?: string): Promise<CaseReport> {
+  async run(caseDir: string, modelDir?: string, record?: GoldenOutputs): Promise<CaseReport> {
     const t0 = performance.now();
     const c = await readCase(this.io, caseDir);
     const { model, preprocessor } = await this.loadModel(modelDir ?? c.modelDir);
@@ -92,6 +105,7 @@ export class GoldenRunner {
         const enc = model.encodeImagesChunked(k, batch, this.maxBindingBytes);
         const visionOut = await readChunks(k, enc.visionOut);
         hostFeatures = await readChunks(k, enc.features);
+        if (record) Object.assign(record, { visionTowerOut: visionOut, imageFeatures: hostFeatures });
         if (c.expected.visionTowerOut) {
           const want = await this.expected(c, c.expected.visionTowerOut);
           checks.push(checkTensor('vision_tower_out', visionOut, want, tol));
@@ -106,12 +120,16 @@ export class GoldenRunner {
         k.release(px);
         if (c.expected.visionTowerOut) {
           const want = await this.expected(c, c.expected.visionTowerOut);
-          checks.push(checkTensor('vision_tower_out', await k.read(enc.visionOut), want, tol));
+          const got = await k.read(enc.visionOut);
+          checks.push(checkTensor('vision_tower_out', got, want, tol));
+          if (record) record.visionTowerOut = got;
         }
         k.release(enc.visionOut);
         if (c.expected.imageFeatures) {
           const want = await this.expected(c, c.expected.imageFeatures);
-          checks.push(checkTensor('image_features', await k.read(enc.features), want, tol));
+          const got = await k.read(enc.features);
+          checks.push(checkTensor('image_features', got, want, tol));
+          if (record) record.imageFeatures = got;
         }
         features = enc.features;
       }
@@ -137,8 +155,9 @@ export class GoldenRunner {
     const tokens = [argmax(logits, (T - 1) * V, V)];
     const stepLogits = new Float32Array(steps * V);
     for (let i = 0; i < steps; i++) {
-      // Greedy decoding feeds the expected token so one wrong step cannot cascade into the later checks.
-      const feed = c.expected.newTokens[i] ?? tokens[i]!;
+      // Greedy decoding feeds the expected token so one wrong step cannot cascade into the later checks
+      // (a recording run feeds its own).
+      const feed = (record ? undefined : c.expected.newTokens[i]) ?? tokens[i]!;
       const l = model.step(k, [feed], cache); // [1, V]
       const row = await k.read(l);
       k.release(l);
@@ -149,6 +168,7 @@ export class GoldenRunner {
       checks.push(checkTensor('step_logits', stepLogits, await this.expected(c, c.expected.stepLogits), tol));
     }
     checks.push(checkExact('new_tokens', tokens, c.expected.newTokens));
+    if (record) Object.assign(record, { logits, stepLogits, newTokens: tokens });
     cache.release(k);
     return {
       name: c.name,
