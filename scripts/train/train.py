@@ -30,7 +30,7 @@ def make_config(vocab):
     s = vocab - 32
     return {
         'architectures': ['KimiVLForConditionalGeneration'],
-        'vision_config': {'model_type': 'moonvit', 'patch_size': 14, 'num_attention_heads': 4, 'num_hidden_layers': 3,
+        'vision_config': {'model_type': 'moonvit', 'patch_size': 14, 'num_attention_heads': 4, 'num_hidden_layers': 4,
                           'hidden_size': 64, 'intermediate_size': 128, 'init_pos_emb_height': 8,
                           'init_pos_emb_width': 8, 'merge_kernel_size': [2, 2], 'torch_dtype': 'bfloat16'},
         'text_config': {
@@ -114,6 +114,8 @@ def main():
     ap.add_argument('--init', help='start from this checkpoint folder (fine-tuning a trained model)')
     ap.add_argument('--warmup', type=int, default=100)
     ap.add_argument("--final-eval", type=int, default=100)
+    ap.add_argument('--vision-init', help='the tower and its dense head from pretrain_vision.py')
+    ap.add_argument('--vision-lr', type=float, default=1.0, help='the tower\'s learning rate, as a multiple of --lr')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     thinking = a.variant == 'thinking'
@@ -132,8 +134,16 @@ def main():
         X.load_hf(model, a.init)
         print('initialised from', a.init, flush=True)
     head = A.AuxHead(config['vision_config']['hidden_size'])
+    if a.vision_init:
+        pre = torch.load(a.vision_init)
+        model.vision_tower.load_state_dict(pre['tower'])
+        head.load_state_dict(pre['head'])
+        print('vision tower from', a.vision_init, flush=True)
     params = list(model.parameters())
-    opt = torch.optim.AdamW(params + list(head.parameters()), lr=a.lr, betas=(0.9, 0.98), weight_decay=0.01)
+    tower_ids = {id(p) for p in model.vision_tower.parameters()}
+    groups = [{'params': [p for p in params if id(p) not in tower_ids], 'scale': 1.0},
+              {'params': list(model.vision_tower.parameters()) + list(head.parameters()), 'scale': a.vision_lr}]
+    opt = torch.optim.AdamW(groups, lr=a.lr, betas=(0.9, 0.98), weight_decay=0.01)
     moe = [l.mlp for l in model.language_model.model.layers if hasattr(l.mlp, 'w_gate')]
     start, step, budget = time.time(), 0, a.minutes * 60
     pad_id = config['text_config']['pad_token_id']
@@ -143,7 +153,7 @@ def main():
             break
         lr = a.lr * min(1.0, (step + 1) / a.warmup) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
         for g in opt.param_groups:
-            g['lr'] = lr
+            g['lr'] = lr * g['scale']
         if time.time() - start < a.vision_warmup * 60:
             step += 1
             vision_step(model, head, opt, r, tok, 4 * a.pictures, step, start)

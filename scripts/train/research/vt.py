@@ -4,6 +4,7 @@ HERE = __import__('os').path.dirname(__import__('os').path.abspath(__file__))
 sys.path.insert(0, HERE + '/..')  # scripts/train
 import torch
 import data as D, pictures as P, aux as A
+from pretrain_vision import silhouette
 from model import VisionTower
 torch.set_num_threads(1)
 ap = argparse.ArgumentParser()
@@ -18,20 +19,11 @@ torch.manual_seed(1)
 vc = {'hidden_size': a.d, 'num_attention_heads': a.heads, 'num_hidden_layers': a.layers,
       'intermediate_size': 2 * a.d, 'init_pos_emb_height': 8, 'init_pos_emb_width': 8}
 tower = VisionTower(vc); head = A.AuxHead(a.d)
-import numpy as np
 K = a.mask
 mhead = torch.nn.Linear(a.d, max(1, K * K * 5))
 def fine(s, info):
-    # [h*w, K*K] class per fine point: 0 pad, 1 background, 2.. shape kind (vectorised)
-    (gh, gw), (rw, rh) = info['grid_hw'], info['resized_wh']; sx, sy = s['width'] / rw, s['height'] / rh
-    xs = (np.arange(gw * K) + 0.5) * 14 / K; ys = (np.arange(gh * K) + 0.5) * 14 / K
-    X, Y = np.meshgrid(xs, ys)
-    lab = np.where((X < rw) & (Y < rh), 1, 0)
-    for o in s['shapes']:
-        ins = P.inside(o['shape'], X * sx, Y * sy, o['x'], o['y'], o['size']) & (lab > 0)
-        lab = np.where(ins, A.CLASSES.index(o['shape']), lab)
-    lab = lab.reshape(gh, K, gw, K).transpose(0, 2, 1, 3).reshape(gh * gw, K * K)
-    return torch.from_numpy(lab.astype(np.int64))
+    # [h*w, K*K] class per fine point: 0 pad, 1 background, 2.. shape kind (the trainer's own target)
+    return silhouette(s, info, K)
 opt = torch.optim.AdamW(list(tower.parameters()) + list(head.parameters()) + list(mhead.parameters()), lr=a.lr, betas=(0.9, 0.98), weight_decay=0.01)
 def sample(r, maxside=448):
     s = P.make_scene(r)
