@@ -264,7 +264,8 @@ export function gemvDispatch(
     bindings: slots.map(([, , bd]) => bd),
     workgroups: [grid.x, grid.y],
     // the norm scale too: each dispatch that fuses a norm reads it
-    weightBytes: weightBytesRead(a.w, experts) + (b ? weightBytesRead(b.w, experts) : 0) + (f.norm ? 4 * K : 0),
+    weightBytes:
+      weightBytesRead(a.w, experts) + (b ? weightBytesRead(b.w, experts) : 0) + (f.norm ? 4 * K : 0),
   });
 }
 
