@@ -52,17 +52,21 @@ class AuxHead(nn.Module):
         super().__init__()
         self.proj = nn.Linear(d, 4 * PER_POINT + sum(GLOBAL))
 
-    def loss(self, feats, tgt):
-        """feats [N, D] (tower output), tgt [N, 12]."""
+    def loss(self, feats, tgt, kind_weight=1.0, centre_w=None):
+        """feats [N, D] (tower output), tgt [N, 12]. kind_weight scales the shape-kind terms (sub-point
+        class, centre class); centre_w weights the classes of the centre term (pretrain_vision.py)."""
         out = self.proj(feats)
         y = out[:, : 4 * PER_POINT].reshape(-1, 4, PER_POINT)
         pts = tgt[:, :8].view(-1, 4, 2)
         nc = len(CLASSES)
         ce = nn.functional.cross_entropy
-        loss = ce(y[..., :nc].reshape(-1, nc), pts[..., 0].flatten()) + \
+        loss = kind_weight * ce(y[..., :nc].reshape(-1, nc), pts[..., 0].flatten()) + \
             ce(y[..., nc:].reshape(-1, len(COLOURS)), pts[..., 1].flatten())
         at = 4 * PER_POINT
         for j, n in enumerate(GLOBAL):
-            loss = loss + ce(out[:, at:at + n], tgt[:, 8 + j])
+            if j == 0:  # the centre class
+                loss = loss + kind_weight * ce(out[:, at:at + n], tgt[:, 8], weight=centre_w)
+            else:
+                loss = loss + ce(out[:, at:at + n], tgt[:, 8 + j])
             at += n
         return loss

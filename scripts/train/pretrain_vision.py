@@ -75,20 +75,8 @@ class DenseLoss(nn.Module):
         self.register_buffer('centre_w', w)
 
     def forward(self, feats, tgt, sil):
-        ce, nc = nn.functional.cross_entropy, len(A.CLASSES)
-        out = self.head.proj(feats)
-        y = out[:, :4 * A.PER_POINT].reshape(-1, 4, A.PER_POINT)
-        pts = tgt[:, :8].view(-1, 4, 2)
-        loss = KIND_W * ce(y[..., :nc].reshape(-1, nc), pts[..., 0].flatten()) + \
-            ce(y[..., nc:].reshape(-1, len(A.COLOURS)), pts[..., 1].flatten())
-        at = 4 * A.PER_POINT
-        for j, n in enumerate(A.GLOBAL):
-            if j == 0:
-                loss = loss + KIND_W * ce(out[:, at:at + n], tgt[:, 8], weight=self.centre_w)
-            else:
-                loss = loss + ce(out[:, at:at + n], tgt[:, 8 + j])
-            at += n
-        return loss + ce(self.fine(feats).view(-1, nc), sil.flatten())
+        fine = nn.functional.cross_entropy(self.fine(feats).view(-1, len(A.CLASSES)), sil.flatten())
+        return self.head.loss(feats, tgt, KIND_W, self.centre_w) + fine
 
 
 @torch.no_grad()
@@ -116,7 +104,6 @@ def kind_accuracy(tower, head, held_out):
 
 
 def main():
-    sys.path.insert(0, os.path.dirname(__file__))
     from train import LIMIT, make_config  # the vision config the joint run builds
     ap = argparse.ArgumentParser()
     ap.add_argument('--minutes', type=float, default=22)

@@ -10,11 +10,10 @@ import { server } from 'vitest/browser';
 import { type KimiVLConfig, parseConfig } from '../config/config.ts';
 import { testRuntime } from '../gpu/testing.ts';
 import { createGpuCoreOps } from '../kernels/core/gpu_core_ops.ts';
-import { rmsNormRef } from '../kernels/core/norm.ref.ts';
 import { createRefCoreOps } from '../kernels/core/ref_core_ops.ts';
 import { createGpuLanguageOps } from '../kernels/language/gpu_language_ops.ts';
 import { moeExpertsRef } from '../kernels/language/moe_experts.ref.ts';
-import { createRefLanguageOps } from '../kernels/language/ref_language_ops.ts';
+import { createRefLanguageOps, normedRows } from '../kernels/language/ref_language_ops.ts';
 import { asRef, RefTensor } from '../kernels/ref_tensor.ts';
 import { compare, nmseBelow } from '../kernels/testing.ts';
 import type { Kernels } from '../kernels/types.ts';
@@ -126,8 +125,7 @@ function lazyExpertRefKernels(): Kernels {
     moeExperts(x, ids, weights, gate, up, down, addend, norm) {
       const [, I, D] = gate.shape as [number, number, number];
       const T = asRef(x).f32.length / D;
-      // the fused FFN norm (decode) as the reference computes it
-      const xv = norm ? rmsNormRef(asRef(x).f32, asRef(norm.weight).f32, T, D, norm.eps) : asRef(x).f32;
+      const xv = normedRows(x, T, D, norm); // the fused FFN norm (decode) as the reference computes it
       const idv = asRef(ids).u32;
       const wv = asRef(weights).f32;
       const A = ids.shape[1]!;

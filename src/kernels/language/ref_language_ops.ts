@@ -27,7 +27,7 @@ import { sampleRef } from './sample.ref.ts';
 const f32 = (shape: readonly number[], data: Float32Array) => new RefTensor([...shape], 'f32', data);
 
 /** The rows of x [T, D], or rmsNorm(x) with a norm (the fused prologue's math). */
-function normedRows(x: Tensor, T: number, D: number, norm?: RmsNormWeight): Float32Array {
+export function normedRows(x: Tensor, T: number, D: number, norm?: RmsNormWeight): Float32Array {
   return norm ? rmsNormRef(asRef(x).f32, asRef(norm.weight).f32, T, D, norm.eps) : asRef(x).f32;
 }
 
