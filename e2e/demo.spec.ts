@@ -62,20 +62,27 @@ test('demo: load with progress, image, streaming, stop, reasoning, offline', asy
   // An image dropped anywhere becomes a previewed attachment.
   await dropImage(page);
   await expect(page.locator('#previews img')).toHaveCount(1);
+  // Tokens appear one by one: every value the token counter takes is recorded as it changes (a
+  // MutationObserver, not polling, so a fast adapter cannot finish between two looks).
+  await page.evaluate(() => {
+    const seen: string[] = [];
+    (globalThis as Record<string, unknown>).__tokenCounts = seen;
+    new MutationObserver((records) => {
+      for (const r of records) seen.push(r.oldValue ?? '');
+    }).observe(document.body, {
+      subtree: true,
+      attributes: true,
+      attributeOldValue: true,
+      attributeFilter: ['data-tokens'],
+    });
+  });
   await ask(page, 'What is in this picture?', 12);
   const answer = lastAnswer(page);
-  // Tokens appear one by one: the token counter is seen at several intermediate values.
-  const seen = new Set<string>();
-  await expect
-    .poll(
-      async () => {
-        seen.add((await answer.getAttribute('data-tokens')) ?? '0');
-        return answer.getAttribute('data-finish');
-      },
-      { timeout: 120_000, intervals: [100] },
-    )
-    .not.toBeNull();
-  expect(seen.size).toBeGreaterThanOrEqual(3);
+  await expect(answer).toHaveAttribute('data-finish', /.+/, { timeout: 120_000 });
+  const seen = await page.evaluate(() => (globalThis as Record<string, unknown>).__tokenCounts as string[]);
+  // Each record holds the value before its change: with the final one, every value the counter took.
+  seen.push((await answer.getAttribute('data-tokens')) ?? '');
+  expect(new Set(seen).size, seen.join(' ')).toBeGreaterThanOrEqual(3);
   await expect(page.locator('.msg.user img')).toHaveCount(1);
   await expect(answer.locator('.meta')).toContainText(/first token \d+ ms/);
 

@@ -21,11 +21,12 @@ status=0
 step() { echo; echo "════ $1"; }
 
 step "static: tsc --noEmit, biome, architecture, package (publint, attw)"
-static_passed=0; static_failed=0
+static_passed=0; static_failed=0; static_failures=""
 check() { # name, command...: one static check, counted
   local name="$1"; shift
   if "$@" > "$OUT/static-$name.txt" 2>&1; then echo "static: $name passed"; static_passed=$((static_passed + 1))
-  else tail -40 "$OUT/static-$name.txt"; echo "static: $name FAILED"; static_failed=$((static_failed + 1)); status=1; fi
+  else tail -40 "$OUT/static-$name.txt"; echo "static: $name FAILED"; static_failed=$((static_failed + 1)); status=1
+    static_failures="$static_failures${static_failures:+, }\"$name\""; fi
 }
 check tsc npx tsc --noEmit -p .
 check biome npx biome check . --diagnostic-level=error
@@ -38,7 +39,7 @@ check pack npm pack --pack-destination "$PACK_DIR" --loglevel=error
 TARBALL=$(ls "$PACK_DIR"/*.tgz 2>/dev/null | head -1)
 check publint npx publint run "${TARBALL:-missing.tgz}" --strict
 check attw npx attw "${TARBALL:-missing.tgz}" --profile esm-only
-echo "{\"passed\": $static_passed, \"failed\": $static_failed}" > "$OUT/static.json"
+echo "{\"passed\": $static_passed, \"failed\": $static_failed, \"failures\": [$static_failures]}" > "$OUT/static.json"
 
 step "unit (Node)"
 npx vitest run --project unit --reporter=default --reporter=json --outputFile.json="$OUT/unit.json" || status=1
