@@ -69,17 +69,22 @@ def make_sample(r, tok, limit, thinking, text_only_p=0.08):
     return ids, target, patches, grid
 
 
-def make_group(r, tok, limit, thinking, max_side=448):
+def make_group(r, tok, limit, thinking, max_side=448, questions='all'):
     """One picture asked all four question forms (the tower runs once for the four sequences):
     (patches, grid, aux targets, [(ids, target), ...]). max_side: the curriculum's size cap (pictures over
-    it are drawn again), so early training sees few, shape-dominated image tokens."""
+    it are drawn again), so early training sees few, shape-dominated image tokens. questions='listing':
+    only "What is in this picture?" and one other form drawn at random — the listing is the one form
+    the model still gets wrong, so the same compute sees it on twice as many pictures."""
     scene = P.make_scene(r)
     while max(scene['width'], scene['height']) > max_side:
         scene = P.make_scene(r)
     patches, grid, info = preprocess(picture(scene), limit)
     n_pads = grid[0] * grid[1] // 4
     seqs = []
-    for question in P.QUESTIONS + [f'Is there a {P.pick(r, P.SHAPES)}?']:
+    forms = P.QUESTIONS + [f'Is there a {P.pick(r, P.SHAPES)}?']
+    if questions == 'listing':
+        forms = [forms[0], forms[1 + int(r() * 3) % 3]]
+    for question in forms:
         prompt = prompt_text(question, n_pads, image_first=r() < 0.9)
         reply = (P.thinking_answer if thinking else P.answer)(scene, question)
         seqs.append(_with_reply(tok, prompt, reply))

@@ -5,8 +5,10 @@ its golden cases. CPU only, fixed seeds. Run through scripts/train/train.sh (tok
       --tokenizer <dir> --out public/models/kimi-vl-tiny-instruct --golden tests/golden-trained
 """
 import argparse
+import collections
 import json
 import math
+import multiprocessing as mp
 import os
 import sys
 import time
@@ -24,6 +26,7 @@ from tokenizer import Tokenizer, check_tokenizer  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '../..'))
 LIMIT = 64  # in_token_limit: at most ~8x8 patches per picture (cheap enough to train on 2 shared cores)
+AHEAD = 3   # steps of pictures the worker draws ahead
 
 
 def make_config(vocab):
@@ -78,6 +81,19 @@ def evaluate(model, tok, thinking, seed, n):
     return ok / n
 
 
+_TOK = None  # the tokenizer, for the forked picture worker (set before the pool starts)
+
+
+def step_data(args):
+    """One step's pictures (asked their questions) and text samples, from the step's own seed: drawn by
+    the worker process on the second core, a few steps ahead, so the run stays deterministic."""
+    seed, thinking, max_side, pictures, n_texts, questions = args
+    torch.set_num_threads(1)
+    r = P.mulberry32(seed)
+    groups = [D.make_group(r, _TOK, LIMIT, thinking, max_side, questions) for _ in range(pictures)]
+    return groups, [D.text_sample(r, _TOK, thinking) for _ in range(n_texts)]
+
+
 def vision_step(model, head, opt, r, tok, pictures, step, start):
     """One tower-only step on the dense loss (aux.py): the tower learns shapes before the LM reads it."""
     groups = [D.make_group(r, tok, LIMIT, False) for _ in range(pictures)]
@@ -116,6 +132,8 @@ def main():
     ap.add_argument("--final-eval", type=int, default=100)
     ap.add_argument('--vision-init', help='the tower and its dense head from pretrain_vision.py')
     ap.add_argument('--vision-lr', type=float, default=1.0, help='the tower\'s learning rate, as a multiple of --lr')
+    ap.add_argument('--questions', choices=['all', 'listing'], default='all',
+                    help='per picture: all four question forms, or the listing and one other (data.make_group)')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     thinking = a.variant == 'thinking'
@@ -147,6 +165,18 @@ def main():
     moe = [l.mlp for l in model.language_model.model.layers if hasattr(l.mlp, 'w_gate')]
     start, step, budget = time.time(), 0, a.minutes * 60
     pad_id = config['text_config']['pad_token_id']
+    global _TOK
+    _TOK = tok
+    pool = mp.get_context('fork').Pool(1)  # the second core draws the pictures, AHEAD steps ahead
+    base = a.seed * 10_000_000 + (5_000_000 if thinking else 0)
+
+    def request(i):
+        frac_now = (time.time() - start) / budget
+        max_side = 84 + (448 - 84) * min(1.0, frac_now / a.curriculum) if a.curriculum > 0 else 448
+        job = (base + i, thinking, max_side, a.pictures, a.texts, a.questions)
+        return pool.apply_async(step_data, (job,))
+
+    ahead = collections.deque(request(i) for i in range(AHEAD))
     while True:
         frac = (time.time() - start) / budget
         if frac >= 1:
@@ -158,9 +188,8 @@ def main():
             step += 1
             vision_step(model, head, opt, r, tok, 4 * a.pictures, step, start)
             continue
-        max_side = 84 + (448 - 84) * min(1.0, frac / a.curriculum) if a.curriculum > 0 else 448
-        groups = [D.make_group(r, tok, LIMIT, thinking, max_side) for _ in range(a.pictures)]
-        texts = [D.text_sample(r, tok, thinking) for _ in range(a.texts)]
+        groups, texts = ahead.popleft().get()
+        ahead.append(request(step + AHEAD))
         ids, mask, patches, grids, aux_tgt, pic = D.collate_groups(groups, texts, pad_id)
         master = [p.data.clone() for p in params] if frac >= a.bf16_from else None
         if master:  # quantisation-aware: gradients at the bf16 weights the engine runs, applied to fp32
@@ -189,6 +218,7 @@ def main():
             model.eval()
             print(f'  eval exact {evaluate(model, tok, thinking, 555, 40):.3f}', flush=True)
             model.train()
+    pool.terminate()
     model.eval()
     X.round_model(model)
     acc = evaluate(model, tok, thinking, 556, a.final_eval)

@@ -27,7 +27,7 @@ high() { # setsid: its own scheduler autogroup, so the niceness counts against t
 pretrain() { high scripts/train/pretrain_vision.py "$@"; }
 train() { high scripts/train/train.py "$@"; }
 pretrain --minutes "${1:-25}" --out "$TOK/vision.pt"
-train --variant instruct --minutes "${2:-22}" --curriculum 0.2 --tokenizer "$TOK" --vision-init "$TOK/vision.pt" \
+train --variant instruct --minutes "${2:-22}" --curriculum 0.2 --questions listing --pictures 10 --tokenizer "$TOK" --vision-init "$TOK/vision.pt" \
   --vision-lr 0.5 --out public/models/kimi-vl-tiny-instruct --golden tests/golden-trained --eval-every 1500
 train --variant thinking --minutes "${3:-13}" --init public/models/kimi-vl-tiny-instruct --lr 1e-3 --warmup 20 \
   --curriculum 0 --bf16-from 0.6 --tokenizer "$TOK" \
