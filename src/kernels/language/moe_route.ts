@@ -1,4 +1,6 @@
-// moeRoute on the GPU: ids and weights stay on the device for moeExperts (no readback).
+// moeRoute on the GPU: ids and weights stay on the device for moeExperts (no readback). The logit pass
+// and the top-k rounds run on the whole workgroup, with subgroup reductions where the adapter has them
+// and rt.tuning.subgroups allows (forceable off, so both variants are tested on one adapter).
 import source from '../../../shaders/moe_route.wgsl?raw';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import { type GpuTensor, storageBytes } from '../../gpu/tensor.ts';
@@ -54,7 +56,7 @@ export function moeRoute(
   rt.dispatch({
     op: 'moe_route',
     source,
-    defines: { [a.define]: true, X_NORM: !!norm },
+    defines: { [a.define]: true, X_NORM: !!norm, SUBGROUPS: rt.tuning.subgroups && rt.features.subgroups },
     overrides: { WG: 64 },
     uniforms: Params,
     params: {
