@@ -3,11 +3,11 @@
 // the reference on rmsNormRef(x): the same bounds. Every case with subgroup reductions and without (the
 // variant forced through rt.tuning, and checked to be the pipeline that ran).
 import { describe, expect } from 'vitest';
+import { testRuntime } from '../../gpu/testing.ts';
 import type { WeightDType } from '../../tensor/types.ts';
 import { encodeWeight, randn } from '../../testing/random.ts';
 import { rmsNormRef } from '../core/norm.ref.ts';
 import { hostWeightToF32 } from '../ref_tensor.ts';
-import { testRuntime } from '../../gpu/testing.ts';
 import { exact, kernelTests, nmseBelow } from '../testing.ts';
 import type { RouterConfig } from '../types.ts';
 import { moeRouteRef } from './moe_route.ref.ts';
