@@ -172,6 +172,8 @@ export interface GemvExperts {
   slots: number;
   E0: number;
   EN: number;
+  /** Experts in the whole stack (all parts): the bytes a part reports are its share of `slots` experts. */
+  E: number;
 }
 
 /** One gemv dispatch: the first job, optionally a second weight beside it (see GemvSecond). */
@@ -269,10 +271,14 @@ export function gemvDispatch(
   });
 }
 
-/** The bytes a dispatch reads of w: all of it, or of an expert stack at most `slots` experts' rows. */
+/**
+ * The bytes a dispatch reads of w: all of it, or of an expert-stack part its share of the `slots` experts
+ * read in all (which part holds which id is only known on the device): summed over the parts, exactly
+ * min(slots, E) experts' rows, however the stack is split.
+ */
 function weightBytesRead(w: GpuTensor, experts?: GemvExperts): number {
   const bytes = storageBytes(w.shape, w.dtype);
-  return experts ? Math.round((bytes * Math.min(experts.slots, experts.EN)) / experts.EN) : bytes;
+  return experts ? Math.round((bytes * Math.min(experts.slots, experts.E)) / experts.E) : bytes;
 }
 
 function expertFields(e: GemvExperts, groupsPerSlot: number) {

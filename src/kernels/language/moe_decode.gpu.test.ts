@@ -10,7 +10,7 @@
 // chained projections; the fused norm scales each dot product instead of each x (f32 rounding apart).
 import { describe, expect } from 'vitest';
 import type { PartedTensor } from '../../gpu/parted_tensor.ts';
-import type { GpuTensor } from '../../gpu/tensor.ts';
+import { type GpuTensor, storageBytes } from '../../gpu/tensor.ts';
 import { testRuntime } from '../../gpu/testing.ts';
 import type { HostWeight, WeightDType } from '../../tensor/types.ts';
 import { encodeWeight, mulberry32, randn } from '../../testing/random.ts';
@@ -121,6 +121,17 @@ function stack(g: CaseGpu, host: HostWeight, perPart?: number): GpuTensor | Part
 }
 
 let dispatched = 0; // by the last case's op
+let weightRead = 0; // rt.stats.weightBytes added by the last case's op
+
+/**
+ * What the by-id path reads of the weights, whatever the parts: A experts' rows of the three stacks (each
+ * part reports its share) and the norm scale once per gate·up dispatch.
+ */
+function byIdsWeightBytes(c: Case): number {
+  const parts = c.perPart ? Math.ceil(c.E / c.perPart) : 1;
+  const stacks = 2 * storageBytes([c.E, c.I, c.D], c.dtype) + storageBytes([c.E, c.D, c.I], c.dtype);
+  return (stacks * Math.min(c.A, c.E)) / c.E + (c.norm ? 4 * c.D * parts : 0);
+}
 
 describe('moeExperts at T = 1 by device-side ids vs moeDecodeRef (on the dequantised weights)', () => {
   kernelTests({
@@ -151,9 +162,10 @@ describe('moeExperts at T = 1 by device-side ids vs moeDecodeRef (on the dequant
       const weights = g.upload(inp.weights, [1, c.A]);
       const addend = c.addend ? g.upload(inp.addend, [1, c.D]) : undefined;
       const norm = c.norm ? { weight: g.upload(inp.nw, [c.D]), eps: 1e-6 } : undefined;
-      const before = g.rt.stats.dispatches;
+      const before = { ...g.rt.stats };
       const y = moeExperts(g.rt, x, ids, weights, sg!, su!, sd!, addend, norm);
-      dispatched = g.rt.stats.dispatches - before;
+      dispatched = g.rt.stats.dispatches - before.dispatches;
+      weightRead = g.rt.stats.weightBytes - before.weightBytes;
       return y;
     },
     ref: (inp, c) => {
@@ -180,6 +192,8 @@ describe('moeExperts at T = 1 by device-side ids vs moeDecodeRef (on the dequant
           keys.some((k) => k.includes('EXPERT_ROWS=true') && k.includes(`SUBGROUPS=${c.subgroups}`)),
         ).toBe(true);
         expect(keys.some((k) => k.includes('SLOT_SUM=true'))).toBe(true);
+        // bytes: rounded once per dispatch (2 per part)
+        expect(Math.abs(weightRead - byIdsWeightBytes(c))).toBeLessThanOrEqual(dispatched);
       }
       g.rt.tuning.subgroups = features.subgroups;
     },

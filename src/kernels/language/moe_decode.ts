@@ -37,12 +37,12 @@ export function moeDecode(
   norm?: RmsNormWeight<GpuTensor>,
 ): GpuTensor {
   const { gate, up, down } = stacks;
-  const [A, I, D] = [ids.shape[1]!, gate.shape[1]!, down.shape[1]!];
+  const [A, E, I, D] = [ids.shape[1]!, gate.shape[0]!, gate.shape[1]!, down.shape[1]!];
   const h = rt.alloc([A, I]); // [A, I] silu(g) · u per slot
   const pu = partsOf(up);
   partsOf(gate).forEach((p, i) => {
     const job = (w: GpuTensor) => ({ w, y: h, N: I, off: 0 });
-    const experts = { ids, slots: A, E0: p.start, EN: p.count };
+    const experts = { ids, slots: A, E0: p.start, EN: p.count, E };
     gemvDispatch(
       rt,
       x,
@@ -55,7 +55,7 @@ export function moeDecode(
   let y = addend;
   for (const p of partsOf(down)) {
     const next = rt.alloc([1, D]);
-    const experts = { ids, weights, slots: A, E0: p.start, EN: p.count };
+    const experts = { ids, weights, slots: A, E0: p.start, EN: p.count, E };
     gemvDispatch(rt, h, { w: p.tensor, y: next, N: D, off: 0 }, y ? { residual: y } : {}, undefined, experts);
     if (y !== addend) rt.free(y!);
     y = next;
