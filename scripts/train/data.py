@@ -74,7 +74,8 @@ def make_group(r, tok, limit, thinking, max_side=448, questions='all'):
     (patches, grid, aux targets, [(ids, target), ...]). max_side: the curriculum's size cap (pictures over
     it are drawn again), so early training sees few, shape-dominated image tokens. questions='listing':
     only "What is in this picture?" and one other form drawn at random — the listing is the one form
-    the model still gets wrong, so the same compute sees it on twice as many pictures."""
+    the model still gets wrong, so the same compute sees it on twice as many pictures. questions='presence':
+    the listing, the count or the background, and "Is there a …?" for a shape present and one absent."""
     scene = P.make_scene(r)
     while max(scene['width'], scene['height']) > max_side:
         scene = P.make_scene(r)
@@ -84,11 +85,22 @@ def make_group(r, tok, limit, thinking, max_side=448, questions='all'):
     forms = P.QUESTIONS + [f'Is there a {P.pick(r, P.SHAPES)}?']
     if questions == 'listing':
         forms = [forms[0], forms[1 + int(r() * 3) % 3]]
+    elif questions == 'presence':
+        forms = [forms[0], forms[1 + int(r() * 2) % 2]] + _presence_pair(r, scene)
     for question in forms:
         prompt = prompt_text(question, n_pads, image_first=r() < 0.9)
         reply = (P.thinking_answer if thinking else P.answer)(scene, question)
         seqs.append(_with_reply(tok, prompt, reply))
     return patches, grid, A.targets(scene, info), seqs
+
+
+def _presence_pair(r, scene):
+    """"Is there a …?" for one shape in the scene and one not in it (when there is one): the yes and no
+    answers on the same picture, so the model must look rather than guess from the shape name."""
+    present = sorted({o['shape'] for o in scene['shapes']})
+    absent = [s for s in P.SHAPES if s not in present]
+    pair = [P.pick(r, present)] + ([P.pick(r, absent)] if absent else [P.pick(r, P.SHAPES)])
+    return [f'Is there a {s}?' for s in pair]
 
 
 def _with_reply(tok, prompt, reply):

@@ -11,14 +11,15 @@ import pictures as P
 CASE_SEEDS = {'one-image': 9001, 'resized-image': 9002}
 
 
-def model_readme(variant, steps, minutes, acc):
+def model_readme(variant, steps, minutes, acc, init=None):
     name = 'Kimi-VL-tiny-' + variant.capitalize()
     return (f'# {name} (bundled, trained)\n\nA tiny Kimi-VL ({variant}) trained by `scripts/train/train.sh` on '
             'pictures of simple shapes (see scripts/train/pictures.py for the exact task). It answers '
             '"What is in this picture?", "How many shapes are there?", "What color is the background?" and '
             '"Is there a circle/square/triangle?", and introduces itself for text-only prompts'
             + (', after a short reasoning span in ◁think▷ … ◁/think▷' if variant == 'thinking' else '') +
-            f'.\n\nTraining: {steps} steps in {minutes:.0f} min on CPU; greedy exact-answer accuracy in '
+            f'.\n\nTraining: {steps} steps in {minutes:.0f} min on CPU'
+            + (f' (continuing from {os.path.basename(os.path.normpath(init))})' if init else '') + '; greedy exact-answer accuracy in '
             f'PyTorch on 100 unseen pictures (bf16 weights): {acc * 100:.0f} %.\n')
 
 

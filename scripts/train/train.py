@@ -132,8 +132,9 @@ def main():
     ap.add_argument("--final-eval", type=int, default=100)
     ap.add_argument('--vision-init', help='the tower and its dense head from pretrain_vision.py')
     ap.add_argument('--vision-lr', type=float, default=1.0, help='the tower\'s learning rate, as a multiple of --lr')
-    ap.add_argument('--questions', choices=['all', 'listing'], default='all',
-                    help='per picture: all four question forms, or the listing and one other (data.make_group)')
+    ap.add_argument('--questions', choices=['all', 'listing', 'presence'], default='all',
+                    help='per picture: all four question forms, the listing and one other, or the listing, one '
+                         'other and a present and an absent shape (data.make_group)')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     thinking = a.variant == 'thinking'
@@ -223,7 +224,7 @@ def main():
     X.round_model(model)
     acc = evaluate(model, tok, thinking, 556, a.final_eval)
     print(f'done: {step} steps, final loss {lm_loss.item():.4f}, bf16 PyTorch exact {acc:.3f}', flush=True)
-    readme = G.model_readme(a.variant, step, a.minutes, acc)
+    readme = G.model_readme(a.variant, step, a.minutes, acc, a.init)
     X.write_model(model, a.out, a.tokenizer, LIMIT, readme)
     G.write_golden(model, tok, a.variant, a.out, a.golden, LIMIT)
     print('wrote', a.out, 'and golden cases under', a.golden, flush=True)
