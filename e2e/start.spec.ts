@@ -4,10 +4,13 @@
 // that off; the loader's probes for optional files (kimi-vl-manifest.json) must see a 404. Then the
 // network is cut and the page reloaded: the service worker must have kept every asset the page uses
 // (the stylesheets included, which Vite answers as JavaScript unless asked for CSS), so the page comes
-// back styled at phone and desktop widths and the model answers from its cache.
+// back styled at phone and desktop widths and the model answers from its cache. Before that, the bundled
+// Instruct model must answer the first example (a generated picture) exactly as the task defines.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { expect, type Page, test } from '@playwright/test';
+import { EXAMPLE_SCENES } from '../demo/shapes.ts';
+import { answer } from '../scripts/train/pictures.ts';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -42,7 +45,7 @@ async function styles(page: Page) {
   }));
 }
 
-test('npm start: the dev server opens the demo with the bundled model and no error, also offline', async ({
+test('npm start: the dev server opens the demo with the bundled model, answers the first example right, also offline', async ({
   page,
   context,
 }) => {
@@ -70,6 +73,17 @@ test('npm start: the dev server opens the demo with the bundled model and no err
     await expect(page.locator('#send')).toBeEnabled();
     const online = await styles(page);
     expect(online).toMatchObject({ body: 'flex', composer: 'sticky' });
+
+    // The first example, one click, greedy: the right answer about its picture.
+    const question = 'What is in this picture?';
+    await page.fill('#max-tokens', '64');
+    await page.fill('#temperature', '0');
+    await page.locator('#examples .example').first().click();
+    await expect(page.locator('.msg.user').last()).toContainText(question);
+    const reply = page.locator('.msg.assistant').last();
+    await expect(reply).toHaveAttribute('data-finish', 'stop', { timeout: 120_000 });
+    await expect(reply.locator('.text')).toHaveText(answer(EXAMPLE_SCENES[0], question));
+    await page.screenshot({ path: 'e2e/screenshots/start-example-answer.png' });
 
     // Offline reload, at a phone's width and a desktop's.
     await context.setOffline(true);

@@ -7,11 +7,20 @@
 //              e_i = exp((l_i − mx)·INV_TEMP) over the ids whose higher digits equal the prefix so far [NWG]
 //   SELECT:    round r: the digit holding the K-th largest key; after 4 rounds the prefix IS the K-th
 //              largest key, i.e. the largest b with #{key ≥ b} ≥ K (sample.wgsl's binary search)      [1]
-//   MASS:      chunk w → Σ e_i over its kept ids (key ≥ kth)                           [NWG workgroups]
+//   MASS:      chunk w → Σ e_i over its kept ids (key ≥ s[2])                          [NWG workgroups]
+//   top-p (after a MASS pass over the top-k survivors gives the total), 4 radix rounds of:
+//   PHIST:     round r: chunk w → the mass of its top-k survivors per 8-bit digit r of the key, over
+//              the ids whose higher digits equal the top-p prefix so far (each lane one digit, summing
+//              the chunk's keys from workgroup memory in id order: no float atomics)    [NWG workgroups]
+//   PSELECT:   round r: the digit masses summed over chunks; the lowest digit d whose mass above
+//              (the mass already above the prefix + the digits over d) stays < TOPP · total. After 4
+//              rounds the prefix is the smallest b with mass{kept, key > b} < TOPP · total (sample.wgsl's
+//              binary search); s[2] = max(kth, b), and MASS runs again over the nucleus       [1]
 //   PICK:      goal = U · Σ chunk masses; the chunk holding it, then the first kept id in id order whose
 //              running mass exceeds the goal (sample.wgsl's inverse CDF, chunk by chunk)            [1]
-// Scratch s (u32): [0] mx bits, [1] argmax, [2] kth key (prefix), [3] K left, [HIST0..+1024) histograms
-// of rounds 0..3, [PARTS..+2·NWG) chunk (max bits, argmax), then NWG chunk masses (f32 bits).
+// Scratch s (u32): [0] mx bits, [1] argmax, [2] kth key (prefix), [3] K left, [4] top-p prefix, [5] mass
+// above it, [6] TOPP · total (f32 bits), [HIST0..+1024) histograms of rounds 0..3, [PARTS..+2·NWG) chunk
+// (max bits, argmax), then NWG chunk masses (f32 bits), then top-p's NWG × 256 digit masses (f32 bits).
 override WG: u32 = 256;
 
 const HIST0 = 16u;
@@ -109,6 +118,8 @@ fn main(@builtin(local_invocation_index) tid: u32) {
     s[1] = ri[0];
     s[2] = 0u;
     s[3] = u.TOPK;
+    s[4] = 0u;
+    s[5] = 0u;
     if (u.GREEDY != 0u) { outId[0] = ri[0]; }
   }
 }
@@ -180,5 +191,70 @@ fn main() {
     }
   }
   outId[0] = last;
+}
+#endif
+
+#if PHIST
+var<workgroup> keys: array<u32, 1024>; // the chunk's keys in play this round (0: not in play, no mass)
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let mx = bitcast<f32>(s[0]);
+  let kth = s[2];
+  let prefix = s[4];
+  let shift = 24u - 8u * u.ROUND;
+  let c0 = wid.x * u.CH;
+  let n = min(u.V, c0 + u.CH) - c0;
+  for (var j = tid; j < u.CH; j += WG) {
+    var k = 0u;
+    if (j < n) {
+      k = bitcast<u32>(weight(c0 + j, mx));
+      let inPlay = k >= kth && (u.ROUND == 0u || (k >> (shift + 8u)) == (prefix >> (shift + 8u)));
+      k = select(0u, k, inPlay);
+    }
+    keys[j] = k;
+  }
+  workgroupBarrier();
+  let out = PARTS + 3u * u.NWG + 256u * wid.x;
+  for (var d = tid; d < 256u; d += WG) {
+    var m = 0.0;
+    for (var j = 0u; j < n; j++) {
+      let k = keys[j];
+      if (((k >> shift) & 255u) == d) { m += bitcast<f32>(k); }
+    }
+    s[out + d] = bitcast<u32>(m);
+  }
+}
+#endif
+
+#if PSELECT
+var<workgroup> dm: array<f32, 256>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) tid: u32) {
+  let shift = 24u - 8u * u.ROUND;
+  for (var d = tid; d < 256u; d += WG) {
+    var m = 0.0;
+    for (var w = 0u; w < u.NWG; w++) { m += bitcast<f32>(s[PARTS + 3u * u.NWG + 256u * w + d]); }
+    dm[d] = m;
+  }
+  workgroupBarrier();
+  if (tid != 0u) { return; }
+  if (u.ROUND == 0u) {
+    var total = 0.0;
+    for (var w = 0u; w < u.NWG; w++) { total += bitcast<f32>(s[PARTS + 2u * u.NWG + w]); }
+    s[6] = bitcast<u32>(u.TOPP * total);
+  }
+  let goal = bitcast<f32>(s[6]);
+  var above = bitcast<f32>(s[5]); // < goal: the digits over the prefix's keep less than TOPP · total
+  var d = 255u;
+  while (d > 0u && above + dm[d] < goal) {
+    above += dm[d];
+    d -= 1u;
+  }
+  let prefix = s[4] | (d << shift);
+  s[4] = prefix;
+  s[5] = bitcast<u32>(above);
+  if (u.ROUND == 3u) { s[2] = max(s[2], prefix); }
 }
 #endif

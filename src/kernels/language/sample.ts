@@ -1,6 +1,6 @@
 // sample on the GPU. Two modes (rt.tuning.sampler): 'split' (sample_split.ts: the passes over the
 // vocabulary on many workgroups; no copy without a penalty) and 'single', the reference mode: copy (+
-// repetition penalty) then one workgroup picks the id (shaders/sample.wgsl). Top-p runs 'single'.
+// repetition penalty) then one workgroup picks the id (shaders/sample.wgsl).
 // The uniform draw U = uniformForStep(seed, step) is computed on the host (it depends only on the
 // counters), so GPU and reference use the very same number.
 import source from '../../../shaders/sample.wgsl?raw';
@@ -12,7 +12,7 @@ import { checkShape } from '../shape_check.ts';
 import type { SamplingParams } from '../types.ts';
 import { sampleShape } from './language_shapes.ts';
 import { uniformForStep } from './rng.ts';
-import { sampleSplit, splitServes } from './sample_split.ts';
+import { sampleSplit } from './sample_split.ts';
 
 const CopyParams = defineUniforms('SampleCopyParams', {
   V: 'u32',
@@ -41,7 +41,7 @@ export function sample(
   // sample_pick counts tokens in f32 reductions, exact for integers up to 2^24.
   checkShape(V <= 1 << 24, 'sample', `vocabulary ${V} exceeds the kernel's 2^24`);
   const penalised = !!history && history.numel > 0 && p.repetitionPenalty !== 1;
-  const split = rt.tuning.sampler === 'split' && splitServes(p);
+  const split = rt.tuning.sampler === 'split';
   if (split && !penalised) return sampleSplit(rt, logits, V, p, step);
   const l = rt.alloc([V]);
   // copy: l = logits (one thread per id); penalty: l[id] rescaled for each history id (one thread per id)

@@ -1,8 +1,9 @@
 // The sampler's two modes on the GPU against sampleRef and against each other: 'split' (many workgroups,
 // sample_split.wgsl) and 'single' (the one-workgroup reference mode, sample.wgsl), forced through
 // rt.tuning.sampler. Greedy (ties → lowest id, at chunk borders too), temperature, top-k (the radix
-// select) with and without a penalty, on vocabularies of 1, a chunk ± 1, primes and the real 163,840; many
-// (seed, step) draws, so seeded runs of the two modes pick the same ids.
+// select on counts) and top-p (the radix select on masses, alone, after top-k, so small that only the top
+// token stays), with and without a penalty, on vocabularies of 1, a chunk ± 1, primes and the real
+// 163,840; many (seed, step) draws, so seeded runs of the two modes pick the same ids.
 import { describe } from 'vitest';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import { randn } from '../../testing/random.ts';
@@ -29,7 +30,16 @@ const CASES: Array<[string, number, Partial<SamplingParams>]> = [
   ['top-k 40', 4099, { temperature: 0.7, topK: 40 }],
   ['top-k V-1', 257, { temperature: 1, topK: 256 }],
   ['top-k 50 + penalty', 2 * C + 3, { temperature: 1.1, topK: 50, repetitionPenalty: 1.2 }],
+  ['top-p 0.9', 1, { temperature: 1, topP: 0.9 }],
+  ['top-p 0.9', 1031, { temperature: 0.7, topP: 0.9 }],
+  ['top-p 0.01 (the top token)', C + 1, { temperature: 1, topP: 0.01 }],
+  [
+    'top-p 0.5 + top-k 40 + penalty',
+    2 * C + 3,
+    { temperature: 1.2, topK: 40, topP: 0.5, repetitionPenalty: 1.1 },
+  ],
   ['real vocab greedy', 163840, {}],
+  ['real vocab top-p 0.95', 163840, { temperature: 0.6, topP: 0.95 }],
   ['real vocab temperature 0.6', 163840, { temperature: 0.6 }],
   ['real vocab top-k 40', 163840, { temperature: 0.8, topK: 40 }],
 ];

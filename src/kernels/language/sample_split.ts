@@ -1,9 +1,10 @@
 // The sampler's split mode (shaders/sample_split.wgsl): the passes over the vocabulary run on many
 // workgroups (chunks of CH ids), the final choices on one. Greedy: 2 dispatches; temperature: 4; top-k adds
-// 4 radix rounds of (histogram, select) = 8. It picks the very id sample.wgsl (the reference mode) picks:
-// the same weights e_i = exp((l_i − max)·INV_TEMP), the same K-th largest key, the same inverse CDF in id
-// order with U = uniformForStep(seed, step). Top-p, whose threshold depends on partial masses, stays on
-// the reference kernel (sample.ts routes it there).
+// 4 radix rounds of (histogram, select) = 8; top-p adds a mass pass and 4 rounds of (digit masses,
+// select) = 9. It picks the id sample.wgsl (the reference mode) picks: the same weights
+// e_i = exp((l_i − max)·INV_TEMP), the same K-th largest key, the same nucleus threshold (the smallest key
+// b whose kept mass above it is < topP · total: a radix select on masses instead of counts; only the
+// order of float additions differs), the same inverse CDF in id order with U = uniformForStep(seed, step).
 import source from '../../../shaders/sample_split.wgsl?raw';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
@@ -19,6 +20,7 @@ const Params = defineUniforms('SampleSplitParams', {
   GREEDY: 'u32',
   INV_TEMP: 'f32',
   TOPK: 'u32',
+  TOPP: 'f32',
   U: 'f32',
   ROUND: 'u32',
 });
@@ -28,12 +30,7 @@ export const SPLIT_CHUNK = 4 * WG;
 /** Scratch words before the per-chunk parts (see the shader's header). */
 const PARTS = 1040;
 
-type Entry = 'SPLIT_MAX' | 'REDUCE' | 'HIST' | 'SELECT' | 'MASS' | 'PICK';
-
-/** Whether the split mode serves these parameters (top-p < 1 goes to the reference kernel). */
-export function splitServes(p: SamplingParams): boolean {
-  return !(p.topP > 0 && p.topP < 1) || p.temperature <= 0 || p.topK === 1;
-}
+type Entry = 'SPLIT_MAX' | 'REDUCE' | 'HIST' | 'SELECT' | 'MASS' | 'PHIST' | 'PSELECT' | 'PICK';
 
 /** Samples from l [V] (logits, already penalised where a penalty applies) → u32 [1]. */
 export function sampleSplit(
@@ -46,7 +43,8 @@ export function sampleSplit(
   const NWG = Math.ceil(V / SPLIT_CHUNK);
   const greedy = p.temperature <= 0 || p.topK === 1;
   const topK = Math.max(0, Math.floor(p.topK));
-  const scratch = rt.alloc([PARTS + 3 * NWG], 'u32');
+  const topP = !greedy && p.topP > 0 && p.topP < 1;
+  const scratch = rt.alloc([PARTS + 3 * NWG + (topP ? 256 * NWG : 0)], 'u32');
   const out = rt.alloc([1], 'u32');
   const params = {
     V,
@@ -55,6 +53,7 @@ export function sampleSplit(
     GREEDY: greedy ? 1 : 0,
     INV_TEMP: greedy ? 1 : 1 / p.temperature,
     TOPK: greedy ? 0 : topK,
+    TOPP: topP ? p.topP : 1,
     U: greedy ? 0 : uniformForStep(p.seed, step),
     ROUND: 0,
   };
@@ -79,6 +78,13 @@ export function sampleSplit(
       }
     }
     pass('MASS', NWG);
+    if (topP) {
+      for (let r = 0; r < 4; r++) {
+        pass('PHIST', NWG, r);
+        pass('PSELECT', 1, r);
+      }
+      pass('MASS', NWG);
+    }
     pass('PICK', 1);
   }
   rt.free(scratch);
