@@ -4,12 +4,13 @@
 #   public/models/kimi-vl-tiny-instruct/       from that tower            (default 22 min)
 #   public/models/kimi-vl-tiny-thinking/       fine-tuned from Instruct   (default 13 min)
 #   public/models/kimi-vl-tiny-instruct/       Instruct polished on "Is there a …?" pairs (default 20 min)
+#   public/models/kimi-vl-tiny-thinking/       Thinking polished the same way                (default 12 min)
 #   tests/golden-trained/                      PyTorch logits for a few prompts (`kimi-vl golden` checks them)
-# The bundled models were made with `bash scripts/train/train.sh 25 22 13 20` (80 min) on a 2-core machine.
+# The bundled models were made with `bash scripts/train/train.sh 25 22 13 20 12` (92 min) on a 2-core machine.
 # Needs Debian's python3-torch, python3-numpy, python3-pil (and libopenblas0-pthread: the default
 # reference BLAS is ~10x slower). Not run in CI. Minutes are wall-clock budgets: the schedules adapt,
 # so a busy machine gives fewer steps (and worse models): the trainer raises its own priority.
-#   usage: bash scripts/train/train.sh [vision-minutes] [instruct-minutes] [thinking-minutes] [polish-minutes]
+#   usage: bash scripts/train/train.sh [vision-minutes] [instruct-minutes] [thinking-minutes] [instruct-polish-minutes] [thinking-polish-minutes]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3
@@ -34,8 +35,11 @@ train --variant thinking --minutes "${3:-13}" --init public/models/kimi-vl-tiny-
   --curriculum 0 --bf16-from 0.6 --tokenizer "$TOK" \
   --out public/models/kimi-vl-tiny-thinking --golden tests/golden-trained --eval-every 1000 --final-eval 60
 # The polish: fresh pictures (seed 2), each asked the listing, the count or background, and a present and an
-# absent shape (its misses were mostly "Is there a …?"); Thinking keeps the stage-two Instruct it started from.
+# absent shape (its misses were mostly "Is there a …?"); then Thinking, polished the same way from itself.
 train --variant instruct --minutes "${4:-20}" --init public/models/kimi-vl-tiny-instruct --lr 1e-3 --warmup 20 \
   --curriculum 0 --bf16-from 0.5 --questions presence --pictures 8 --aux 0.5 --seed 2 --tokenizer "$TOK" \
   --out public/models/kimi-vl-tiny-instruct --golden tests/golden-trained --eval-every 1000 --final-eval 100
+train --variant thinking --minutes "${5:-12}" --init public/models/kimi-vl-tiny-thinking --lr 1e-3 --warmup 20 \
+  --curriculum 0 --bf16-from 0.5 --questions presence --pictures 8 --aux 0.5 --seed 2 --tokenizer "$TOK" \
+  --out public/models/kimi-vl-tiny-thinking --golden tests/golden-trained --eval-every 1000 --final-eval 100
 node bin/kimi-vl.mjs golden tests/golden-trained --backend ref
