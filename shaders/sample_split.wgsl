@@ -41,6 +41,12 @@ fn weight(i: u32, mx: f32) -> f32 {
   return exp((l[i] - mx) * u.INV_TEMP);
 }
 
+/// Whether key k is in play in radix round u.ROUND: round 0 takes every key; later rounds the keys whose
+/// higher digits (above the round's digit at `shift`) equal those of `prefix`.
+fn in_prefix(k: u32, prefix: u32, shift: u32) -> bool {
+  return u.ROUND == 0u || (k >> (shift + 8u)) == (prefix >> (shift + 8u));
+}
+
 /// (rv, ri)[0] = the max over threads, ties → lowest id.
 fn argmax_all(tid: u32, v: f32, i: u32) {
   rv[tid] = v;
@@ -70,8 +76,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let c1 = min(u.V, c0 + u.CH);
   for (var i = c0 + tid; i < c1; i += WG) {
     let k = bitcast<u32>(weight(i, mx));
-    // round 0 takes every id; later rounds the ids whose higher digits equal the prefix
-    if (u.ROUND == 0u || (k >> (shift + 8u)) == (prefix >> (shift + 8u))) {
+    if (in_prefix(k, prefix, shift)) {
       atomicAdd(&h[(k >> shift) & 255u], 1u);
     }
   }
@@ -209,8 +214,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     var k = 0u;
     if (j < n) {
       k = bitcast<u32>(weight(c0 + j, mx));
-      let inPlay = k >= kth && (u.ROUND == 0u || (k >> (shift + 8u)) == (prefix >> (shift + 8u)));
-      k = select(0u, k, inPlay);
+      k = select(0u, k, k >= kth && in_prefix(k, prefix, shift));
     }
     keys[j] = k;
   }

@@ -19,8 +19,8 @@ def model_readme(variant, steps, minutes, acc, init=None):
             '"Is there a circle/square/triangle?", and introduces itself for text-only prompts'
             + (', after a short reasoning span in ◁think▷ … ◁/think▷' if variant == 'thinking' else '') +
             f'.\n\nTraining: {steps} steps in {minutes:.0f} min on CPU'
-            + (f' (continuing from {os.path.basename(os.path.normpath(init))})' if init else '') + '; greedy exact-answer accuracy in '
-            f'PyTorch on 100 unseen pictures (bf16 weights): {acc * 100:.0f} %.\n')
+            + (f' (continuing from {os.path.basename(os.path.normpath(init))})' if init else '')
+            + f'; greedy exact-answer accuracy in PyTorch on 100 unseen pictures (bf16 weights): {acc * 100:.0f} %.\n')
 
 
 def _scene_for(seed, big):

@@ -28,18 +28,19 @@ high() { # setsid: its own scheduler autogroup, so the niceness counts against t
 }
 pretrain() { high scripts/train/pretrain_vision.py "$@"; }
 train() { high scripts/train/train.py "$@"; }
+polish() { # variant minutes: fresh pictures (seed 2), each asked the listing, the count or background, and
+  # "Is there a …?" for a present and an absent shape, continuing from the variant's own weights
+  train --variant "$1" --minutes "$2" --init "public/models/kimi-vl-tiny-$1" --lr 1e-3 --warmup 20 \
+    --curriculum 0 --bf16-from 0.5 --questions presence --pictures 8 --aux 0.5 --seed 2 --tokenizer "$TOK" \
+    --out "public/models/kimi-vl-tiny-$1" --golden tests/golden-trained --eval-every 1000 --final-eval 100
+}
 pretrain --minutes "${1:-25}" --out "$TOK/vision.pt"
 train --variant instruct --minutes "${2:-22}" --curriculum 0.2 --questions listing --pictures 10 --tokenizer "$TOK" --vision-init "$TOK/vision.pt" \
   --vision-lr 0.5 --out public/models/kimi-vl-tiny-instruct --golden tests/golden-trained --eval-every 1500
 train --variant thinking --minutes "${3:-13}" --init public/models/kimi-vl-tiny-instruct --lr 1e-3 --warmup 20 \
   --curriculum 0 --bf16-from 0.6 --tokenizer "$TOK" \
   --out public/models/kimi-vl-tiny-thinking --golden tests/golden-trained --eval-every 1000 --final-eval 60
-# The polish: fresh pictures (seed 2), each asked the listing, the count or background, and a present and an
-# absent shape (its misses were mostly "Is there a …?"); then Thinking, polished the same way from itself.
-train --variant instruct --minutes "${4:-20}" --init public/models/kimi-vl-tiny-instruct --lr 1e-3 --warmup 20 \
-  --curriculum 0 --bf16-from 0.5 --questions presence --pictures 8 --aux 0.5 --seed 2 --tokenizer "$TOK" \
-  --out public/models/kimi-vl-tiny-instruct --golden tests/golden-trained --eval-every 1000 --final-eval 100
-train --variant thinking --minutes "${5:-12}" --init public/models/kimi-vl-tiny-thinking --lr 1e-3 --warmup 20 \
-  --curriculum 0 --bf16-from 0.5 --questions presence --pictures 8 --aux 0.5 --seed 2 --tokenizer "$TOK" \
-  --out public/models/kimi-vl-tiny-thinking --golden tests/golden-trained --eval-every 1000 --final-eval 100
+# The polish (the Instruct misses were mostly "Is there a …?"): Instruct, then Thinking from itself.
+polish instruct "${4:-20}"
+polish thinking "${5:-12}"
 node bin/kimi-vl.mjs golden tests/golden-trained --backend ref
