@@ -100,7 +100,7 @@ describe('timing', () => {
 function fixture(): BenchResult {
   const timing = { ms: 2, minMs: 1.5, maxMs: 3, reps: 3, batch: 1, method: 'wall' as const };
   return {
-    config: { quick: true, smoke: false, maxWeightBytes: 4e8, warmup: 1, reps: 3 },
+    config: { quick: true, smoke: false, maxWeightBytes: 4e8, maxImagePatches: 1024, warmup: 1, reps: 3 },
     conditions: {
       date: '2026-01-01T00:00:00.000Z',
       engine: 'abc1234',

@@ -14,6 +14,7 @@ import type {
   BenchConfig,
   BenchResult,
   EndToEndRow,
+  ImageTtftRow,
   KernelRow,
   MlaDecodeRow,
   PeerRow,
@@ -29,6 +30,7 @@ export const SECTIONS = [
   'per-token',
   'e2e-tiny',
   'e2e-stack',
+  'image-ttft',
 ] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
@@ -116,12 +118,18 @@ async function runSections(s: BrowserSession, plan: RunPlan, result: Omit<BenchR
       result.endToEnd.push(v),
     );
   }
-  if (!only.has('e2e-stack')) return;
-  if (cfg.smoke)
-    result.endToEnd.push(
-      skippedE2E('real-size stack', 'q4', 'skipped: --smoke (run without it for the real-size stack)'),
-    );
-  else await section<EndToEndRow>('e2e-stack', { quant: 'q4' }, (v) => result.endToEnd.push(v));
+  if (only.has('e2e-stack')) {
+    if (cfg.smoke)
+      result.endToEnd.push(
+        skippedE2E('real-size stack', 'q4', 'skipped: --smoke (run without it for the real-size stack)'),
+      );
+    else await section<EndToEndRow>('e2e-stack', { quant: 'q4' }, (v) => result.endToEnd.push(v));
+  }
+  // --smoke proves the section on the tiny checkpoint; a real run uses the real-size stack
+  const smokeModel = cfg.smoke && tinyDir ? { modelUrl: s.fsUrl(tinyDir) } : {};
+  await section<ImageTtftRow[]>('image-ttft', smokeModel, (v) => {
+    result.imageTtft = v;
+  });
 }
 
 function skippedE2E(model: string, quant: string, skipped: string): EndToEndRow {
@@ -154,7 +162,7 @@ export const command: CliCommand = {
   summary:
     'Benchmark kernels, ONNX Runtime Web side by side, and end to end; writes bench/results/latest.{md,json,svg}.',
   usage:
-    'kimi-vl bench [--quick] [--smoke] [--hardware] [--out DIR] [--tiny DIR] [--reps N] [--max-weight-mb N] [--only LIST] [--lock FILE] [--verbose]\n' +
+    'kimi-vl bench [--quick] [--smoke] [--hardware] [--out DIR] [--tiny DIR] [--reps N] [--max-weight-mb N] [--max-image-patches N] [--only LIST] [--lock FILE] [--verbose]\n' +
     '  --quick leaves out the big shapes (< 2 min on SwiftShader); --smoke only proves every section runs (CI).\n' +
     '  --hardware uses the machine GPU instead of SwiftShader. Ops reading more than --max-weight-mb per run\n' +
     '  (default 64 on SwiftShader, unlimited with --hardware) are reported as skipped.\n' +
@@ -165,6 +173,7 @@ export const command: CliCommand = {
       tiny: 'string',
       reps: 'string',
       'max-weight-mb': 'string',
+      'max-image-patches': 'string',
       only: 'string',
       lock: 'string',
       quick: 'boolean',
@@ -174,12 +183,14 @@ export const command: CliCommand = {
     });
     const hardware = p.flags.has('hardware');
     const mw = flag(p, 'max-weight-mb');
+    const mip = flag(p, 'max-image-patches');
     const cfg = benchConfig({
       quick: p.flags.has('quick'),
       smoke: p.flags.has('smoke'),
       hardware,
       reps: flag(p, 'reps') === undefined ? undefined : flagNumber(p, 'reps', 5),
       maxWeightMb: mw === undefined ? undefined : flagNumber(p, 'max-weight-mb', 64),
+      maxImagePatches: mip === undefined ? undefined : flagNumber(p, 'max-image-patches', 1024),
     });
     const out = resolve(flag(p, 'out') ?? resolve(REPO_ROOT, 'bench/results'));
     const tinyDir = tinyModelDir(flag(p, 'tiny'));

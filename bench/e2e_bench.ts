@@ -9,6 +9,7 @@ import { KimiVLModel } from '../src/model/kimi_vl.ts';
 import { USER_KV_CACHE_DTYPE } from '../src/model/kv_cache.ts';
 import type { HostWeight } from '../src/tensor/types.ts';
 import { startPassTimer } from './gpu_timestamps.ts';
+import { followUpTurns, textIds } from './image_turns.ts';
 import { attachLedger, minTokenBytes } from './per_token.ts';
 import { syntheticActivations } from './synthetic.ts';
 import { median } from './timing.ts';
@@ -27,14 +28,6 @@ export interface E2ESpec {
   decodeSteps: number;
   reps: number;
   note?: string;
-}
-
-function textIds(cfg: KimiVLConfig, n: number, seed: number): number[] {
-  const V = cfg.text.vocabSize;
-  return Array.from({ length: n }, (_, i) => {
-    const id = (seed * 7919 + i * 104729) % V;
-    return id === cfg.mediaPlaceholderTokenId ? (id + 1) % V : id;
-  });
 }
 
 function pixels(cfg: KimiVLConfig, side: number): { values: Float32Array; L: number } {
@@ -142,6 +135,8 @@ export async function runEndToEnd(rt: GpuRuntime, k: Kernels, s: E2ESpec): Promi
     const minBytes = minTokenBytes(s.cfg, s.host, midPos);
     const decodeTokPerS = n / (decodeMs / 1000);
     cache.release(k);
+    // a second turn about the same image, through the engine's request path
+    const followUp = await followUpTurns(k, rt, m, s.imageSides[0]!);
     return {
       model: s.model,
       quant: s.quant,
@@ -165,6 +160,7 @@ export async function runEndToEnd(rt: GpuRuntime, k: Kernels, s: E2ESpec): Promi
           ? { gpuBusyMs: busy.busyMs / n, gpuIdleMs: Math.max(0, decodeMs - busy.busyMs) / n }
           : {}),
       },
+      followUp,
       note: s.note,
     };
   } finally {

@@ -17,12 +17,15 @@ export function benchConfig(opts: {
   hardware: boolean;
   reps?: number;
   maxWeightMb?: number;
+  maxImagePatches?: number;
 }): BenchConfig {
   const quick = opts.quick || opts.smoke;
   return {
     quick,
     smoke: opts.smoke,
     maxWeightBytes: opts.maxWeightMb !== undefined ? opts.maxWeightMb * 1e6 : opts.hardware ? null : 64e6,
+    // 448² (1,024 patches) takes minutes per kernel set on SwiftShader; 896² would take tens of minutes
+    maxImagePatches: opts.maxImagePatches ?? (opts.hardware ? null : 1024),
     // smoke figures are not meant to be read: no warm-up, so pipeline compiles land in the one sample
     warmup: opts.smoke ? 0 : opts.hardware ? 3 : 1,
     reps: opts.reps ?? (opts.smoke ? 1 : quick ? 3 : opts.hardware ? 9 : 5),

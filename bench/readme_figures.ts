@@ -2,6 +2,7 @@
 // result file, as Markdown (so the README quotes the committed run, not numbers typed by hand): the goals
 // of #13/#14 with met/missed per row, then the tables a reader needs first.
 import { readFileSync } from 'node:fs';
+import { followUpSection, imageTtftSection } from './report_images.ts';
 import { fmt, goalVerdict, mb, ofCopyText, table } from './report_sections.ts';
 import type { BenchResult } from './types.ts';
 
@@ -98,8 +99,14 @@ export function readmeFigures(r: BenchResult): string {
       ),
       '',
     );
+  // the image tables as latest.md has them, without their introductions (the README says what they are)
+  const image = [...imageTtftSection(r, deviceName(r)), ...followUpSection(r)];
+  for (const l of image.filter((x) => x === '' || x.startsWith('|')))
+    if (l !== '' || out.at(-1) !== '') out.push(l);
   return out.join('\n');
 }
+
+const deviceName = (r: BenchResult) => r.conditions.adapter.description || r.conditions.adapter.vendor;
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const file = process.argv[2] ?? new URL('./results/latest.json', import.meta.url).pathname;

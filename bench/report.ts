@@ -1,5 +1,6 @@
 // Renders a BenchResult as Markdown (latest.md) and a hand-written SVG bar chart (latest.svg).
 // Every table carries its conditions: the device column, shapes, quantisation, repetitions.
+import { followUpSection, imageTtftSection } from './report_images.ts';
 import {
   bandwidthSection,
   fmt as f,
@@ -213,6 +214,8 @@ export function renderMarkdown(r: BenchResult): string {
       e2e.speed,
     ),
     '',
+    ...imageTtftSection(r, dev),
+    ...followUpSection(r),
     '## Per decoded token',
     '',
     'bytes read = what the kernels report (rt.stats.bytesRead) + the latent-cache rows an attention dispatch streams where it reports none (bench/kv_reads.ts); ' +

@@ -7,6 +7,7 @@ import type { GpuRuntime } from '../src/gpu/runtime.ts';
 import { createGpuKernels } from '../src/kernels/gpu_kernels.ts';
 import { benchCopy } from './bandwidth.ts';
 import { runEndToEnd } from './e2e_bench.ts';
+import { runImageTtft } from './image_ttft.ts';
 import { type BenchContext, runKernelBenches } from './kernel_bench.ts';
 import { runMlaDecodeBenches } from './mla_bench.ts';
 import { type LoadedModel, stackConfig, syntheticModel } from './models.ts';
@@ -16,6 +17,7 @@ import type {
   BandwidthRow,
   BenchConfig,
   EndToEndRow,
+  ImageTtftRow,
   KernelRow,
   MlaDecodeRow,
   PeerRow,
@@ -99,12 +101,14 @@ export function tinySection(
   });
 }
 
+const STACK_NAME = 'real-size stack (1 ViT block @1152, dense + MoE layer @2048, vocab 4096)';
+
 /** Kimi-VL-A3B's config (configs/Kimi-VL-A3B-Instruct.config.json) cut to the real-size stack. */
 export function stackSection(c: BenchContext, fullConfigJson: Record<string, unknown>, quant: 'q8' | 'q4') {
   const m = syntheticModel(stackConfig(fullConfigJson), quant);
   const q = c.cfg.quick;
   return runEndToEnd(c.rt, c.k, {
-    model: 'real-size stack (1 ViT block @1152, dense + MoE layer @2048, vocab 4096)',
+    model: STACK_NAME,
     quant: `${quant} (vision f16)`,
     ...m,
     imageSides: c.cpu ? (q ? [8] : [8, 16]) : q ? [16, 32] : [16, 32, 64],
@@ -113,4 +117,22 @@ export function stackSection(c: BenchContext, fullConfigJson: Record<string, unk
     reps: c.cpu ? 1 : Math.max(1, Math.min(c.cfg.reps, 3)),
     note: 'random weights at the real sizes; per-token figures cover 2 of the 27 LM layers',
   });
+}
+
+/**
+ * TTFT per image size before/after #14's kernels: the real-size stack (q4, vision f16) at 224², 448² and
+ * 896², or (--smoke) a loaded tiny checkpoint at 56².
+ */
+export function imageTtftSection(
+  c: BenchContext,
+  fullConfigJson: Record<string, unknown>,
+  tiny?: LoadedModel,
+): Promise<ImageTtftRow[]> {
+  if (tiny) return runImageTtft(c, { model: 'tiny', quant: 'bf16', ...tiny, sides: [4], promptText: 8 }, log);
+  const m = syntheticModel(stackConfig(fullConfigJson), 'q4');
+  return runImageTtft(
+    c,
+    { model: STACK_NAME, quant: 'q4 (vision f16)', ...m, sides: [16, 32, 64], promptText: 16 },
+    log,
+  );
 }

@@ -7,6 +7,8 @@ export interface BenchConfig {
   smoke: boolean;
   /** Weights larger than this are skipped with a reason (CPU adapters); null = no limit. */
   maxWeightBytes: number | null;
+  /** Image sizes with more patches than this are skipped in the image-TTFT section; null = no limit. */
+  maxImagePatches: number | null;
   warmup: number;
   reps: number;
 }
@@ -78,7 +80,56 @@ export interface EndToEndRow {
     gpuIdleMs?: number;
     gpuBusyMs?: number;
   };
+  /** A second turn about the first image (bench/image_turns.ts followUpTurns). */
+  followUp?: FollowUpTurn;
   note?: string;
+  skipped?: string;
+}
+
+/**
+ * The same image asked about twice through the engine's request path. The follow-up's figures come first;
+ * `firstTurn` is the turn it follows. newTokens: prompt rows the first turn never put in the cache.
+ */
+export interface FollowUpTurn {
+  /** MoonViT time of the follow-up (0 when no pass ran). */
+  imageEncodeMs: number;
+  /** MoonViT passes the follow-up ran. */
+  imagesEncoded: number;
+  prefillTokens: number;
+  newTokens: number;
+  promptTokens: number;
+  cachedPromptTokens: number;
+  ttftMs: number;
+  /** The follow-up's image step when nothing was encoded (hashing the pixels, finding the rows). */
+  reuseMs: number;
+  firstTurn: { imageEncodeMs: number; imagesEncoded: number; prefillTokens: number; ttftMs: number };
+}
+
+export interface ImageTtftFigures {
+  /** MoonViT attention alone on this image's patches at the real 16 heads × 72. */
+  attentionMs: number;
+  /** The request's image step: MoonViT + projector, waited for. */
+  encodeMs: number;
+  /** Request start → first token read back (encode + sliced prefill + sample). */
+  ttftMs: number;
+}
+
+/** Time to first token for one image size, before and after #14's kernels, in one run. */
+export interface ImageTtftRow {
+  model: string;
+  quant: string;
+  pixels: string;
+  patches: number;
+  imageTokens: number;
+  promptTokens: number;
+  /** The forced tuning knobs of each kernel set (bench/image_turns.ts). */
+  beforeKernels: string;
+  afterKernels: string;
+  before?: ImageTtftFigures;
+  after?: ImageTtftFigures;
+  /** before / after: > 1 means the new kernels are faster. */
+  attentionSpeedup?: number;
+  ttftSpeedup?: number;
   skipped?: string;
 }
 
@@ -161,6 +212,7 @@ export interface BenchResult {
   bandwidth?: BandwidthRow[];
   mlaDecode?: MlaDecodeRow[];
   perToken?: PerTokenRow[];
+  imageTtft?: ImageTtftRow[];
   /** Sections not run yet (a file written while the run is under way). */
   pending?: string[];
   /** Sections that threw (the run still writes everything else). */

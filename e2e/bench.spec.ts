@@ -61,6 +61,20 @@ test('kimi-vl bench --smoke writes latest.{md,json,svg} with every section', asy
     expect(tiny.perToken.ratio).toBeGreaterThan(0);
     expect(tiny.perToken.readbacks).toBe(1);
     expect(r.endToEnd.some((e) => e.model.startsWith('real-size stack'))).toBe(true);
+    // a follow-up turn about the same image: no MoonViT pass, only the new rows prefilled
+    const follow = tiny.followUp!;
+    expect(follow.firstTurn.imagesEncoded).toBe(1);
+    expect(follow.imagesEncoded).toBe(0);
+    expect(follow.imageEncodeMs).toBe(0);
+    expect(follow.prefillTokens).toBe(follow.newTokens);
+    expect(follow.cachedPromptTokens).toBeGreaterThanOrEqual(follow.firstTurn.prefillTokens);
+    // image TTFT before/after ran on the tiny checkpoint (--smoke), both kernel sets timed
+    const ttft = r.imageTtft ?? [];
+    expect(ttft.length).toBe(1);
+    expect(ttft[0]!.beforeKernels).toContain('visionAttention=varlen');
+    expect(ttft[0]!.afterKernels).toContain('visionAttention=flash');
+    expect(ttft[0]!.before!.ttftMs).toBeGreaterThan(0);
+    expect(ttft[0]!.after!.ttftMs).toBeGreaterThan(0);
 
     const md = readFileSync(join(out, 'latest.md'), 'utf8');
     for (const h of [
@@ -69,6 +83,8 @@ test('kimi-vl bench --smoke writes latest.{md,json,svg} with every section', asy
       '## End to end',
       '## Per decoded token',
       '## MLA decode',
+      '## Image time to first token',
+      '## Follow-up turn',
       '| adapter |',
     ])
       expect(md).toContain(h);

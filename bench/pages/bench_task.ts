@@ -9,6 +9,7 @@ import {
   type AdapterProbe,
   bandwidthSection,
   benchContext,
+  imageTtftSection,
   kernelsSection,
   mlaSection,
   peerSection,
@@ -23,7 +24,9 @@ export type BenchSection =
   | { section: 'conditions' }
   | { section: 'kernels' | 'peer' | 'bandwidth' | 'mla' | 'per-token'; cfg: BenchConfig }
   | { section: 'e2e-tiny'; cfg: BenchConfig; modelUrl: string; quant: 'none' | 'q8' | 'q4' }
-  | { section: 'e2e-stack'; cfg: BenchConfig; quant: 'q8' | 'q4' };
+  | { section: 'e2e-stack'; cfg: BenchConfig; quant: 'q8' | 'q4' }
+  /** modelUrl: the tiny checkpoint instead of the real-size stack (--smoke). */
+  | { section: 'image-ttft'; cfg: BenchConfig; modelUrl?: string };
 
 /** The 'conditions' section: the adapter, plus what only the page knows. */
 export interface PageConditions {
@@ -71,5 +74,11 @@ export async function runTask(arg: BenchSection): Promise<unknown> {
     }
     case 'e2e-stack':
       return stackSection(benchContext(rt, arg.cfg), await fullConfigJson(), arg.quant);
+    case 'image-ttft':
+      return imageTtftSection(
+        benchContext(rt, arg.cfg),
+        await fullConfigJson(),
+        arg.modelUrl ? await loadCheckpointModel(arg.modelUrl, 'none') : undefined,
+      );
   }
 }
