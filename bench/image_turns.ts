@@ -157,7 +157,7 @@ export async function runTurn(
     },
     null,
     (ms) => {
-      imageStepMs += ms;
+      imageStepMs += ms; // with hashing and row lookup even when nothing is encoded (reuseMs)
     },
   );
   return {

@@ -25,7 +25,7 @@ export type ImageInput =
 type Drawable = ImageBitmap | HTMLImageElement | HTMLCanvasElement | OffscreenCanvas;
 
 /** Largest encoded file we read into memory. */
-const MAX_ENCODED_BYTES = 256 * 1024 * 1024;
+export const MAX_ENCODED_BYTES = 256 * 1024 * 1024;
 
 const has = (name: string): boolean => typeof (globalThis as Record<string, unknown>)[name] !== 'undefined';
 const isInstance = (x: unknown, name: string): boolean =>
@@ -65,7 +65,8 @@ function isRgbaImage(x: unknown): x is RgbaImage {
   );
 }
 
-async function fetchBlob(url: string | URL): Promise<Blob> {
+/** The file behind an image URL (http(s), data: or blob:), or an ImageError saying why not. */
+export async function fetchBlob(url: string | URL): Promise<Blob> {
   if (!has('fetch')) throw new KimiVLError('ImageError', `cannot fetch ${String(url)}: no fetch() here`);
   let res: Response;
   try {

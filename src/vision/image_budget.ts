@@ -5,7 +5,14 @@
 // can add a row or a column of tokens). Without a budget this is preprocessImages exactly.
 import { KimiVLError } from '../errors.ts';
 import type { RgbaImage } from './image.ts';
-import { type PreprocessConfig, type PreprocessedBatch, planImage, preprocessImages } from './preprocess.ts';
+import {
+  batchOf,
+  type PreprocessConfig,
+  type PreprocessedBatch,
+  type PreprocessedImage,
+  planImage,
+  preprocessImage,
+} from './preprocess.ts';
 
 /** The patch limit under which an image of width × height gives at most `maxTokens` LM tokens. */
 export function budgetedConfig(
@@ -29,14 +36,32 @@ export function budgetedConfig(
   }
 }
 
+/** Refuses a maxImageTokens that is not a positive integer (undefined: no budget). */
+export function checkMaxImageTokens(maxImageTokens: number | undefined): void {
+  if (maxImageTokens !== undefined && (!Number.isInteger(maxImageTokens) || maxImageTokens < 1))
+    throw new KimiVLError('ConfigError', `maxImageTokens must be a positive integer, got ${maxImageTokens}`);
+}
+
+/** preprocessImage with the image's tokens ≤ maxImageTokens (when given). */
+export function preprocessImageWithin(
+  image: RgbaImage,
+  cfg: PreprocessConfig,
+  maxImageTokens?: number,
+): PreprocessedImage {
+  checkMaxImageTokens(maxImageTokens);
+  if (maxImageTokens === undefined) return preprocessImage(image, cfg);
+  return preprocessImage(image, budgetedConfig(image.width, image.height, cfg, maxImageTokens));
+}
+
 /** preprocessImages with every image's tokens ≤ maxImageTokens (when given). */
 export function preprocessImagesWithin(
   images: readonly RgbaImage[],
   cfg: PreprocessConfig,
   maxImageTokens?: number,
 ): PreprocessedBatch {
-  if (maxImageTokens === undefined) return preprocessImages(images, cfg);
-  if (!Number.isInteger(maxImageTokens) || maxImageTokens < 1)
-    throw new KimiVLError('ConfigError', `maxImageTokens must be a positive integer, got ${maxImageTokens}`);
-  return preprocessImages(images, cfg, (im) => budgetedConfig(im.width, im.height, cfg, maxImageTokens));
+  checkMaxImageTokens(maxImageTokens);
+  return batchOf(
+    images.map((im) => preprocessImageWithin(im, cfg, maxImageTokens)),
+    cfg.patchSize,
+  );
 }

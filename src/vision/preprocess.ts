@@ -103,14 +103,21 @@ export function preprocessImages(
   cfg: PreprocessConfig,
   configFor: (im: RgbaImage) => PreprocessConfig = () => cfg,
 ): PreprocessedBatch {
-  const done = images.map((im) => preprocessImage(im, configFor(im)));
+  return batchOf(
+    images.map((im) => preprocessImage(im, configFor(im))),
+    cfg.patchSize,
+  );
+}
+
+/** Preprocessed images in prompt order as one batch: their patches concatenated (`pixel_values`). */
+export function batchOf(done: readonly PreprocessedImage[], patchSize: number): PreprocessedBatch {
   const pixelValues = new Float32Array(done.reduce((n, d) => n + d.pixelValues.length, 0));
   let at = 0;
   for (const d of done) {
     pixelValues.set(d.pixelValues, at);
     at += d.pixelValues.length;
   }
-  const row = 3 * cfg.patchSize * cfg.patchSize;
+  const row = 3 * patchSize * patchSize;
   return {
     pixelValues,
     shape: [pixelValues.length / row, row],

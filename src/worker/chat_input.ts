@@ -1,17 +1,15 @@
 // A chat request's messages → what the model consumes: every image decoded and preprocessed (in the
-// engine's thread: the page only transferred bytes/bitmaps), and the prompt ids with each image's
-// placeholder expanded to its feature count.
+// engine's thread: the page only transferred bytes/bitmaps; once per content, prepared_images.ts), and
+// the prompt ids with each image's placeholder expanded to its feature count.
 
 import type { ImageProcessorConfig } from '../config/config.ts';
 import { KimiVLError } from '../errors.ts';
 import { buildPromptIds, type ChatMessage, type ContentPart, type Role } from '../text/chat_template.ts';
 import type { Tokenizer } from '../text/tokenizer.ts';
-import { decodeImage, type ImageInput } from '../vision/decode.ts';
-import { preprocessImagesWithin } from '../vision/image_budget.ts';
-import type { PreprocessedBatch } from '../vision/preprocess.ts';
+import { batchOf, type PreprocessedBatch } from '../vision/preprocess.ts';
+import { preparedImagesFor, type WireImage } from './prepared_images.ts';
 
-/** An image as it crosses the worker boundary (structured-clonable; bitmaps and buffers transferred). */
-export type WireImage = Blob | ArrayBuffer | Uint8Array | ImageBitmap | ImageData | string;
+export type { WireImage };
 
 export type WirePart = { type: 'text'; text: string } | { type: 'image'; image: WireImage };
 
@@ -24,6 +22,8 @@ export interface ChatInput {
   ids: number[];
   /** Null when the conversation has no image. */
   images: PreprocessedBatch | null;
+  /** Images this call decoded and preprocessed (the others were prepared by an earlier turn). */
+  imagesPrepared: number;
 }
 
 const ROLES: readonly Role[] = ['system', 'user', 'assistant'];
@@ -57,15 +57,6 @@ function imagesOf(messages: readonly WireMessage[]): WireImage[] {
   );
 }
 
-async function decodeOne(image: WireImage, index: number) {
-  try {
-    return await decodeImage(image as ImageInput);
-  } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
-    throw new KimiVLError('ImageError', `image ${index + 1} could not be read: ${why}`, { cause: e });
-  }
-}
-
 export async function buildChatInput(
   messages: readonly WireMessage[],
   tokenizer: Tokenizer,
@@ -75,14 +66,19 @@ export async function buildChatInput(
 ): Promise<ChatInput> {
   const wire = imagesOf(messages);
   let images: PreprocessedBatch | null = null;
+  let imagesPrepared = 0;
   if (wire.length) {
     if (!preprocessor)
       throw new KimiVLError(
         'ConfigError',
         'this model has no preprocessor_config.json, so it cannot take images',
       );
-    const decoded = await Promise.all(wire.map(decodeOne));
-    images = preprocessImagesWithin(decoded, preprocessor, options.maxImageTokens);
+    // decoded and preprocessed once per content: a follow-up turn about the same image does neither
+    const cache = preparedImagesFor(preprocessor);
+    const before = cache.prepared;
+    const done = await Promise.all(wire.map((w, i) => cache.prepare(w, i, options.maxImageTokens)));
+    images = batchOf(done, preprocessor.patchSize);
+    imagesPrepared = cache.prepared - before;
   }
   const grids = images?.grids.map((g) => [g.h, g.w] as const) ?? [];
   // The repo's own template when it ships one, else the built-in Kimi-VL renderer.
@@ -94,7 +90,7 @@ export async function buildChatInput(
     { addGenerationPrompt: true, allowSpecialTokensInText: options.allowSpecialTokensInText === true },
     template ? (m, o) => template.renderSegments(m, o) : undefined,
   );
-  return { ids: [...ids, ...promptSuffix], images };
+  return { ids: [...ids, ...promptSuffix], images, imagesPrepared };
 }
 
 export type { ContentPart };

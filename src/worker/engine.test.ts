@@ -155,6 +155,33 @@ describe('Engine (in-thread, reference backend)', () => {
     );
     expect(extra).toBe(tok.encode(IMAGE_PLACEHOLDER).length - 1 + (h * w) / 4);
     expect(d1.timings.imageEncodeMs).toBeGreaterThan(0);
+
+    // A follow-up about the same picture (new bytes object, same file): nothing decoded or encoded,
+    // the cached prefix reaches past the image, and the answer equals a fresh conversation's.
+    const followUp = (answer: string) => [
+      {
+        role: 'user' as const,
+        content: [
+          { type: 'image' as const, image: new Uint8Array(png) },
+          { type: 'text' as const, text: 'what' },
+        ],
+      },
+      { role: 'assistant' as const, content: answer },
+      { role: 'user' as const, content: 'and then?' },
+    ];
+    const d2 = (
+      await collect((id, on) => engine.chat(id, followUp(d1.answer), { temperature: 0, maxTokens: 2 }, on))
+    ).at(-1)!;
+    if (d2.type !== 'done') throw new Error('no done');
+    expect(d2.timings.imageEncodeMs).toBe(0);
+    expect(d2.usage.cachedPromptTokens).toBeGreaterThan((h * w) / 4);
+    engine.resetConversation();
+    const fresh = (
+      await collect((id, on) => engine.chat(id, followUp(d1.answer), { temperature: 0, maxTokens: 2 }, on))
+    ).at(-1)!;
+    if (fresh.type !== 'done') throw new Error('no done');
+    expect(fresh.usage.cachedPromptTokens).toBe(0);
+    expect(d2.answer).toBe(fresh.answer);
   });
 
   it('thinking: startThinking + thinkingBudget give reasoning then answer', async () => {

@@ -9,24 +9,15 @@ import type { Kernels } from '../kernels/types.ts';
 import type { KimiVLModel, PixelRows } from '../model/kimi_vl.ts';
 import type { KvCache } from '../model/kv_cache.ts';
 import type { Tensor } from '../tensor/types.ts';
+import { hashWords } from './content_hash.ts';
 import { concatRows } from './image_features.ts';
 
 /** Images whose features are kept per device (a 1024² image's are 1,332 × 2,048 f32 ≈ 11 MB). */
 export const FEATURE_CACHE_IMAGES = 4;
 
-/** 64 bits of FNV-1a and a multiply-xorshift over the pixel words and the grid, as 16 hex digits. */
+/** The hash of an image's pixel values and grid (content_hash.ts), as 16 hex digits. */
 export function imageHash(pixels: Float32Array, grid: { h: number; w: number }): string {
-  const words = new Uint32Array(pixels.buffer, pixels.byteOffset, pixels.length);
-  let a = 0x811c9dc5 ^ grid.h;
-  let b = 0x9e3779b9 ^ Math.imul(grid.w, 0x85ebca6b);
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i]!;
-    a = Math.imul(a ^ w, 0x01000193);
-    b = Math.imul(b ^ (w + i), 0xc2b2ae35);
-    b ^= b >>> 15;
-  }
-  const hex = (x: number) => (x >>> 0).toString(16).padStart(8, '0');
-  return `${hex(a)}${hex(b ^ words.length)}`;
+  return hashWords(new Uint32Array(pixels.buffer, pixels.byteOffset, pixels.length), grid.h, grid.w);
 }
 
 /** Features [f, D] by image hash, least recently used evicted (its tensor released). */

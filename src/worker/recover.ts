@@ -27,14 +27,15 @@ export type DeviceRequest = Omit<GenerateRequest, 'features' | 'progress' | 'res
 
 /**
  * Encodes the request's images (one at a time) and generates, recovering from device loss when
- * `recover` is given. `onImagesEncoded` receives the encode time of each attempt.
+ * `recover` is given. `onImagesEncoded` receives the time of each attempt's image step and the MoonViT
+ * passes it ran (0 when the KV cache or the feature cache held every image).
  */
 export async function generateOnDevice(
   first: LoadedEngineState,
   images: PixelRows | null,
   req: DeviceRequest,
   recover: Recover | null,
-  onImagesEncoded?: (ms: number) => void,
+  onImagesEncoded?: (ms: number, encoded: number) => void,
 ): Promise<GenerateResult> {
   let s = first;
   let resume: GenerateProgress | undefined;
@@ -47,7 +48,7 @@ export async function generateOnDevice(
         // Images the KV cache or the feature cache already holds are not encoded again.
         const t0 = performance.now();
         const reused = await encodeImagesReusing(k, s.model, s.cache, req.ids, images, req.isCancelled);
-        if (images) onImagesEncoded?.(performance.now() - t0);
+        if (images && reused) onImagesEncoded?.(performance.now() - t0, reused.encoded);
         features = reused?.features ?? null;
         if (!reused)
           return {

@@ -74,10 +74,11 @@ export async function runRequest(
     const tok = s.tokenizer!; // checkChat
     const suffix = startThinking ? tok.encode(THINK_START) : [];
     built = await buildChatInput(input.messages, tok, s.preprocessor, suffix, opts);
-    if (built.images) timings.addImageEncode(performance.now() - t0);
+    // image time counts work done: a follow-up about the same image decodes and encodes nothing
+    if (built.imagesPrepared) timings.addImageEncode(performance.now() - t0);
   } else {
     checkIds(input.ids, s.info.vocabSize);
-    built = { ids: input.ids, images: null };
+    built = { ids: input.ids, images: null, imagesPrepared: 0 };
   }
 
   const text = withStopStrings(textStream(s.tokenizer, thinking, startThinking), options.stop);
@@ -109,7 +110,9 @@ export async function runRequest(
         },
       },
       recover,
-      (ms) => timings.addImageEncode(ms),
+      (ms, encoded) => {
+        if (encoded) timings.addImageEncode(ms);
+      },
     );
     for (const e of text?.flush() ?? []) await emit(e);
     const done: DoneEvent = {
