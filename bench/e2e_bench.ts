@@ -8,6 +8,7 @@ import type { Kernels, SamplingParams } from '../src/kernels/types.ts';
 import { KimiVLModel } from '../src/model/kimi_vl.ts';
 import { USER_KV_CACHE_DTYPE } from '../src/model/kv_cache.ts';
 import type { HostWeight } from '../src/tensor/types.ts';
+import { engineDecode } from './engine_decode.ts';
 import { startPassTimer } from './gpu_timestamps.ts';
 import { followUpTurns, textIds } from './image_turns.ts';
 import { attachLedger, minTokenBytes } from './per_token.ts';
@@ -135,6 +136,7 @@ export async function runEndToEnd(rt: GpuRuntime, k: Kernels, s: E2ESpec): Promi
     const minBytes = minTokenBytes(s.cfg, s.host, midPos);
     const decodeTokPerS = n / (decodeMs / 1000);
     cache.release(k);
+    const viaEngine = await engineDecode(rt, k, m, id, n);
     // a second turn about the same image, through the engine's request path
     const followUp = await followUpTurns(k, rt, m, s.imageSides[0]!);
     return {
@@ -160,6 +162,7 @@ export async function runEndToEnd(rt: GpuRuntime, k: Kernels, s: E2ESpec): Promi
           ? { gpuBusyMs: busy.busyMs / n, gpuIdleMs: Math.max(0, decodeMs - busy.busyMs) / n }
           : {}),
       },
+      engineDecode: viaEngine,
       followUp,
       note: s.note,
     };

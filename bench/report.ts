@@ -86,7 +86,7 @@ function e2eRows(r: BenchResult, dev: string): { speed: string[][]; bytes: strin
   const bytes: string[][] = [];
   for (const e of r.endToEnd as EndToEndRow[]) {
     if (e.skipped) {
-      speed.push([e.model, e.quant, e.skipped, '', '', '', '', dev]);
+      speed.push([e.model, e.quant, e.skipped, '', '', '', '', '', '', dev]);
       continue;
     }
     const t = e.perToken;
@@ -97,6 +97,8 @@ function e2eRows(r: BenchResult, dev: string): { speed: string[][]; bytes: strin
       String(e.promptTokens),
       f(e.prefillTokPerS),
       f(e.decodeTokPerS),
+      f(e.engineDecode?.tokPerS),
+      `${f(e.perToken.gpuIdleMs, 1)} → ${f(e.engineDecode?.gpuIdleMs, 1)}`,
       f(e.ttftMs, 1),
       dev,
     ]);
@@ -207,7 +209,9 @@ export function renderMarkdown(r: BenchResult): string {
         'image encode',
         'prompt tokens (text + image)',
         'prefill tok/s',
-        'decode tok/s',
+        'decode tok/s (plain loop)',
+        'decode tok/s (engine loop)',
+        'GPU idle ms/token plain → engine',
         'TTFT ms',
         'device',
       ],
@@ -216,6 +220,9 @@ export function renderMarkdown(r: BenchResult): string {
     '',
     ...imageTtftSection(r, dev),
     ...followUpSection(r),
+    'Plain loop: step → sample → read the id, one token at a time (the host path before #13). Engine loop: ' +
+      'generate(), as a request runs it (the sampled id stays on the GPU and is read one step late).',
+    '',
     '## Per decoded token',
     '',
     'bytes read = what the kernels report (rt.stats.bytesRead) + the latent-cache rows an attention dispatch streams where it reports none (bench/kv_reads.ts); ' +

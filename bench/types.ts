@@ -80,10 +80,22 @@ export interface EndToEndRow {
     gpuIdleMs?: number;
     gpuBusyMs?: number;
   };
+  /** Decode through the engine's own loop, generate() (bench/engine_decode.ts): the "after" of the host
+   *  work; perToken's figures come from the plain step → sample → read loop (the "before"). */
+  engineDecode?: EngineDecode;
   /** A second turn about the first image (bench/image_turns.ts followUpTurns). */
   followUp?: FollowUpTurn;
   note?: string;
   skipped?: string;
+}
+
+export interface EngineDecode {
+  tokPerS: number;
+  /** Per token, from timestamp queries where the adapter has them. */
+  gpuBusyMs?: number;
+  gpuIdleMs?: number;
+  /** Whether generate() ran its pipelined loop (the GPU backend without a logits observer). */
+  pipelined: boolean;
 }
 
 /**

@@ -60,6 +60,9 @@ test('kimi-vl bench --smoke writes latest.{md,json,svg} with every section', asy
     expect(tiny.skipped).toBeUndefined();
     expect(tiny.perToken.ratio).toBeGreaterThan(0);
     expect(tiny.perToken.readbacks).toBe(1);
+    // decode through the engine's own (pipelined) loop beside the plain one
+    expect(tiny.engineDecode!.pipelined).toBe(true);
+    expect(tiny.engineDecode!.tokPerS).toBeGreaterThan(0);
     expect(r.endToEnd.some((e) => e.model.startsWith('real-size stack'))).toBe(true);
     // a follow-up turn about the same image: no MoonViT pass, only the new rows prefilled
     const follow = tiny.followUp!;
