@@ -135,6 +135,21 @@ export async function runEndToEnd(rt: GpuRuntime, k: Kernels, s: E2ESpec): Promi
     const bytesRead = d('bytesRead') + ledger.modelledKvBytes / n;
     const minBytes = minTokenBytes(s.cfg, s.host, midPos);
     const decodeTokPerS = n / (decodeMs / 1000);
+    // the plain loop's per-token figures, read before the engine loop and the follow-up add to rt.stats
+    const perToken: EndToEndRow['perToken'] = {
+      submits: d('submits'),
+      readbacks: d('readbacks'),
+      dispatches: d('dispatches'),
+      bytesRead,
+      kvBytesRead: kvRead,
+      minBytes,
+      ratio: bytesRead / minBytes,
+      context: Math.round(midPos + 1),
+      achievedGBps: (bytesRead * decodeTokPerS) / 1e9,
+      ...(busy && !busy.overflowed
+        ? { gpuBusyMs: busy.busyMs / n, gpuIdleMs: Math.max(0, decodeMs - busy.busyMs) / n }
+        : {}),
+    };
     cache.release(k);
     const viaEngine = await engineDecode(rt, k, m, id, n);
     // a second turn about the same image, through the engine's request path
@@ -148,20 +163,7 @@ export async function runEndToEnd(rt: GpuRuntime, k: Kernels, s: E2ESpec): Promi
       decodeTokPerS,
       decodeSteps: n,
       ttftMs,
-      perToken: {
-        submits: d('submits'),
-        readbacks: d('readbacks'),
-        dispatches: d('dispatches'),
-        bytesRead,
-        kvBytesRead: kvRead,
-        minBytes,
-        ratio: bytesRead / minBytes,
-        context: Math.round(midPos + 1),
-        achievedGBps: (bytesRead * decodeTokPerS) / 1e9,
-        ...(busy && !busy.overflowed
-          ? { gpuBusyMs: busy.busyMs / n, gpuIdleMs: Math.max(0, decodeMs - busy.busyMs) / n }
-          : {}),
-      },
+      perToken,
       engineDecode: viaEngine,
       followUp,
       note: s.note,
