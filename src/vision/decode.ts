@@ -54,7 +54,8 @@ export async function decodeImage(input: ImageInput): Promise<RgbaImage> {
   );
 }
 
-function isRgbaImage(x: unknown): x is RgbaImage {
+/** An ImageData-like object: width, height and straight RGBA8 `data`. */
+export function isRgbaImage(x: unknown): x is RgbaImage {
   const o = x as Partial<RgbaImage> | null;
   return (
     typeof o === 'object' &&

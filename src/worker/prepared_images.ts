@@ -5,7 +5,7 @@
 // An ImageBitmap is drawn again each turn: its pixels cannot be read without drawing it. The key also
 // holds the request's maxImageTokens, and each preprocessor config has its own cache.
 import { KimiVLError } from '../errors.ts';
-import { decodeImage, fetchBlob, type ImageInput, MAX_ENCODED_BYTES } from '../vision/decode.ts';
+import { decodeImage, fetchBlob, type ImageInput, isRgbaImage, MAX_ENCODED_BYTES } from '../vision/decode.ts';
 import { checkMaxImageTokens, preprocessImageWithin } from '../vision/image_budget.ts';
 import type { PreprocessConfig, PreprocessedImage } from '../vision/preprocess.ts';
 import { hashBytes } from './content_hash.ts';
@@ -22,17 +22,6 @@ interface Content {
   key: string | null;
 }
 
-function isPixels(x: unknown): x is { width: number; height: number; data: Uint8ClampedArray } {
-  const o = x as { width?: unknown; height?: unknown; data?: unknown } | null;
-  return (
-    typeof o === 'object' &&
-    o !== null &&
-    typeof o.width === 'number' &&
-    typeof o.height === 'number' &&
-    o.data instanceof Uint8ClampedArray
-  );
-}
-
 async function blobContent(blob: Blob): Promise<Content> {
   // too big to read: decodeImage refuses it with the limit in its message
   if (blob.size > MAX_ENCODED_BYTES) return { source: blob, key: null };
@@ -44,7 +33,7 @@ async function contentOf(image: WireImage): Promise<Content> {
   if (image instanceof ArrayBuffer) return { source: image, key: `file:${hashBytes(new Uint8Array(image))}` };
   if (image instanceof Uint8Array) return { source: image, key: `file:${hashBytes(image)}` };
   if (typeof Blob !== 'undefined' && image instanceof Blob) return blobContent(image);
-  if (isPixels(image)) {
+  if (isRgbaImage(image)) {
     const { data, width, height } = image;
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     return { source: image as ImageInput, key: `rgba:${width}x${height}:${hashBytes(bytes)}` };
