@@ -9,7 +9,7 @@
 // the step walks and records afresh. So a replay is either what the walk would encode, or no replay.
 import type { GpuRuntime } from '../runtime.ts';
 import { GpuTensor } from '../tensor.ts';
-import { allValuesDiffer, paramsAt, type StepValues, type Tape, tapeMismatch } from './tape.ts';
+import { allValuesDiffer, paramsAt, REFUSED, type StepValues, type Tape, tapeMismatch } from './tape.ts';
 
 export interface ReplayResult {
   out: GpuTensor;
@@ -30,6 +30,11 @@ export class StepReplayer {
   private readonly slots = new Map<string, Recorded[]>();
   /** Why the last walk of a slot gave no tape (tests and debugging). */
   readonly refusals = new Map<string, string>();
+  /**
+   * Tests: walk every step and compare it with the tape a replay would have encoded instead (matched;
+   * refused by a per-step patch, so the step would have walked; or any other difference: a bug).
+   */
+  audit: { matched: number; refused: number; mismatches: string[] } | null = null;
 
   constructor(private readonly rt: GpuRuntime) {}
 
@@ -39,8 +44,9 @@ export class StepReplayer {
     const list = this.slots.get(slot) ?? [];
     this.slots.set(slot, list);
     const candidates = list.filter((r) => sameKey(r.key, key));
-    for (const c of candidates) {
-      const out = c.verified ? this.replay(c.tape, at) : null;
+    const usable = candidates.filter((c) => c.verified && this.buffersFree(c.tape));
+    for (const c of this.audit ? [] : usable) {
+      const out = this.replay(c.tape, at);
       if (out) return { out, replayed: true };
     }
     if (!this.rt.startRecording(at)) return { out: walk(), replayed: false };
@@ -51,7 +57,10 @@ export class StepReplayer {
     } finally {
       const tape = this.rt.stopRecording(walked, inputBuffers(key));
       if (typeof tape === 'string') this.refusals.set(slot, tape);
-      else this.remember(list, candidates, key, tape);
+      else {
+        if (this.audit && usable[0]) this.check(usable[0].tape, tape, this.audit);
+        this.remember(list, candidates, key, tape);
+      }
     }
   }
 
@@ -73,12 +82,23 @@ export class StepReplayer {
     this.slots.clear();
   }
 
-  private replay(tape: Tape, at: StepValues): GpuTensor | null {
+  private check(tape: Tape, walked: Tape, audit: NonNullable<StepReplayer['audit']>): void {
+    const why = tapeMismatch(tape, walked);
+    if (why === null) audit.matched++;
+    else if (why.endsWith(REFUSED)) audit.refused++;
+    else audit.mismatches.push(`at ${JSON.stringify(walked.recordedAt)}: ${why}`);
+  }
+
+  /** Whether no tensor holds a pooled buffer the tape writes. */
+  private buffersFree(tape: Tape): boolean {
     const { pool } = this.rt;
+    return pool.isFree(tape.output.buffer) && tape.scratch.every((b) => pool.isFree(b));
+  }
+
+  private replay(tape: Tape, at: StepValues): GpuTensor | null {
     const { output } = tape;
-    if (!pool.isFree(output.buffer) || !tape.scratch.every((b) => pool.isFree(b))) return null;
     if (!this.encode(tape, at)) return null;
-    pool.take(output.buffer);
+    this.rt.pool.take(output.buffer);
     return new GpuTensor(output.shape, output.dtype, output.buffer, output.byteSize, true);
   }
 

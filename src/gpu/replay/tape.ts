@@ -67,6 +67,9 @@ export function allValuesDiffer(at: StepValues, before: StepValues): boolean {
   return keys.length > 0 && keys.every((k) => at[k] !== before[k]);
 }
 
+/** tapeMismatch's answer where a dispatch's per-step patch says its stream would change. */
+export const REFUSED = 'its per-step patch refuses these values';
+
 /**
  * How `tape` replayed at `walked.recordedAt` differs from what the walk recorded in `walked` (pipelines,
  * bind groups, static blocks, workgroup counts, output, params field by field), or null: it does not.
@@ -75,15 +78,12 @@ export function tapeMismatch(tape: Tape, walked: Tape): string | null {
   const at = walked.recordedAt;
   if (tape.epoch !== walked.epoch) return 'the uniform arena was reset';
   if (tape.entries.length !== walked.entries.length) return 'another number of dispatches';
-  if (tape.output.buffer !== walked.output.buffer || tape.output.byteSize !== walked.output.byteSize)
-    return 'another output buffer';
-  if (!sameSet(tape.scratch, walked.scratch)) return 'other scratch buffers';
   for (const [i, e] of tape.entries.entries()) {
     const w = walked.entries[i]!;
     const p = paramsAt(e, at);
     const why =
       p === null
-        ? 'its per-step patch refuses these values'
+        ? REFUSED
         : e.pipeline !== w.pipeline || e.layout !== w.layout
           ? 'another pipeline'
           : e.group !== w.group
@@ -97,7 +97,9 @@ export function tapeMismatch(tape: Tape, walked: Tape): string | null {
                   : paramsDiff(p, w.params);
     if (why) return `dispatch ${i} (${e.op}): ${why}`;
   }
-  return null;
+  if (tape.output.buffer !== walked.output.buffer || tape.output.byteSize !== walked.output.byteSize)
+    return 'another output buffer';
+  return sameSet(tape.scratch, walked.scratch) ? null : 'other scratch buffers';
 }
 
 function paramsDiff(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): string | null {
