@@ -30,13 +30,22 @@ export interface DecodeCountOptions extends CountingOptions {
   repetitionPenalty?: number;
   /** Generation loop variant (see GenerateRequest.pipelined). */
   pipelined?: boolean;
+  /** Replay recorded decode steps (GenerateRequest.replay; default on). */
+  replay?: boolean;
   /** Sampler mode (Tuning.sampler; default: the runtime's). */
   sampler?: 'split' | 'single';
 }
 
 export type TokenCounts = Pick<
   RuntimeStats,
-  'dispatches' | 'submits' | 'readbacks' | 'uniformBytes' | 'bytesRead' | 'weightBytes' | 'bindGroupsCreated'
+  | 'dispatches'
+  | 'submits'
+  | 'readbacks'
+  | 'uniformBytes'
+  | 'bytesRead'
+  | 'weightBytes'
+  | 'bindGroupsCreated'
+  | 'replayed'
 > & {
   pipelinesCreated: number;
   buffersCreated: number;
@@ -86,6 +95,7 @@ export async function countDecode(cfg: KimiVLConfig, opts: DecodeCountOptions = 
     bytesRead: rt.stats.bytesRead,
     weightBytes: rt.stats.weightBytes,
     bindGroupsCreated: rt.stats.bindGroupsCreated,
+    replayed: rt.stats.replayed,
     pipelinesCreated: log.pipelinesCreated,
     buffersCreated: log.buffersCreated,
     deviceDispatches: log.dispatches,
@@ -117,6 +127,7 @@ export async function countDecode(cfg: KimiVLConfig, opts: DecodeCountOptions = 
     },
     timings: new TimingRecorder(),
     ...(opts.pipelined === undefined ? {} : { pipelined: opts.pipelined }),
+    ...(opts.replay === undefined ? {} : { replay: opts.replay }),
   });
   rt.destroy();
   return { perToken: rows, steady: rows[Math.floor((rows.length - 1) / 2)]!, context, quant };

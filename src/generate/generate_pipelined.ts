@@ -42,7 +42,12 @@ interface InFlight {
 
 /** Samples logits [1, V] (released) at `step` and submits the id's readback at once. */
 function sampleAndRead(k: Kernels, logits: Tensor, req: GenerateRequest, step: number): InFlight {
-  const id = k.sample(logits, null, req.options.sampling, step); // [1] u32
+  const s = req.options.sampling;
+  const walk = () => k.sample(logits, null, s, step);
+  const id =
+    req.replay === false || !k.replayable
+      ? walk()
+      : k.replayable('sample', [logits, s.temperature, s.topK, s.topP, s.seed], { step }, walk).out; // [1] u32
   k.release(logits);
   // readU32 submits the recorded work plus the copy synchronously, before its first await
   const value = k.readU32(id);
@@ -74,7 +79,7 @@ export async function decodePipelined(
     const pos = cache.pos;
     let next: InFlight | null = null;
     if (result.tokens.length + 1 < maxTokens && pos + 1 <= cache.capacity && !req.isCancelled()) {
-      const logits = model.stepOnDevice(k, cur.id, cache); // [1, V], cache.pos = pos + 1
+      const logits = model.stepOnDevice(k, cur.id, cache, { replay: req.replay !== false }); // [1, V], pos + 1
       next = sampleAndRead(k, logits, req, step + 1);
     }
     const discard = () => {

@@ -49,6 +49,11 @@ export interface GenerateRequest {
    * step (no logits observer); false forces the plain loop (the reference mode tests compare against).
    */
   pipelined?: boolean;
+  /**
+   * Pipelined decode: replay the recorded decode step and sampler (src/gpu/replay/) instead of walking
+   * the model each token. Default on (where the backend can); false walks every step.
+   */
+  replay?: boolean;
 }
 
 export interface GenerateProgress {

@@ -52,6 +52,18 @@ export class BufferPool {
     this.free.set(buffer.size, list);
   }
 
+  /** Whether `buffer` sits in the free lists (no tensor holds it; a replay tape may use it). */
+  isFree(buffer: GPUBuffer): boolean {
+    return this.free.get(buffer.size)?.includes(buffer) ?? false;
+  }
+
+  /** Acquires exactly `buffer`, which must be free (a replayed step's output). */
+  take(buffer: GPUBuffer): void {
+    const list = this.free.get(buffer.size)!;
+    list.splice(list.indexOf(buffer), 1);
+    this.live++;
+  }
+
   /** Guard mode: destroys released buffers once their last use has been submitted. */
   destroyRetired(): void {
     for (const b of this.retired.splice(0)) b.destroy();

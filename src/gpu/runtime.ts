@@ -14,10 +14,14 @@ import { BufferPool } from './buffer_pool.ts';
 import { type AcquiredDevice, acquireDevice, type DeviceRequest, type GpuFeatures } from './device.ts';
 import { deviceLostError } from './device_loss.ts';
 import { PipelineCache } from './pipelines.ts';
+import { TapeRecorder } from './replay/recorder.ts';
+import type { EncodedDispatch, StepValues, Tape, TapeEntry } from './replay/tape.ts';
 import type { DispatchSpec, RuntimeOptions, RuntimeStats, Tuning } from './runtime_types.ts';
+import { zeroStats } from './runtime_types.ts';
 import { StagingRing } from './staging_ring.ts';
 import { GpuTensor, storageBytes } from './tensor.ts';
 import { UniformArena } from './uniform_arena.ts';
+import type { UniformLayout } from './uniforms.ts';
 
 export type { Binding, DispatchSpec, RuntimeOptions, RuntimeStats, Tuning } from './runtime_types.ts';
 export { deviceLostError };
@@ -31,17 +35,11 @@ export class GpuRuntime {
   readonly pipelines: PipelineCache;
   readonly pool: BufferPool;
   readonly tuning: Tuning;
-  readonly stats: RuntimeStats = {
-    dispatches: 0,
-    submits: 0,
-    readbacks: 0,
-    weightBytes: 0,
-    bindGroupsCreated: 0,
-    uniformBytes: 0,
-    bytesRead: 0,
-  };
+  readonly stats: RuntimeStats = zeroStats();
   /** False on a counting device: uploads carry no bytes. */
   readonly executes: boolean;
+  /** Whether recorded decode steps may be replayed (RuntimeOptions.replay). */
+  replay: boolean;
   private debugLevel = 0;
 
   /** 0 quiet, 1 timings (callers), 2 + every new pipeline with its WGSL, 3 + a trace line per dispatch. */
@@ -64,6 +62,8 @@ export class GpuRuntime {
   private readonly ownedRetired: GPUBuffer[] = [];
   private lostInfo: { reason: string; message: string } | null = null;
   private readonly lostListeners: Array<(e: KimiVLError) => void> = [];
+  /** The tape being recorded while a replayable step walks (src/gpu/replay/). */
+  private recorder: TapeRecorder | null = null;
 
   private constructor(
     readonly device: GPUDevice,
@@ -72,6 +72,7 @@ export class GpuRuntime {
     opts: RuntimeOptions = {},
   ) {
     this.executes = opts.executes ?? true;
+    this.replay = opts.replay ?? true;
     this.pipelines = new PipelineCache(device);
     // Fallback adapters are CPU implementations, where workgroup barriers cost far more than cache misses.
     this.tuning = {
@@ -122,13 +123,17 @@ export class GpuRuntime {
   alloc(shape: readonly number[], dtype: DType = 'f32', label = 'activation'): GpuTensor {
     this.ensureAlive();
     const bytes = storageBytes(shape, dtype);
-    return new GpuTensor(shape, dtype, this.pool.acquire(bytes, label), bytes, true);
+    const buffer = this.pool.acquire(bytes, label);
+    this.recorder?.acquired(buffer);
+    return new GpuTensor(shape, dtype, buffer, bytes, true);
   }
 
   free(...ts: GpuTensor[]): void {
     for (const t of ts) {
-      if (t.pooled) this.pool.release(t.buffer);
-      else if (this.pass)
+      if (t.pooled) {
+        this.recorder?.released(t.buffer);
+        this.pool.release(t.buffer);
+      } else if (this.pass)
         this.ownedRetired.push(t.buffer); // recorded work may still use it: after submit
       else t.buffer.destroy();
     }
@@ -136,6 +141,7 @@ export class GpuRuntime {
 
   /** Uploads activations or ids into a pooled buffer, ordered after everything recorded so far. */
   upload(data: Float32Array | Uint32Array, shape: readonly number[]): GpuTensor {
+    this.recorder?.refuse('it uploads host data');
     const t = this.alloc(shape, data instanceof Uint32Array ? 'u32' : 'f32', 'upload');
     // writeBuffer runs on the queue timeline before unsubmitted work: submit first so a recycled buffer
     // is not overwritten under a dispatch that still reads it.
@@ -175,9 +181,7 @@ export class GpuRuntime {
   /** An owned, zero-filled f32 buffer (KV caches). */
   zeros(shape: readonly number[], label = 'zeros'): GpuTensor {
     this.ensureAlive();
-    const bytes = storageBytes(shape, 'f32');
-    const buffer = this.device.createBuffer({ size: Math.max(bytes, 4), usage: storageUsage(), label });
-    return new GpuTensor(shape, 'f32', buffer, bytes, false);
+    return this.zerosOf(shape, 'f32', label);
   }
 
   // ---- recording --------------------------------------------------------------------------------------
@@ -205,18 +209,64 @@ export class GpuRuntime {
         `${spec.op}: dispatch ${x}×${y}×${z} outside 1..${maxDim} per dimension`,
       );
     }
+    const weightBytes = spec.weightBytes ?? 0;
+    const entry: TapeEntry = {
+      op: spec.op,
+      pipeline: cached.pipeline,
+      group,
+      offset,
+      workgroups: [x, y, z],
+      layout: spec.uniforms,
+      params: spec.params,
+      ...(spec.perStep ? { perStep: spec.perStep } : {}),
+      weightBytes,
+      bytesRead: spec.bytesRead ?? weightBytes,
+    };
+    this.encodeDispatch(entry, offset);
+    this.stats.bindGroupsCreated = this.bindGroups.created;
+    this.recorder?.dispatched({ ...entry, params: { ...spec.params } }, spec.bindings);
+    if (this.debug >= 3) console.debug(`[kimi-vl] ${spec.op} ${x}×${y}×${z}`, spec.params);
+  }
+
+  /** Encodes one recorded dispatch with its uniform block at `offset` (dispatch(), and tape replay). */
+  encodeDispatch(d: EncodedDispatch, offset: number): void {
+    this.ensureAlive();
     if (!this.pass) {
       this.encoder = this.device.createCommandEncoder();
       this.pass = this.encoder.beginComputePass();
     }
-    this.pass.setPipeline(cached.pipeline);
-    this.pass.setBindGroup(0, group, [offset]);
+    const [x, y, z] = d.workgroups;
+    this.pass.setPipeline(d.pipeline);
+    this.pass.setBindGroup(0, d.group, [offset]);
     this.pass.dispatchWorkgroups(x, y, z);
     this.stats.dispatches++;
-    this.stats.bindGroupsCreated = this.bindGroups.created;
-    this.stats.weightBytes += spec.weightBytes ?? 0;
-    this.stats.bytesRead += spec.bytesRead ?? spec.weightBytes ?? 0;
-    if (this.debug >= 3) console.debug(`[kimi-vl] ${spec.op} ${x}×${y}×${z}`, spec.params);
+    this.stats.weightBytes += d.weightBytes;
+    this.stats.bytesRead += d.bytesRead;
+  }
+
+  // ---- replay (src/gpu/replay/) -------------------------------------------------------------------
+
+  /** Starts recording the dispatches of a walk at `at` (no nesting: false while one records). */
+  startRecording(at: StepValues): boolean {
+    if (this.recorder) return false;
+    this.recorder = new TapeRecorder(at, this.arena.epoch);
+    return true;
+  }
+
+  /** Stops recording; the tape of the walk that returned `out` (null: it threw), or why there is none. */
+  stopRecording(out: GpuTensor | null, inputs: ReadonlySet<GPUBuffer>): Tape | string {
+    const rec = this.recorder;
+    this.recorder = null;
+    if (!rec) return 'nothing was recording';
+    return out ? rec.finish(out, this.arena.epoch, inputs) : 'the walk failed';
+  }
+
+  /** The arena's epoch (recorded offsets are valid within one) and a block for params (null: full). */
+  get arenaEpoch(): number {
+    return this.arena.epoch;
+  }
+  placeUniforms(layout: UniformLayout, params: Readonly<Record<string, number>>): number | null {
+    return this.arena.place(layout, params);
   }
 
   /** Ends the pass and submits it (with the uniform arena contents) as one command buffer. */
@@ -247,6 +297,7 @@ export class GpuRuntime {
    */
   readLater(t: GpuTensor): () => Promise<ArrayBuffer> {
     this.ensureAlive();
+    this.recorder?.refuse('it reads back');
     const size = Math.max(4, Math.ceil(t.byteSize / 4) * 4);
     const staging = this.staging.acquire(size);
     this.flush((enc) => enc.copyBufferToBuffer(t.buffer, 0, staging, 0, size));
@@ -332,15 +383,7 @@ export class GpuRuntime {
   }
 
   resetStats(): void {
-    Object.assign(this.stats, {
-      dispatches: 0,
-      submits: 0,
-      readbacks: 0,
-      weightBytes: 0,
-      bindGroupsCreated: 0,
-      uniformBytes: 0,
-      bytesRead: 0,
-    });
+    Object.assign(this.stats, zeroStats());
   }
 
   /** Frees every GPU resource; the runtime is unusable afterwards. */

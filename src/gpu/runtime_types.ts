@@ -1,6 +1,7 @@
 // The runtime's public vocabulary (re-exported by runtime.ts): what a kernel hands to dispatch(), the
-// per-adapter kernel choices, and the counters the runtime keeps.
+// per-adapter kernel choices, and the counters the runtime keeps (zeroStats: their starting values).
 import type { Access } from './pipelines.ts';
+import type { PerStepPatch } from './replay/tape.ts';
 import type { GpuTensor } from './tensor.ts';
 import type { UniformLayout } from './uniforms.ts';
 import type { Defines } from './wgsl_preprocess.ts';
@@ -23,6 +24,12 @@ export interface DispatchSpec<P extends Record<string, number> = Record<string, 
   weightBytes?: number;
   /** All bytes this dispatch reads (weights, activations, KV), where the kernel computes it. */
   bytesRead?: number;
+  /**
+   * Replay (src/gpu/replay/): the uniform fields that follow the step's position or sampler step, as a
+   * function of them; null where the dispatch itself would change (workgroups, bindings). Absent: the
+   * dispatch is the same at every step (a tape is replayed only after a walk at other values matched it).
+   */
+  perStep?: PerStepPatch;
 }
 
 /** Per-adapter kernel choices (kernels read them; tests override them to cover every variant). */
@@ -62,9 +69,24 @@ export interface RuntimeStats {
   uniformBytes: number;
   /** Bytes the kernels say they read (DispatchSpec.bytesRead, else weightBytes). */
   bytesRead: number;
+  /** Dispatches encoded from a replay tape (counted in `dispatches` too): no model walk behind them. */
+  replayed: number;
 }
+
+export const zeroStats = (): RuntimeStats => ({
+  dispatches: 0,
+  submits: 0,
+  readbacks: 0,
+  weightBytes: 0,
+  bindGroupsCreated: 0,
+  uniformBytes: 0,
+  bytesRead: 0,
+  replayed: 0,
+});
 
 export interface RuntimeOptions {
   /** False: a counting device (src/gpu/counting.ts): weights get no bytes and nothing executes. */
   executes?: boolean;
+  /** False: never replay a recorded decode step (src/gpu/replay/); every step walks the model. Default true. */
+  replay?: boolean;
 }

@@ -23,6 +23,8 @@ export class UniformArena {
   /** End of the last block's data (used is that rounded up to the alignment: padding is never written). */
   private end = 0;
   private uploadedTo = 0;
+  /** Bumped by reset(): an offset handed out in one epoch is meaningless in the next (replay tapes check). */
+  epoch = 0;
 
   constructor(
     device: GPUDevice,
@@ -44,8 +46,10 @@ export class UniformArena {
   /** The offset of a block holding `params` packed by `layout`, or null when the arena is full. */
   place<P extends Record<string, number>>(layout: UniformLayout, params: P): number | null {
     const size = layout.size;
-    layout.pack(params, this.scratch, 0);
     const n = size >>> 2;
+    // the struct's padding words are hashed and compared too: zero them, or equal params would miss
+    this.scratchWords.fill(0, 0, n);
+    layout.pack(params, this.scratch, 0);
     // FNV-1a over the words and the size: a hash, verified word by word below
     let h = 0x811c9dc5 ^ size;
     for (let i = 0; i < n; i++) h = Math.imul(h ^ this.scratchWords[i]!, 16777619);
@@ -87,6 +91,7 @@ export class UniformArena {
     this.used = 0;
     this.end = 0;
     this.uploadedTo = 0;
+    this.epoch++;
   }
 
   /** Bytes in use (blocks incl. alignment padding). */

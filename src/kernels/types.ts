@@ -11,6 +11,7 @@
 // Legend used in shape comments: T tokens, D width, M rows, K reduction, N outputs, E experts,
 // A active experts per token, H heads, L patches, V vocab.
 
+import type { StepValues } from '../gpu/replay/tape.ts';
 import type { HostWeight, Tensor } from '../tensor/types.ts';
 
 export type GeluForm = 'erf' | 'tanh';
@@ -40,6 +41,17 @@ export interface CoreOps {
   release(...ts: Tensor[]): void;
   /** Submits recorded work (GPU); a no-op on the reference backend. */
   flush(): void;
+  /**
+   * GPU (src/gpu/replay/): the step `walk` records, replayed from its tape for `slot` and `key` at the
+   * step values `at` without calling `walk` once a walk at other values verified the tape. `key` names
+   * every input besides those values (tensors by their buffer). Absent: the caller walks.
+   */
+  replayable?(
+    slot: string,
+    key: readonly unknown[],
+    at: StepValues,
+    walk: () => Tensor,
+  ): { out: Tensor; replayed: boolean };
 
   /** y[M,N] = x[M,K] · w[N,K]ᵀ (+ bias[N]). w may be any WeightDType. */
   matmul(x: Tensor, w: Tensor, bias?: Tensor): Tensor;

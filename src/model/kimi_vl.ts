@@ -133,13 +133,21 @@ export class KimiVLModel {
   /**
    * The decode step for an id the GPU holds (the sampler's u32 [1] output, never read back): embeds it by
    * a gather from that buffer (generate_pipelined.ts). The cache remembers the row's id as unknown (null)
-   * until the caller learns it.
+   * until the caller learns it. Replayed from a recorded tape where the backend can (`replay: false`: never).
    */
-  stepOnDevice(k: Kernels, id: Tensor, cache: KvCache): Tensor {
-    return scope(k, (tmp) => {
-      const x = tmp(k.embedding(id, this.language.weights.embed)); // [1, D]
-      return this.language.forward(k, x, cache.pos, cache, { lastRowOnly: true, tokens: [null] }); // [1, V]
-    });
+  stepOnDevice(k: Kernels, id: Tensor, cache: KvCache, opts: { replay?: boolean } = {}): Tensor {
+    const walk = () =>
+      scope(k, (tmp) => {
+        const x = tmp(k.embedding(id, this.language.weights.embed)); // [1, D]
+        return this.language.forward(k, x, cache.pos, cache, { lastRowOnly: true, tokens: [null] }); // [1, V]
+      });
+    if (opts.replay === false || !k.replayable) return walk();
+    // Replay (src/gpu/replay/): the same walk at another position, the cache's host side kept as the walk keeps it.
+    const pos = cache.pos;
+    cache.checkFits(pos, 1);
+    const r = k.replayable('decode-step', [this, cache, ...cache.layers, id], { pos }, walk);
+    if (r.replayed) cache.commit(pos, [null]);
+    return r.out; // [1, V]
   }
 
   release(k: Kernels): void {

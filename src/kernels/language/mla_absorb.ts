@@ -8,7 +8,7 @@ import { defineUniforms } from '../../gpu/uniforms.ts';
 import { grid2d, ro, rw, WEIGHT_UNIFORMS, weightAccess } from '../dispatch.ts';
 import type { MlaDims, QRope } from '../types.ts';
 import { qRopeOptions } from './language_shapes.ts';
-import { ropeTable } from './rope.ts';
+import { ropeTable, ropeTableServes } from './rope.ts';
 
 const AbsorbParams = defineUniforms('MlaAbsorbParams', {
   T: 'u32',
@@ -33,7 +33,8 @@ export function mlaAbsorb(
   const { heads: H, qkNope: N, qkRope: P, v: V, kvRank: R } = d;
   const T = q.shape[0]!;
   const a = weightAccess(kvB);
-  const table = qRope && ropeTable(rt, qRopeOptions(d, pos0, qRope), pos0 + T);
+  const ropeOpts = qRope && qRopeOptions(d, pos0, qRope);
+  const table = ropeOpts && ropeTable(rt, ropeOpts, pos0 + T);
   const qcat = rt.alloc([T, H, R + P]);
   const g = grid2d(rt, Math.ceil((T * H * (R + P)) / 256));
   rt.dispatch({
@@ -43,6 +44,13 @@ export function mlaAbsorb(
     overrides: { WG: 256 },
     uniforms: AbsorbParams,
     params: { T, H, N, P, V, ...a.fields, ROWS_X: g.x, pos0 },
+    // decode: q is roped at the step's position, within the table's reach
+    ...(T === 1 && {
+      perStep: ({ pos }) =>
+        pos !== undefined && (!ropeOpts || ropeTableServes(rt, ropeOpts, pos + 1, table!))
+          ? { pos0: pos }
+          : null,
+    }),
     bindings: [ro(q), ro(kvB), rw(qcat), ...(table ? [ro(table)] : [])],
     workgroups: [g.x, g.y],
     // only the H·N k rows of kv_b (the out pass reads the value rows)

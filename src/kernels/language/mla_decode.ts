@@ -98,9 +98,13 @@ export function mlaDecode(
   const qcat = mlaAbsorb(rt, q, kvB, pos0, d, opts.qRope); // [1, H, W]
 
   const plan = planMlaDecode(rt, d, pos0 + 1, partsOf(cache), f16, opts.chunk);
+  // replay: the plan at another position, where its split layout (workgroups, bindings) is this one's
+  const sameLayoutAt = samePlanAt(plan, (pos) =>
+    planMlaDecode(rt, d, pos + 1, partsOf(cache), f16, opts.chunk),
+  );
   const part = rt.alloc([plan.splits, H, R]);
   const ml = rt.alloc([plan.splits, H, 2]);
-  for (const p of plan.parts) {
+  plan.parts.forEach((p, i) => {
     rt.dispatch({
       op: 'mla_decode',
       source: decodeSource,
@@ -117,10 +121,15 @@ export function mlaDecode(
         KEY0: p.key0,
         KEY_END: p.keyEnd,
       },
+      perStep: ({ pos }) => {
+        const q = sameLayoutAt(pos);
+        const qp = q?.parts[i];
+        return qp ? { CHUNK: q.chunk, SPLIT0: qp.split0, KEY0: qp.key0, KEY_END: qp.keyEnd } : null;
+      },
       bindings: [ro(qcat), ro(p.tensor), rw(part), rw(ml)],
       workgroups: [p.splits, plan.headGroups],
     });
-  }
+  });
 
   const o = rt.alloc([1, H * V]);
   rt.dispatch({
@@ -130,12 +139,36 @@ export function mlaDecode(
     overrides: { WG: 256 },
     uniforms: OutParams,
     params: { H, N, V, SPLITS: plan.splits, ...a.fields },
+    perStep: ({ pos }) => (sameLayoutAt(pos) ? {} : null),
     bindings: [ro(part), ro(ml), ro(kvB), rw(o)],
     workgroups: [H],
     weightBytes: storageBytes([H * V, R], kvB.dtype),
   });
   rt.free(qcat, part, ml);
   return o;
+}
+
+/**
+ * The plan at a position (memoised: every dispatch of a layer asks for the same one) where it splits the
+ * keys into the same parts and split counts as `plan`, else null.
+ */
+function samePlanAt(
+  plan: MlaDecodePlan,
+  planAt: (pos: number) => MlaDecodePlan,
+): (pos: number | undefined) => MlaDecodePlan | null {
+  let memo: { pos: number; plan: MlaDecodePlan | null } | null = null;
+  return (pos) => {
+    if (pos === undefined) return null;
+    if (memo?.pos !== pos) {
+      const q = planAt(pos);
+      const same =
+        q.splits === plan.splits &&
+        q.parts.length === plan.parts.length &&
+        q.parts.every((x, i) => x.tensor === plan.parts[i]!.tensor && x.splits === plan.parts[i]!.splits);
+      memo = { pos, plan: same ? q : null };
+    }
+    return memo.plan;
+  };
 }
 
 export type { MlaDecodePlan };

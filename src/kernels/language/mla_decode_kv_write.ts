@@ -11,7 +11,7 @@ import { ro, rw } from '../dispatch.ts';
 import { checkShape } from '../shape_check.ts';
 import type { RopeOptions } from '../types.ts';
 import { latentRowWriteShape } from './mla_decode_kv_write.shape.ts';
-import { ropeTable } from './rope.ts';
+import { ropeTable, ropeTableServes } from './rope.ts';
 
 const Params = defineUniforms('LatentRowWriteParams', {
   R: 'u32',
@@ -51,6 +51,16 @@ export function latentRowWrite(
         overrides: { WG },
         uniforms: Params,
         params: { R, P, pos0, T0: a, ROW0: part.start, eps },
+        // decode: the row moves with the position, within this part and the table's reach
+        ...(T === 1 && {
+          perStep: ({ pos }) =>
+            pos !== undefined &&
+            pos >= part.start &&
+            pos < part.start + part.count &&
+            ropeTableServes(rt, rope, pos + 1, table)
+              ? { pos0: pos }
+              : null,
+        }),
         bindings: [ro(kva), ro(norm), ro(table), rw(part.tensor)],
         workgroups: [n],
       });

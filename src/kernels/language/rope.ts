@@ -1,6 +1,7 @@
 // rope on the GPU: interleaved pairs rotated with a host-built cos/sin table indexed by absolute position.
 // The table (f64-accurate like the reference, YaRN-scaled when configured) is kept per runtime and grown
-// by doubling, so a decode step reuses it and never uploads.
+// by doubling, so a decode step reuses it and never uploads. It owns its buffer (not pooled): a replayed
+// decode step (src/gpu/replay/) binds it, and ropeTableServes tells it whether it still is the table.
 import source from '../../../shaders/rope.wgsl?raw';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
@@ -29,10 +30,17 @@ interface Table {
   tensor: GpuTensor;
 }
 const tables = new WeakMap<GpuRuntime, Map<string, Table>>();
+const tableKey = (o: RopeOptions) => `${o.ropeDim}|${o.theta}|${JSON.stringify(o.yarn ?? null)}`;
+
+/** Whether `table` is still the runtime's table for `o` and covers `needed` positions (no regrowth). */
+export function ropeTableServes(rt: GpuRuntime, o: RopeOptions, needed: number, table: GpuTensor): boolean {
+  const hit = tables.get(rt)?.get(tableKey(o));
+  return hit?.tensor === table && hit.positions >= needed;
+}
 
 /** cos/sin table [positions, ropeDim/2, 2] covering at least `needed` positions. */
 export function ropeTable(rt: GpuRuntime, o: RopeOptions, needed: number): GpuTensor {
-  const key = `${o.ropeDim}|${o.theta}|${JSON.stringify(o.yarn ?? null)}`;
+  const key = tableKey(o);
   let byKey = tables.get(rt);
   if (!byKey) {
     byKey = new Map();
@@ -51,8 +59,9 @@ export function ropeTable(rt: GpuRuntime, o: RopeOptions, needed: number): GpuTe
       data[(p * half + i) * 2] = Math.cos(a) * mul;
       data[(p * half + i) * 2 + 1] = Math.sin(a) * mul;
     }
-  const tensor = rt.upload(data, [positions, half, 2]);
-  if (hit) rt.free(hit.tensor); // the upload flushed every dispatch that read it
+  const shape = [positions, half, 2];
+  const tensor = rt.uploadWeight({ dtype: 'f32', shape, bytes: new Uint8Array(data.buffer) }, 'rope-table');
+  if (hit) rt.free(hit.tensor); // owned: destroyed once the recorded work that reads it is submitted
   byKey.set(key, { key, positions, tensor });
   return tensor;
 }

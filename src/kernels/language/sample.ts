@@ -81,6 +81,8 @@ export function sample(
       TOPP: p.topP,
       U: uniformForStep(p.seed, step),
     },
+    // replay: the draw follows the sampler step
+    perStep: ({ step: s }) => (s === undefined ? null : { U: uniformForStep(p.seed, s) }),
     bindings: [ro(l), rw(out)],
     workgroups: [1],
   });

@@ -6,6 +6,7 @@
 // b whose kept mass above it is < topP · total: a radix select on masses instead of counts; only the
 // order of float additions differs), the same inverse CDF in id order with U = uniformForStep(seed, step).
 import source from '../../../shaders/sample_split.wgsl?raw';
+import type { StepValues } from '../../gpu/replay/tape.ts';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
 import { defineUniforms } from '../../gpu/uniforms.ts';
@@ -57,8 +58,13 @@ export function sampleSplit(
     U: greedy ? 0 : uniformForStep(p.seed, step),
     ROUND: 0,
   };
+  // replay: every pass's block carries the draw, which follows the sampler step
+  const perStep = greedy
+    ? undefined
+    : ({ step: s }: StepValues) => (s === undefined ? null : { U: uniformForStep(p.seed, s) });
   const pass = (entry: Entry, workgroups: number, round = 0) =>
     rt.dispatch({
+      ...(perStep && { perStep }),
       op: `sample_${entry.toLowerCase()}`,
       source,
       defines: { [entry]: true },
