@@ -89,11 +89,18 @@ export interface EndToEndRow {
   skipped?: string;
 }
 
-export interface EngineDecode {
+export interface EngineDecodeFigures {
   tokPerS: number;
   /** Per token, from timestamp queries where the adapter has them. */
   gpuBusyMs?: number;
   gpuIdleMs?: number;
+  /** Dispatches encoded from a recorded tape / all dispatches of the request. */
+  replayedShare: number;
+}
+
+/** The engine loop with replay (the default; these figures) and walking the model every step. */
+export interface EngineDecode extends EngineDecodeFigures {
+  walked: EngineDecodeFigures;
   /** Whether generate() ran its pipelined loop (the GPU backend without a logits observer). */
   pipelined: boolean;
 }

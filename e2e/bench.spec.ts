@@ -63,6 +63,10 @@ test('kimi-vl bench --smoke writes latest.{md,json,svg} with every section', asy
     // decode through the engine's own (pipelined) loop beside the plain one
     expect(tiny.engineDecode!.pipelined).toBe(true);
     expect(tiny.engineDecode!.tokPerS).toBeGreaterThan(0);
+    expect(tiny.engineDecode!.walked.tokPerS).toBeGreaterThan(0);
+    // replay is the default: most of the request's dispatches come from a tape; walked, none do
+    expect(tiny.engineDecode!.replayedShare).toBeGreaterThan(0.5);
+    expect(tiny.engineDecode!.walked.replayedShare).toBe(0);
     expect(r.endToEnd.some((e) => e.model.startsWith('real-size stack'))).toBe(true);
     // a follow-up turn about the same image: no MoonViT pass, only the new rows prefilled
     const follow = tiny.followUp!;
