@@ -4,9 +4,9 @@
 // (VK_ICD_FILENAMES selects one; libvulkan.so.1 must be loadable: LD_LIBRARY_PATH).
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createServer } from 'vite';
 import { flag, parseArgs } from '../src/cli/args.ts';
 import { benchConditions, benchConfig, finishRun, REPO_ROOT, startRun } from './output.ts';
+import { withSsrLoader } from './ssr_loader.ts';
 
 async function installNavigatorGpu(): Promise<string> {
   let mod: { create(flags: string[]): GPU; globals: Record<string, unknown> };
@@ -39,19 +39,8 @@ async function main(): Promise<number> {
   const tiny = resolve(flag(p, 'tiny') ?? join(REPO_ROOT, '../shared/golden/models/tiny-a'));
   const out = resolve(flag(p, 'out') ?? join(REPO_ROOT, 'bench/results'));
   const start = startRun();
-  const server = await createServer({
-    root: REPO_ROOT,
-    configFile: false,
-    logLevel: 'error',
-    appType: 'custom',
-    // SSR only: no browser dependency scan of the whole repo
-    optimizeDeps: { noDiscovery: true, entries: [] },
-    server: { middlewareMode: true, hmr: false, watch: null },
-  });
-  try {
-    const { runDawnBench } = (await server.ssrLoadModule(
-      '/bench/dawn_task.ts',
-    )) as typeof import('./dawn_task.ts');
+  return withSsrLoader(REPO_ROOT, async (load) => {
+    const { runDawnBench } = await load<typeof import('./dawn_task.ts')>('/bench/dawn_task.ts');
     const fullConfigJson = JSON.parse(
       readFileSync(join(REPO_ROOT, 'configs/Kimi-VL-A3B-Instruct.config.json'), 'utf8'),
     );
@@ -73,9 +62,7 @@ async function main(): Promise<number> {
       endToEnd: r.endToEnd,
       failures: r.failures,
     });
-  } finally {
-    await server.close();
-  }
+  });
 }
 
 process.exitCode = await main();

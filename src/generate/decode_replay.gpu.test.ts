@@ -18,6 +18,7 @@ import { createGpuKernels } from '../kernels/gpu_kernels.ts';
 import { planMlaDecode } from '../kernels/language/mla_decode_plan.ts';
 import type { Kernels } from '../kernels/types.ts';
 import { KimiVLModel } from '../model/kimi_vl.ts';
+import { mlaDimsOf } from '../model/language.ts';
 import { type GenerateRequest, generate } from './generate.ts';
 import { type GenerateOptions, resolveGenerateOptions } from './params.ts';
 import { TimingRecorder } from './timings.ts';
@@ -40,15 +41,7 @@ const withModel = <T>(fn: (rt: GpuRuntime, k: Kernels, model: KimiVLModel) => Pr
 
 /** The split count MLA decode plans for `keys` keys of this cache on this adapter. */
 function splitsAt(rt: GpuRuntime, cache: ReturnType<KimiVLModel['newCache']>, keys: number) {
-  const t = cfg.text;
-  const d = {
-    heads: t.numHeads,
-    qkNope: t.qkNopeHeadDim,
-    qkRope: t.qkRopeHeadDim,
-    v: t.vHeadDim,
-    kvRank: t.kvLoraRank,
-    scale: 1,
-  };
+  const d = mlaDimsOf(cfg);
   return planMlaDecode(rt, d, keys, partsOf(cache.layers[0]!), false).splits;
 }
 

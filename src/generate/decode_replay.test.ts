@@ -15,6 +15,7 @@ import { replayerFor } from '../gpu/replay/replayer.ts';
 import { createGpuKernels } from '../kernels/gpu_kernels.ts';
 import { decodeChunk, decodeTiles } from '../kernels/language/mla_decode_plan.ts';
 import { KimiVLModel } from '../model/kimi_vl.ts';
+import { mlaDimsOf } from '../model/language.ts';
 import { countDecode, shapeOnlyWeights, type TokenCounts } from './decode_counts.ts';
 import { generate } from './generate.ts';
 import { resolveGenerateOptions } from './params.ts';
@@ -35,15 +36,7 @@ const withoutReplayed = ({ replayed: _, ...t }: TokenCounts) => t;
 
 /** MLA decode's split count at `keys` keys on the counting device (f32 cache, 128 workgroups). */
 function splitsAt(cfg: KimiVLConfig, keys: number): number {
-  const t = cfg.text;
-  const d = {
-    heads: t.numHeads,
-    qkNope: t.qkNopeHeadDim,
-    qkRope: t.qkRopeHeadDim,
-    v: t.vHeadDim,
-    kvRank: t.kvLoraRank,
-    scale: 1,
-  };
+  const d = mlaDimsOf(cfg);
   const tiles = decodeTiles(d, 32768);
   return Math.ceil(keys / decodeChunk(d, keys, tiles.tk, tiles.headGroups, 4, 128));
 }

@@ -7,7 +7,7 @@ import type { KimiVLConfig, TextConfig } from '../config/config.ts';
 import { type LanguageSlots, type LayerSlots, languageSlots } from '../config/weight_names.ts';
 import { KimiVLError } from '../errors.ts';
 import { ropeYarnFromConfig } from '../kernels/language/rope.ref.ts';
-import type { Kernels, RouterConfig } from '../kernels/types.ts';
+import type { Kernels, MlaDims, RouterConfig } from '../kernels/types.ts';
 import type { Tensor } from '../tensor/types.ts';
 import type { KvCache } from './kv_cache.ts';
 import { type MlaSettings, mlaForward } from './mla.ts';
@@ -24,6 +24,19 @@ export const loadLanguageWeights = (
   host: HostWeights,
   cfg: KimiVLConfig,
 ): LanguageWeights => uploadSlots(k, host, languageSlots(cfg));
+
+/** The MLA attention's dimensions and softmax scale from the config. */
+export function mlaDimsOf(cfg: KimiVLConfig): MlaDims {
+  const t = cfg.text;
+  return {
+    heads: t.numHeads,
+    qkNope: t.qkNopeHeadDim,
+    qkRope: t.qkRopeHeadDim,
+    v: t.vHeadDim,
+    kvRank: t.kvLoraRank,
+    scale: cfg.softmaxScale,
+  };
+}
 
 export function routerConfig(t: TextConfig): RouterConfig {
   return {
@@ -52,14 +65,7 @@ export class LanguageModel {
   ) {
     const t = cfg.text;
     this.mla = {
-      dims: {
-        heads: t.numHeads,
-        qkNope: t.qkNopeHeadDim,
-        qkRope: t.qkRopeHeadDim,
-        v: t.vHeadDim,
-        kvRank: t.kvLoraRank,
-        scale: cfg.softmaxScale,
-      },
+      dims: mlaDimsOf(cfg),
       theta: t.ropeTheta,
       ...(t.ropeScaling ? { yarn: ropeYarnFromConfig(t.ropeScaling, t.qkRopeHeadDim, t.ropeTheta) } : {}),
     };
