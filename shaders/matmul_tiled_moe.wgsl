@@ -84,7 +84,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let s = slots[m];
       for (var j = 0u; j < NV; j++) {
         let n = n0 + j * 64u + lx * 4u;
-        let v = acc[i * 4u + r][j];
+        let v = acc_block(i, j)[r];
         for (var c = 0u; c < 4u; c++) {
           if (n + c < u.NOUT) { out[s * u.NOUT + n + c] = v[c]; }
         }

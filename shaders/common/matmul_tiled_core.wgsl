@@ -2,7 +2,7 @@
 // acc = X_tile[BM, K] · W_tile[BN, K]ᵀ for one workgroup's output tile. The including entry defines
 //   fn tile_x4(r: u32, k: u32) -> vec4<f32>  // activations of tile row r < BM at k .. k+3 (0 past K or rows)
 //   fn tile_w4(c: u32, k: u32) -> vec4<f32>  // weights of tile column c < BN at k .. k+3 (0 past K or rows)
-// and reads the lane's block from `acc` afterwards (acc[i·4 + r][j] = rows ly·4 + 64·i + r, columns
+// and reads the lane's block with acc_block(i, j)[r] afterwards (rows ly·4 + 64·i + r, columns
 // lx·4 + 64·j .. +3). w_quad below reads 4 consecutive weights of one row in any W_* storage form.
 //
 // Lanes: 256 as 16 × 16 (lx = tid % 16 along N, ly = tid / 16 along M). A lane owns a (4·MV) × (4·NV)
@@ -17,8 +17,8 @@
 // FMAs and written to the other buffer after them: one barrier per chunk, global latency behind the math.
 // Tiles are f32, f16 (shader-f16) or f16 packed two per u32 (TILES_F16 without NATIVE_F16): f16 halves the
 // workgroup memory and its traffic; accumulation is f32 in every variant.
-// Private arrays are indexed only by loop counters bounded by overrides (constants once the pipeline is
-// created), so they unroll into registers.
+// The lane's accumulators and staged unit are named variables chosen by the MV2 / NV2 defines (no private
+// arrays), so they live in registers even where the compiler does not unroll loops.
 #if NATIVE_F16
 enable f16;
 #endif
@@ -47,8 +47,44 @@ fn from_tile(v: vec4<f32>) -> vec4<f32> { return v; }
 
 var<workgroup> xs: array<TileVec, XS_VEC4S>;  // [2][KC][BM/4]
 var<workgroup> ws: array<TileVec, WS_VEC4S>;  // [2][KC][BN/4]
-var<private> acc: array<array<vec4<f32>, 2>, 8>;  // [4·MV][NV] the lane's output block
-var<private> staged: array<vec4<f32>, 4>;           // the lane's staged unit: 4 rows × 4 k
+// The lane's output block as 4×4 sub-blocks c{i}{j} (rows 64·i + ly·4 + r as column r of the matrix,
+// columns 64·j + lx·4 .. +3): named variables, never an array indexed by a loop counter, because a
+// compiler that does not unroll (SwiftShader: ~5x slower) keeps such arrays in memory.
+var<private> c00: mat4x4<f32>;
+#if NV2
+var<private> c01: mat4x4<f32>;
+#endif
+#if MV2
+var<private> c10: mat4x4<f32>;
+#if NV2
+var<private> c11: mat4x4<f32>;
+#endif
+#endif
+// The lane's staged unit: 4 rows × 4 k (named, for the same reason).
+var<private> s0: vec4<f32>;
+var<private> s1: vec4<f32>;
+var<private> s2: vec4<f32>;
+var<private> s3: vec4<f32>;
+
+/// The lane's sub-block (i, j) of the output (for the entry's epilogue; i < MV, j < NV).
+fn acc_block(i: u32, j: u32) -> mat4x4<f32> {
+#if MV2
+#if NV2
+  if (i == 1u && j == 1u) { return c11; }
+#endif
+  if (i == 1u) { return c10; }
+#endif
+#if NV2
+  if (j == 1u) { return c01; }
+#endif
+  return c00;
+}
+
+/// c + a ⊗ w: the 16 FMAs of one k for a 4×4 sub-block (row r of the block gets a[r] · w).
+fn outer_fma(a: vec4<f32>, w: vec4<f32>, c: mat4x4<f32>) -> mat4x4<f32> {
+  return mat4x4<f32>(fma(vec4<f32>(a.x), w, c[0]), fma(vec4<f32>(a.y), w, c[1]), fma(vec4<f32>(a.z), w, c[2]),
+                     fma(vec4<f32>(a.w), w, c[3]));
+}
 
 /// Weights (row, k .. k+3) of a row-major [rows, K] weight, k a multiple of 4; 0 past K.
 fn w_quad(row: u32, k: u32) -> vec4<f32> {
@@ -98,12 +134,18 @@ fn load_unit(tid: u32, k0: u32) {
   if (tid < xUnits) {
     let r = (tid / quads) * 4u;
     let k = k0 + (tid % quads) * 4u;
-    for (var i = 0u; i < 4u; i++) { staged[i] = tile_x4(r + i, k); }
+    s0 = tile_x4(r, k);
+    s1 = tile_x4(r + 1u, k);
+    s2 = tile_x4(r + 2u, k);
+    s3 = tile_x4(r + 3u, k);
   } else if (tid < xUnits + 16u * NV * quads) {
     let v = tid - xUnits;
     let c = (v / quads) * 4u;
     let k = k0 + (v % quads) * 4u;
-    for (var i = 0u; i < 4u; i++) { staged[i] = tile_w4(c + i, k); }
+    s0 = tile_w4(c, k);
+    s1 = tile_w4(c + 1u, k);
+    s2 = tile_w4(c + 2u, k);
+    s3 = tile_w4(c + 3u, k);
   }
 }
 
@@ -113,44 +155,56 @@ fn store_unit(tid: u32, buf: u32) {
   let xUnits = 16u * MV * quads;
   if (tid < xUnits) {
     let base = buf * KC * 16u * MV + (tid % quads) * 4u * 16u * MV + tid / quads;
-    for (var j = 0u; j < 4u; j++) {
-      xs[base + j * 16u * MV] = to_tile(vec4<f32>(staged[0][j], staged[1][j], staged[2][j], staged[3][j]));
-    }
+    xs[base] = to_tile(vec4<f32>(s0.x, s1.x, s2.x, s3.x));
+    xs[base + 16u * MV] = to_tile(vec4<f32>(s0.y, s1.y, s2.y, s3.y));
+    xs[base + 2u * 16u * MV] = to_tile(vec4<f32>(s0.z, s1.z, s2.z, s3.z));
+    xs[base + 3u * 16u * MV] = to_tile(vec4<f32>(s0.w, s1.w, s2.w, s3.w));
   } else if (tid < xUnits + 16u * NV * quads) {
     let v = tid - xUnits;
     let base = buf * KC * 16u * NV + (v % quads) * 4u * 16u * NV + v / quads;
-    for (var j = 0u; j < 4u; j++) {
-      ws[base + j * 16u * NV] = to_tile(vec4<f32>(staged[0][j], staged[1][j], staged[2][j], staged[3][j]));
-    }
+    ws[base] = to_tile(vec4<f32>(s0.x, s1.x, s2.x, s3.x));
+    ws[base + 16u * NV] = to_tile(vec4<f32>(s0.y, s1.y, s2.y, s3.y));
+    ws[base + 2u * 16u * NV] = to_tile(vec4<f32>(s0.z, s1.z, s2.z, s3.z));
+    ws[base + 3u * 16u * NV] = to_tile(vec4<f32>(s0.w, s1.w, s2.w, s3.w));
   }
 }
 
 /// The FMAs of one staged chunk: per k, MV + NV vec4 reads and (4·MV)·(4·NV) FMAs.
 fn multiply_chunk(buf: u32, lx: u32, ly: u32) {
-  let xb = buf * KC * 16u * MV;
-  let wb = buf * KC * 16u * NV;
+  let xb = buf * KC * 16u * MV + ly;
+  let wb = buf * KC * 16u * NV + lx;
   for (var k = 0u; k < KC; k++) {
-    var xv: array<vec4<f32>, 2>;
-    var wv: array<vec4<f32>, 2>;
-    for (var i = 0u; i < MV; i++) { xv[i] = from_tile(xs[xb + k * 16u * MV + i * 16u + ly]); }
-    for (var j = 0u; j < NV; j++) { wv[j] = from_tile(ws[wb + k * 16u * NV + j * 16u + lx]); }
-    for (var i = 0u; i < MV; i++) {
-      for (var r = 0u; r < 4u; r++) {
-        let a = vec4<f32>(xv[i][r]);
-        for (var j = 0u; j < NV; j++) { acc[i * 4u + r][j] = fma(a, wv[j], acc[i * 4u + r][j]); }
-      }
-    }
+    let x0 = from_tile(xs[xb + k * 16u * MV]);
+    let w0 = from_tile(ws[wb + k * 16u * NV]);
+    c00 = outer_fma(x0, w0, c00);
+#if NV2
+    let w1 = from_tile(ws[wb + k * 32u + 16u]);
+    c01 = outer_fma(x0, w1, c01);
+#endif
+#if MV2
+    let x1 = from_tile(xs[xb + k * 32u + 16u]);
+    c10 = outer_fma(x1, w0, c10);
+#if NV2
+    c11 = outer_fma(x1, w1, c11);
+#endif
+#endif
   }
 }
 
-/// acc = the lane's block of X_tile · W_tileᵀ over all of K. Call from uniform control flow.
+/// c{i}{j} = the lane's block of X_tile · W_tileᵀ over all of K. Call from uniform control flow.
 fn gemm_tile(tid: u32) {
   let lx = tid % 16u;
   let ly = tid / 16u;
-  for (var r = 0u; r < 8u; r++) {
-    acc[r][0] = vec4<f32>(0.0);
-    acc[r][1] = vec4<f32>(0.0);
-  }
+  c00 = mat4x4<f32>();
+#if NV2
+  c01 = mat4x4<f32>();
+#endif
+#if MV2
+  c10 = mat4x4<f32>();
+#if NV2
+  c11 = mat4x4<f32>();
+#endif
+#endif
   let chunks = (u.K + KC - 1u) / KC;
   load_unit(tid, 0u);
   store_unit(tid, 0u);

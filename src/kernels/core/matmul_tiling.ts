@@ -92,6 +92,9 @@ export function gemmDefines(t: GemmTiling, w: GpuTensor): Record<string, boolean
   const sixteen = dtype === 'f16' || dtype === 'bf16';
   return {
     [weightAccess(w).define]: true,
+    // the lane's 2×2, 2×1 or 1×1 register sub-blocks (named variables in the shader)
+    MV2: t.mv === 2,
+    NV2: t.nv === 2,
     TILES_F16: t.tiles !== 'f32',
     NATIVE_F16: t.tiles === 'f16',
     // 16-bit pairs straddle rows when K is odd: element by element then, as for f32.
