@@ -5,8 +5,10 @@
 //
 // Bandwidth-bound, so the layout is about reading each weight byte once, in wide coalesced loads:
 //   - a workgroup computes ROWS consecutive output rows; its WG lanes stride over the row's *units*, 16
-//     weight bytes each (one vec4<u32> load): a whole kvq1 q4 block (32 values), a q8 half-block (16), 8
-//     bf16/f16 halves or 4 f32. Neighbouring lanes read neighbouring 16-byte units (coalesced);
+//     weight bytes each (one vec4<u32> load): a whole kvq1 q4 block (32 values), 8 bf16/f16 halves or
+//     4 f32; for q8 a unit is its whole 32-byte block (two vec4<u32> loads), so each lane decodes one
+//     scale per 32 values and half as many units are reduced (2x faster than half-blocks on SwiftShader,
+//     same bytes per workgroup on a GPU). Neighbouring lanes read neighbouring units (coalesced);
 //   - the x values of a unit are loaded once into registers (xs) and reused for all ROWS rows;
 //   - q4: Σ(q − 8)·x = Σ q·x − 8·Σx, with Σx per unit computed once and shared by the rows;
 //   - the lane partials are reduced by subgroupAdd plus one slot per subgroup in workgroup memory
@@ -48,8 +50,8 @@ const XV: u32 = 8u; // vec4s of x per unit
 fn units_per_row() -> u32 { return u.NB; }
 #endif
 #if W_Q8
-const XV: u32 = 4u;
-fn units_per_row() -> u32 { return 2u * u.NB; }
+const XV: u32 = 8u;
+fn units_per_row() -> u32 { return u.NB; }
 #endif
 #if W_VEC16
 const XV: u32 = 2u;
@@ -118,7 +120,7 @@ fn scale_at(b: u32, block: u32) -> f32 {
 }
 #endif
 
-/// Σ w_b[row, unit] · xs: the 16 weight bytes of one unit against the x values already in registers.
+/// Σ w_b[row, unit] · xs: the weight bytes of one unit (16, q8 32) against the x values already in registers.
 fn unit_dot(which: u32, row: u32, un: u32) -> f32 {
 #if W_Q4
   let blk = row * u.NB + un;
@@ -132,13 +134,16 @@ fn unit_dot(which: u32, row: u32, un: u32) -> f32 {
   return (s - 8.0 * xsum) * scale_at(which, blk);
 #endif
 #if W_Q8
-  let q = wv_at(which, row * 2u * u.NB + un);
+  let blk = row * u.NB + un;
+  let qa = wv_at(which, 2u * blk);
+  let qb = wv_at(which, 2u * blk + 1u);
   var s = 0.0;
   for (var j = 0u; j < 4u; j++) {
-    let b = bitcast<vec4<i32>>(vec4<u32>(q[j]) << vec4<u32>(24u, 16u, 8u, 0u)) >> vec4<u32>(24u);
-    s += dot(vec4<f32>(b), xs[j]);
+    let a = bitcast<vec4<i32>>(vec4<u32>(qa[j]) << vec4<u32>(24u, 16u, 8u, 0u)) >> vec4<u32>(24u);
+    let b = bitcast<vec4<i32>>(vec4<u32>(qb[j]) << vec4<u32>(24u, 16u, 8u, 0u)) >> vec4<u32>(24u);
+    s += dot(vec4<f32>(a), xs[j]) + dot(vec4<f32>(b), xs[4u + j]);
   }
-  return s * scale_at(which, row * u.NB + un / 2u);
+  return s * scale_at(which, blk);
 #endif
 #if W_VEC16
   let at = row * (u.K / 8u) + un;

@@ -1,5 +1,5 @@
 // y[M, N] = x[M, K] · w[N, K]ᵀ (+ bias[N]) for M > 1 (prefill, vision): the big-tile GEMM
-// (common/matmul_tiled_core.wgsl: BM × BN = 64·MV × 64·NV outputs per workgroup of 256 lanes, k-major
+// (common/matmul_tiled_core.wgsl: BM × BN outputs per workgroup (64×64 .. 128×128, 32×64), k-major
 // vec4 tiles in f32 / f16 / packed f16, double-buffered, weights dequantised once per tile).
 // Dispatch: (ceil(N / BN), ceil(M / BM)). A weight in parts (output rows) takes one dispatch per part:
 // N is the part's rows, written at columns Y_OFF.. of y rows Y_STRIDE apart (one part: 0 and N).
@@ -28,20 +28,18 @@ fn tile_w4(c: u32, k: u32) -> vec4<f32> {
   return w_quad(n, k);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(LANES)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
-  m0 = wid.y * 64u * MV;
-  n0 = wid.x * 64u * NV;
+  m0 = wid.y * BM;
+  n0 = wid.x * BN;
   gemm_tile(tid);
-  let lx = tid % 16u;
-  let ly = tid / 16u;
   for (var i = 0u; i < MV; i++) {
     for (var r = 0u; r < 4u; r++) {
-      let m = m0 + i * 64u + ly * 4u + r;
+      let m = m0 + lane_row(tid, i) + r;
       if (m >= u.M) { continue; }
       for (var j = 0u; j < NV; j++) {
-        let n = n0 + j * 64u + lx * 4u;
-        let v = acc[i * 4u + r][j];
+        let n = n0 + lane_col(tid, j);
+        let v = acc_block(i, j)[r];
         for (var c = 0u; c < 4u; c++) {
           if (n + c < u.N) {
             var o = v[c];

@@ -59,7 +59,7 @@ fn tile_w4(c: u32, k: u32) -> vec4<f32> {
   return w_quad(rowBase + n, k);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(LANES)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
   let tile = wid.y;
   if (tid == 0u) {
@@ -71,20 +71,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   count = cnt;
   let start = tiles[3u * tile + 1u];
   rowBase = (tiles[3u * tile] - u.E0) * u.NOUT;
-  n0 = wid.x * 64u * NV;
-  for (var i = tid; i < 64u * MV; i += 256u) { slots[i] = select(0u, order[start + i], i < count); }
+  n0 = wid.x * BN;
+  for (var i = tid; i < BM; i += LANES) { slots[i] = select(0u, order[start + i], i < count); }
   workgroupBarrier();
   gemm_tile(tid);
-  let lx = tid % 16u;
-  let ly = tid / 16u;
   for (var i = 0u; i < MV; i++) {
     for (var r = 0u; r < 4u; r++) {
-      let m = i * 64u + ly * 4u + r;
+      let m = lane_row(tid, i) + r;
       if (m >= count) { continue; }
       let s = slots[m];
       for (var j = 0u; j < NV; j++) {
-        let n = n0 + j * 64u + lx * 4u;
-        let v = acc[i * 4u + r][j];
+        let n = n0 + lane_col(tid, j);
+        let v = acc_block(i, j)[r];
         for (var c = 0u; c < 4u; c++) {
           if (n + c < u.NOUT) { out[s * u.NOUT + n + c] = v[c]; }
         }

@@ -168,4 +168,9 @@ describe('gemv variant and grid choice', () => {
     expect(Math.ceil(163840 / v.rows)).toBeLessThanOrEqual(rt.device.limits.maxComputeWorkgroupsPerDimension);
     expect(v.lanes).toBe(64); // 64 q4 blocks per row: one block per lane
   });
+  test('q8 lanes read whole 32-byte blocks (one scale per lane per row)', () => {
+    expect(chooseGemvVariant(rt, 'q8', 2048, 3072).lanes).toBe(64); // 64 blocks per row
+    expect(chooseGemvVariant(rt, 'q8', 1408, 2048).lanes).toBe(64); // 44 blocks: pow2 above
+    expect(chooseGemvVariant(rt, 'q8', 8192, 2048).lanes).toBe(128); // 256 blocks: lanes stride
+  });
 });

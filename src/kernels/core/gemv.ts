@@ -8,7 +8,7 @@
 // SwiGLU's gate·up with silu(gate)·up in the epilogue), and read the rows of routed experts chosen by
 // device-side ids (GemvExperts: src/kernels/language/moe_decode.ts).
 //
-// Variants (chooseGemvVariant): the weight's 16-byte unit by storage form (q4 block, q8 half-block, 8
+// Variants (chooseGemvVariant): the weight's unit by storage form (q4 block, q8 block (32 bytes), 8
 // halves, 4 f32, or 4 elements read one by one when rows are not 16-byte aligned), subgroup reductions
 // where the adapter has them and rt.tuning.subgroups allows, native f16 loads where shader-f16 exists,
 // rows per workgroup by N or forced by rt.tuning.gemvRows.
@@ -27,7 +27,7 @@ import { matmulShape } from './core_shapes.ts';
 
 export type GemvRows = NonNullable<Tuning['gemvRows']>;
 
-/** How a lane reads its 16 weight bytes: q4 block, q8 half-block, 8 halves, 4 f32, or 4 single elements. */
+/** How a lane reads its unit: q4 block (16 bytes), q8 block (32), 8 halves, 4 f32, or 4 single elements. */
 export type GemvFormat = 'q4' | 'q8' | 'vec16' | 'vec32' | 'elementwise';
 
 export interface GemvVariant {
@@ -65,10 +65,10 @@ export function gemvFormat(dtype: DType, K: number): GemvFormat {
   return 'elementwise';
 }
 
-/** 16-byte units per weight row (the q8 half-blocks, the q4 blocks, ...). */
+/** Units per weight row (the q4 and q8 blocks, 8 halves, 4 f32, ...). */
 export function gemvUnits(format: GemvFormat, K: number): number {
   const blocks = Math.ceil(K / 32);
-  return { q4: blocks, q8: 2 * blocks, vec16: K / 8, vec32: K / 4, elementwise: Math.ceil(K / 4) }[format];
+  return { q4: blocks, q8: blocks, vec16: K / 8, vec32: K / 4, elementwise: Math.ceil(K / 4) }[format];
 }
 
 const nextPow2 = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));

@@ -1,6 +1,6 @@
 // matmul: y[M,N] = x[M,K] · w[N,K]ᵀ (+ bias). M = 1 takes the bandwidth-bound GEMV (gemv.ts, decode),
 // M > 1 by rt.tuning.matmul: 'tiled' the big-tile GEMM (shaders/matmul_tiled.wgsl, variant from
-// matmul_tiling.ts: 64×64 / 128×64 / 128×128 tiles; staged in f16 where the adapter has shader-f16, else
+// matmul_tiling.ts: 32×64 / 64×64 / 128×64 / 128×128 tiles; staged in f16 where the adapter has shader-f16, else
 // f32; packed f16 forced by tuning), 'direct' the
 // barrier-free kernel CPU adapters run, 'classic' the 64×64 kernel the tiled GEMM replaced (bench
 // baseline). Weights in any storage form (f32, packed f16/bf16, kvq1 q8/q4) are unpacked in the shader, so
@@ -19,7 +19,7 @@ import { grid2d, ro, rw, WEIGHT_UNIFORMS, weightAccess } from '../dispatch.ts';
 import { checkShape } from '../shape_check.ts';
 import { matmulShape } from './core_shapes.ts';
 import { gemv } from './gemv.ts';
-import { chooseGemmTiling, gemmDefines, gemmOverrides } from './matmul_tiling.ts';
+import { chooseGemmTiling, gemmDefines, gemmOverrides, tileDims } from './matmul_tiling.ts';
 
 const Params = defineUniforms('MatmulParams', {
   M: 'u32',
@@ -76,7 +76,7 @@ function matmulPart(
       source: matmulTiledSource,
       defines: { ...gemmDefines(t, w), HAS_BIAS: !!bias },
       overrides: gemmOverrides(t),
-      workgroups: [Math.ceil(N / (64 * t.nv)), Math.ceil(M / (64 * t.mv))],
+      workgroups: [Math.ceil(N / tileDims(t.tile).bn), Math.ceil(M / tileDims(t.tile).bm)],
       ...common,
     });
     return;

@@ -19,7 +19,7 @@ import { hostWeightToF32 } from '../ref_tensor.ts';
 import { type CaseGpu, compare, kernelTests, nmseBelow } from '../testing.ts';
 import { matmulRef } from './matmul.ref.ts';
 import { matmul } from './matmul.ts';
-import { GEMM_TILES, type GemmTile, tileDims } from './matmul_tiling.ts';
+import { GEMM_TILES, type GemmTile, tileDims, tileLanes } from './matmul_tiling.ts';
 
 const roundF16 = (v: Float32Array) => v.map((x) => f16BitsToF32(f32ToF16Bits(x)));
 
@@ -60,12 +60,15 @@ const real: Case[] = [
   { tile: '128x64', tiles: 'f32', dtype: 'q4', m: 130, k: 2048, n: 1408 },
   { tile: '64x64', tiles: 'f32', dtype: 'q8', m: 17, k: 2048, n: 11264 },
   { tile: '64x64', tiles: 'f16', dtype: 'bf16', m: 33, k: 1152, n: 4304 },
+  { tile: '32x64', tiles: 'f32', dtype: 'q4', m: 33, k: 2048, n: 1408 },
+  { tile: '32x64', tiles: 'f16', dtype: 'q8', m: 32, k: 1152, n: 4304 },
 ];
 // A weight in output-row parts (one dispatch per part at its column offset): parts that straddle the
 // 64- and 128-wide column tiles, a last part of 60 rows.
 const inParts: Case[] = [
   { tile: '128x128', tiles: 'f16', dtype: 'q4', m: 130, k: 64, n: 200, partRows: 70 },
   { tile: '128x64', tiles: 'f32', dtype: 'bf16', m: 67, k: 100, n: 200, partRows: 70 },
+  { tile: '32x64', tiles: 'f16', dtype: 'f16', m: 40, k: 96, n: 200, partRows: 70 },
 ];
 
 interface Inputs {
@@ -89,13 +92,15 @@ function runCase(g: CaseGpu, { x, host, bias }: Inputs, c: Case) {
 /** Whether the pipeline cache holds the tiled GEMM built for this case's variant. */
 function ranVariant(g: CaseGpu, c: Case, extra = ''): boolean {
   const { bm, bn } = tileDims(c.tile);
+  const lanes = tileLanes(c.tile);
+  const mv = bm / (4 * (lanes / 16)); // rows per lane's sub-blocks: BM = 4 · (lanes / 16) · MV
   return g.rt.pipelines
     .keys()
     .some(
       (key) =>
         key.startsWith('matmul_tiled|') &&
         key.includes(`TILES_F16=${c.tiles === 'f16'}`) &&
-        key.includes(`MV=${bm / 64},NV=${bn / 64}`) &&
+        key.includes(`LANES=${lanes},MV=${mv},NV=${bn / 64}`) &&
         key.includes(extra),
     );
 }

@@ -2,7 +2,7 @@
 // with both buffers, stages at most one unit per lane, and divides the kvq1 block; 'auto' picks by shape.
 import { describe, expect, it } from 'vitest';
 import { autoMoeTile } from '../language/moe_experts_tiled.ts';
-import { autoTile, chunkFor, GEMM_TILES, gemmWorkgroupBytes, tileDims } from './matmul_tiling.ts';
+import { autoTile, chunkFor, GEMM_TILES, gemmWorkgroupBytes, tileDims, tileLanes } from './matmul_tiling.ts';
 
 const DEFAULT_LIMIT = 16384; // maxComputeWorkgroupStorageSize every WebGPU adapter offers
 
@@ -13,7 +13,7 @@ describe('tiled GEMM variants', () => {
     const kc = chunkFor(tile, tiles, DEFAULT_LIMIT);
     const { bm, bn } = tileDims(tile);
     expect(gemmWorkgroupBytes(tile, tiles, kc)).toBeLessThanOrEqual(DEFAULT_LIMIT);
-    expect(((bm + bn) * kc) / 16).toBeLessThanOrEqual(256);
+    expect(((bm + bn) * kc) / 16).toBeLessThanOrEqual(tileLanes(tile));
     expect(32 % kc).toBe(0);
     expect(kc % 4).toBe(0);
   });
@@ -24,10 +24,15 @@ describe('tiled GEMM variants', () => {
     expect(chunkFor('64x64', 'f32', DEFAULT_LIMIT)).toBe(16);
     expect(chunkFor('64x64', 'f16-packed', DEFAULT_LIMIT)).toBe(32);
     expect(chunkFor('128x64', 'f32', 32768)).toBe(16); // a larger limit takes longer chunks
+    expect(chunkFor('32x64', 'f32', DEFAULT_LIMIT)).toBe(16); // 96 · 16 / 16 = 96 units ≤ 128 lanes
+    expect(tileLanes('32x64')).toBe(128);
+    expect(tileLanes('64x64')).toBe(256);
   });
 
-  it('auto tiles: 64x64 for short M, 128 rows beyond, 128 columns while ≥ 64 workgroups remain', () => {
-    expect(autoTile(2, 11264)).toBe('64x64');
+  it('auto tiles: 32x64 to M = 32, 64x64 to 64, 128 rows beyond, 128 columns while ≥ 64 workgroups remain', () => {
+    expect(autoTile(2, 11264)).toBe('32x64');
+    expect(autoTile(32, 1408)).toBe('32x64'); // 22 workgroups, as many as 64x64, no rows past M
+    expect(autoTile(33, 1408)).toBe('64x64');
     expect(autoTile(64, 4096)).toBe('64x64');
     expect(autoTile(1332, 1408)).toBe('128x128'); // 11 × 11 = 121 workgroups
     expect(autoTile(129, 1408)).toBe('128x64'); // 2 × 11 = 22 at 128 columns

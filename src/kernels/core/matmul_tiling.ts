@@ -1,21 +1,23 @@
 // Which variant of the tiled GEMM (shaders/common/matmul_tiled_core.wgsl) a call runs: the tile shape
-// (rows × columns per workgroup of 256 lanes), the staged tiles' precision and the k-chunk, plus the
+// (rows × columns per workgroup of 256 lanes, 128 for 32x64), the staged tiles' precision and the k-chunk, plus the
 // defines and overrides that build it. Shared by the dense matmul and the grouped MoE prefill.
 //
 // Forced through rt.tuning (so a CPU adapter runs and tests every variant):
-//   matmulTile  'auto' | '64x64' | '128x64' | '128x128'
+//   matmulTile  'auto' | '64x64' | '128x64' | '128x128' | '32x64'
 //   matmulTiles 'f16' (shader-f16: vec4<f16> tiles; without it f16 packed two per u32) | 'f32'
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
 import type { WeightDType } from '../../tensor/types.ts';
 import { weightAccess } from '../dispatch.ts';
 
-export type GemmTile = '64x64' | '128x64' | '128x128';
+export type GemmTile = '64x64' | '128x64' | '128x128' | '32x64';
 export type GemmTiles = 'f32' | 'f16' | 'f16-packed';
 
 export interface GemmTiling {
   tile: GemmTile;
-  /** vec4 row groups per lane (BM = 64·mv) and column groups (BN = 64·nv). */
+  /** Workgroup size: 256, or 128 for the 32-row tile (16 lanes along N, lanes / 16 along M). */
+  lanes: number;
+  /** vec4 row groups per lane (BM = 4·(lanes / 16)·mv) and column groups (BN = 64·nv). */
   mv: number;
   nv: number;
   /** k per staged chunk. */
@@ -23,8 +25,13 @@ export interface GemmTiling {
   tiles: GemmTiles;
 }
 
-export const GEMM_TILES: readonly GemmTile[] = ['64x64', '128x64', '128x128'];
+export const GEMM_TILES: readonly GemmTile[] = ['64x64', '128x64', '128x128', '32x64'];
 const LANES = 256;
+
+/** Lanes of a tile's workgroup: 256, or 128 for the 32-row tile (8 lane rows of 4 rows). */
+export function tileLanes(tile: GemmTile): number {
+  return tileDims(tile).bm === 32 ? 128 : LANES;
+}
 
 /** Rows and columns of a tile: '128x64' → 128 rows (M) × 64 columns (N). */
 export function tileDims(tile: GemmTile): { bm: number; bn: number } {
@@ -33,10 +40,12 @@ export function tileDims(tile: GemmTile): { bm: number; bn: number } {
 }
 
 /**
- * The tile for an M × N output when tuning says 'auto': 128-row tiles once M fills them; 128 columns
- * when there are still enough workgroups (≥ 64) to fill a GPU, else 64 (more, smaller workgroups).
+ * The tile for an M × N output when tuning says 'auto': 32 rows while M fits them (a short prompt does
+ * not compute 64-row tiles half empty; as many workgroups as 64×64), 64 rows up to 64; 128-row tiles
+ * once M fills them, 128 columns when there are still enough workgroups (≥ 64) to fill a GPU, else 64.
  */
 export function autoTile(M: number, N: number): GemmTile {
+  if (M <= 32) return '32x64';
   if (M <= 64) return '64x64';
   return Math.ceil(M / 128) * Math.ceil(N / 128) >= 64 ? '128x128' : '128x64';
 }
@@ -54,7 +63,7 @@ export function gemmWorkgroupBytes(tile: GemmTile, tiles: GemmTiles, kc: number)
 export function chunkFor(tile: GemmTile, tiles: GemmTiles, limit: number): number {
   const { bm, bn } = tileDims(tile);
   for (const kc of [32, 16, 8, 4])
-    if (((bm + bn) * kc) / 16 <= LANES && gemmWorkgroupBytes(tile, tiles, kc) <= limit) return kc;
+    if (((bm + bn) * kc) / 16 <= tileLanes(tile) && gemmWorkgroupBytes(tile, tiles, kc) <= limit) return kc;
   return 4;
 }
 
@@ -72,16 +81,19 @@ export function tilingFor(rt: GpuRuntime, tile: GemmTile, reservedBytes = 0): Ge
     rt.tuning.matmulTiles === 'f32' ? 'f32' : rt.features.shaderF16 ? 'f16' : 'f16-packed';
   const { bm, bn } = tileDims(tile);
   const kc = chunkFor(tile, tiles, rt.device.limits.maxComputeWorkgroupStorageSize - reservedBytes);
-  return { tile, mv: bm / 64, nv: bn / 64, kc, tiles };
+  const lanes = tileLanes(tile);
+  return { tile, lanes, mv: bm / (4 * (lanes / 16)), nv: bn / 64, kc, tiles };
 }
 
 export function gemmOverrides(t: GemmTiling): Record<string, number> {
+  const { bm, bn } = tileDims(t.tile);
   return {
     MV: t.mv,
     NV: t.nv,
+    LANES: t.lanes,
     KC: t.kc,
-    XS_VEC4S: (2 * t.kc * 64 * t.mv) / 4,
-    WS_VEC4S: (2 * t.kc * 64 * t.nv) / 4,
+    XS_VEC4S: (2 * t.kc * bm) / 4,
+    WS_VEC4S: (2 * t.kc * bn) / 4,
   };
 }
 
@@ -92,6 +104,9 @@ export function gemmDefines(t: GemmTiling, w: GpuTensor): Record<string, boolean
   const sixteen = dtype === 'f16' || dtype === 'bf16';
   return {
     [weightAccess(w).define]: true,
+    // the lane's 2×2, 2×1 or 1×1 register sub-blocks (named variables in the shader)
+    MV2: t.mv === 2,
+    NV2: t.nv === 2,
     TILES_F16: t.tiles !== 'f32',
     NATIVE_F16: t.tiles === 'f16',
     // 16-bit pairs straddle rows when K is odd: element by element then, as for f32.

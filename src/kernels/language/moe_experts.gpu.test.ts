@@ -9,7 +9,7 @@ import type { GpuTensor } from '../../gpu/tensor.ts';
 import { f16BitsToF32, f32ToF16Bits } from '../../tensor/half.ts';
 import type { HostWeight, WeightDType } from '../../tensor/types.ts';
 import { encodeWeight, randn } from '../../testing/random.ts';
-import type { GemmTile } from '../core/matmul_tiling.ts';
+import { type GemmTile, tileDims, tileLanes } from '../core/matmul_tiling.ts';
 import { hostWeightToF32 } from '../ref_tensor.ts';
 import { type CaseGpu, kernelTests, nmseBelow } from '../testing.ts';
 import { moeExpertsRef } from './moe_experts.ref.ts';
@@ -134,7 +134,7 @@ const TILED_SHAPES: Shape[] = [
   [60, 2, 64, 72, 3, 'q4'],
 ];
 const TILED: TiledCase[] = [
-  ...(['64x64', '128x64', '128x128'] as const).flatMap((tile) =>
+  ...(['64x64', '128x64', '128x128', '32x64'] as const).flatMap((tile) =>
     (['f32', 'f16'] as const).flatMap((tiles) => TILED_SHAPES.map((shape) => ({ shape, tile, tiles }))),
   ),
   { shape: [6, 2, 2048, 1408, 2, 'q4'], tile: 'auto', tiles: 'f32' },
@@ -165,10 +165,11 @@ describe('moeExperts prefill by the tiled GEMM (every forced variant) vs moeExpe
     ref: (inp, c) => refOf(inp, c.shape, c.tiles === 'f16'),
     metric: nmseBelow(1e-6),
     check: (_, g, __, c) => {
+      const lanes = c.tile === 'auto' ? 0 : tileLanes(c.tile);
       const mvnv =
         c.tile === 'auto'
           ? ''
-          : `MV=${Number(c.tile.split('x')[0]) / 64},NV=${Number(c.tile.split('x')[1]) / 64}`;
+          : `LANES=${lanes},MV=${tileDims(c.tile).bm / (4 * (lanes / 16))},NV=${tileDims(c.tile).bn / 64}`;
       const ran = (k: string) =>
         k.startsWith('matmul_tiled_moe|') && k.includes(`TILES_F16=${c.tiles === 'f16'}`) && k.includes(mvnv);
       expect(g.rt.pipelines.keys().some(ran), 'the forced tiled variant ran').toBe(true);

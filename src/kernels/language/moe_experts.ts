@@ -16,6 +16,7 @@ import type { GpuRuntime } from '../../gpu/runtime.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
 import { defineUniforms } from '../../gpu/uniforms.ts';
 import type { Tensor } from '../../tensor/types.ts';
+import { tileDims } from '../core/matmul_tiling.ts';
 import { rmsNorm } from '../core/norm.ts';
 import { grid2d, ro, rw, WEIGHT_UNIFORMS, weightAccess } from '../dispatch.ts';
 import { checkShape } from '../shape_check.ts';
@@ -97,7 +98,7 @@ export function moeExperts(
   }
   const S = T * A;
   const tiled = T > 1 && rt.tuning.moePrefill === 'tiled' ? moeGemmTiling(rt, S, E) : null;
-  const tm = tiled ? 64 * tiled.mv : TM; // slots per tile: the GEMM's rows, or the rows kernel's TM
+  const tm = tiled ? tileDims(tiled.tile).bm : TM; // slots per tile: the GEMM's rows, or the rows kernel's TM
   const nTiles = maxTiles(S, E, tm);
   const order = rt.alloc([S], 'u32');
   const tiles = rt.alloc([nTiles, 3], 'u32');

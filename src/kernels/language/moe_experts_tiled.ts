@@ -15,6 +15,7 @@ import {
   type GemmTiling,
   gemmDefines,
   gemmOverrides,
+  tileDims,
   tilingFor,
 } from '../core/matmul_tiling.ts';
 import { ro, rw, weightAccess } from '../dispatch.ts';
@@ -57,7 +58,7 @@ export function groupedGemm(
       uniforms,
       params: { NOUT, A: plan.A, ...a.fields, E0: p.start, EN: p.count },
       bindings: [...inputs.map(ro), ro(p.tensor), ro(plan.order), ro(plan.tiles), rw(out)],
-      workgroups: [Math.ceil(NOUT / (64 * t.nv)), plan.nTiles],
+      workgroups: [Math.ceil(NOUT / tileDims(t.tile).bn), plan.nTiles],
       // at most min(E, S) distinct experts are read
       weightBytes: Math.round((p.tensor.byteSize * Math.min(p.count, plan.S)) / p.count),
     });
