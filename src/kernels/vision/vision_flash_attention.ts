@@ -15,10 +15,10 @@ import { type PackedQkv, qkvShapes } from './vision_shapes.ts';
 
 const Params = defineUniforms('FlashAttnParams', { HEADS: 'u32', HD: 'u32', SCALE: 'f32' });
 
-/** Queries per workgroup; must equal BQ (16 quads × QR) in the shader. */
+/** Queries per workgroup; must equal the shader's 16 quads × 2 queries. */
 export const FLASH_QUERY_TILE = 32;
-const KEY_TILES = [32, 16, 8, 4] as const; // BK candidates, ≤ BK_MAX in the shader
-const MAX_HEAD_DIM = 128; // ND_MAX · 16
+const KEY_TILES = [32, 16, 8, 4] as const; // BK candidates: the shader takes keys 4 at a time, ≤ 32
+const MAX_HEAD_DIM = 128; // the shader's 8 named vec4 columns per lane × 4 lanes × 4
 
 /** The kernel variant a call runs: what the shader's defines and overrides are made of. */
 export interface FlashVariant {
