@@ -1,16 +1,17 @@
 // MoonViT attention, FlashAttention-2 style (spec §7.4–7.5): block-diagonal per image over a packed qkv
 // [L, 3·H·d] → [L, H·d], softmax scale 1/√d, no mask, no padding and no L×L score matrix (work Σ nᵢ² per head).
 //
-// Dispatch (tiles, H): a workgroup owns one tile of ≤ BQ = 32 queries of ONE image (the tile table holds
+// Dispatch (tiles, H): a workgroup owns one tile of ≤ BQ = 64 queries of ONE image (the tile table holds
 // [qStart, qEnd, kStart, kEnd]) and one head, and walks only that image's keys in tiles of BK, staged in
 // workgroup memory (f32, f16, or f16 packed two per u32 where the adapter lacks shader-f16).
-// Lanes: 16 quads × 4. A quad owns 2 queries (q0 / q1 below); lane r of a quad owns the head-dim columns
-// (in vec4s) r, r+4, …, r+28 of those queries' q and o, so a staged K or V vec4 serves both queries.
-// Keys go 4 at a time: the lane's partial dots for 4 keys × 2 queries are two vec4s; a score is the sum
-// of the quad's four partials, by subgroupShuffleXor over 1 and 2 (WebGPU subgroups have ≥ 4 lanes; 1-D
-// workgroups fill them in local index order) or, without subgroups, a pass through workgroup memory per
-// staged tile. Every lane of a quad then holds the same scores and runs the online softmax itself (running
-// max m, sum l, o rescaled per 4 keys), so no other exchange is needed.
+// Lanes: 16 quads × 4. A quad owns 4 queries (q0 … q3 below); lane r of a quad owns the head-dim columns
+// (in vec4s) r, r+4, …, r+28 of those queries' q and o, so each staged K or V vec4 a lane reads serves 4
+// queries (16 FMAs per vec4 read: reads from workgroup memory, per-lane gathers on a CPU adapter, are what
+// bounds this kernel there). Keys go 4 at a time: the lane's partial dots are a mat4x4, column t = key t,
+// row a = query a; a score is the sum of the quad's four partials, by subgroupShuffleXor over 1 and 2
+// (WebGPU subgroups have ≥ 4 lanes; 1-D workgroups fill them in local index order) or, without subgroups,
+// a pass through workgroup memory per staged tile. Every lane of a quad then holds the same scores and
+// runs the online softmax itself (running max m and sum l per query as vec4s, o rescaled per 4 keys).
 // Register layout: the lane's q and o columns are named vec4 fields (Cols.c0 … c7) whose dead ones
 // (c ≥ ND, an override) fold away, never private arrays indexed by loop counters: a compiler that does not
 // fully unroll (SwiftShader) keeps such arrays in memory, one scattered access per lane. Columns past the
@@ -53,8 +54,11 @@ fn fromTile(x: vec4<f32>) -> vec4<f32> { return x; }
 #endif
 #if SUBGROUPS
 #else
-override RED_VEC4S: u32;  // BQ · BK = 32 queries × 4 lanes × BK/4 key groups
-var<workgroup> red: array<vec4<f32>, RED_VEC4S>;  // [query, lane, key group] partial dots of 4 keys
+override RED_VEC4S: u32;  // 64 lanes · BK
+var<workgroup> red: array<vec4<f32>, RED_VEC4S>;  // [quad, lane, key] partial dots of the quad's 4 queries
+
+/// The four lanes' partials at red[g], red[g + BK], … : the quad's full scores of one key.
+fn quadSum(g: u32) -> vec4<f32> { return (red[g] + red[g + BK]) + (red[g + 2u * BK] + red[g + 3u * BK]); }
 #endif
 
 /// One lane's head-dim columns of one query: column c holds vec4 r + 4c of the head (c < ND are live).
@@ -64,12 +68,16 @@ struct Cols {
 }
 
 var<private> laneR: u32;  // the lane's index in its quad
-var<private> q0: Cols;    // the quad's first query, pre-scaled by 1/√d (0 past the head dim or the tile)
-var<private> q1: Cols;    // the quad's second query
-var<private> o0: Cols;    // unnormalised outputs of q0
-var<private> o1: Cols;    // unnormalised outputs of q1
-var<private> m: vec2<f32>;  // running score max of (q0, q1)
-var<private> l: vec2<f32>;  // running softmax denominators of (q0, q1)
+var<private> q0: Cols;    // the quad's queries, pre-scaled by 1/√d (0 past the head dim or the tile)
+var<private> q1: Cols;
+var<private> q2: Cols;
+var<private> q3: Cols;
+var<private> o0: Cols;    // their unnormalised outputs
+var<private> o1: Cols;
+var<private> o2: Cols;
+var<private> o3: Cols;
+var<private> m: vec4<f32>;  // running score max of (q0 … q3)
+var<private> l: vec4<f32>;  // running softmax denominators of (q0 … q3)
 
 /// The tile slot of the lane's column c within a staged row; clamped into the row past the head dim, where
 /// q is 0 (so the slot's value, finite or not, only meets columns that already hold it).
@@ -88,77 +96,97 @@ fn loadQuery(base: u32, live: bool) -> Cols {
               queryCol(base, 6u, live), queryCol(base, 7u, live));
 }
 
-/// The lane's partial dots of (q0, q1) with the staged key at tile row offset `row`.
-fn keyDots(row: u32) -> vec2<f32> {
-  var k = fromTile(ks[row + tileCol(0u)]);
-  var d = vec2<f32>(dot(q0.c0, k), dot(q1.c0, k));
-  if (ND > 1u) { k = fromTile(ks[row + tileCol(1u)]); d += vec2<f32>(dot(q0.c1, k), dot(q1.c1, k)); }
-  if (ND > 2u) { k = fromTile(ks[row + tileCol(2u)]); d += vec2<f32>(dot(q0.c2, k), dot(q1.c2, k)); }
-  if (ND > 3u) { k = fromTile(ks[row + tileCol(3u)]); d += vec2<f32>(dot(q0.c3, k), dot(q1.c3, k)); }
-  if (ND > 4u) { k = fromTile(ks[row + tileCol(4u)]); d += vec2<f32>(dot(q0.c4, k), dot(q1.c4, k)); }
-  if (ND > 5u) { k = fromTile(ks[row + tileCol(5u)]); d += vec2<f32>(dot(q0.c5, k), dot(q1.c5, k)); }
-  if (ND > 6u) { k = fromTile(ks[row + tileCol(6u)]); d += vec2<f32>(dot(q0.c6, k), dot(q1.c6, k)); }
-  if (ND > 7u) { k = fromTile(ks[row + tileCol(7u)]); d += vec2<f32>(dot(q0.c7, k), dot(q1.c7, k)); }
-  return d;
+/// k · (q0 … q3) for one vec4 column of a key.
+fn dots4(k: vec4<f32>, a: vec4<f32>, b: vec4<f32>, c: vec4<f32>, d: vec4<f32>) -> vec4<f32> {
+  return vec4<f32>(dot(a, k), dot(b, k), dot(c, k), dot(d, k));
 }
 
-/// The lane's partial scores of keys j0 .. j0+3 of the staged tile: column 0 for q0, column 1 for q1.
-fn partialScores(j0: u32) -> mat2x4<f32> {
+/// The lane's partial dots of (q0 … q3) with the staged key at tile row offset `row`.
+fn keyDots(row: u32) -> vec4<f32> {
+  var s = dots4(fromTile(ks[row + tileCol(0u)]), q0.c0, q1.c0, q2.c0, q3.c0);
+  if (ND > 1u) { s += dots4(fromTile(ks[row + tileCol(1u)]), q0.c1, q1.c1, q2.c1, q3.c1); }
+  if (ND > 2u) { s += dots4(fromTile(ks[row + tileCol(2u)]), q0.c2, q1.c2, q2.c2, q3.c2); }
+  if (ND > 3u) { s += dots4(fromTile(ks[row + tileCol(3u)]), q0.c3, q1.c3, q2.c3, q3.c3); }
+  if (ND > 4u) { s += dots4(fromTile(ks[row + tileCol(4u)]), q0.c4, q1.c4, q2.c4, q3.c4); }
+  if (ND > 5u) { s += dots4(fromTile(ks[row + tileCol(5u)]), q0.c5, q1.c5, q2.c5, q3.c5); }
+  if (ND > 6u) { s += dots4(fromTile(ks[row + tileCol(6u)]), q0.c6, q1.c6, q2.c6, q3.c6); }
+  if (ND > 7u) { s += dots4(fromTile(ks[row + tileCol(7u)]), q0.c7, q1.c7, q2.c7, q3.c7); }
+  return s;
+}
+
+/// The lane's partial scores of keys j0 .. j0+3 of the staged tile: column t = key j0 + t, row a = query a.
+fn partialScores(j0: u32) -> mat4x4<f32> {
   let row = j0 * (HD / 4u);
-  let a = keyDots(row);
-  let b = keyDots(row + HD / 4u);
-  let c = keyDots(row + 2u * (HD / 4u));
-  let d = keyDots(row + 3u * (HD / 4u));
-  return mat2x4<f32>(vec4<f32>(a.x, b.x, c.x, d.x), vec4<f32>(a.y, b.y, c.y, d.y));
+  return mat4x4<f32>(keyDots(row), keyDots(row + HD / 4u), keyDots(row + 2u * (HD / 4u)),
+                     keyDots(row + 3u * (HD / 4u)));
 }
 
-/// o += p · V for the staged value at tile row offset `row` (p.x for q0, p.y for q1).
-fn accumulateValue(row: u32, p: vec2<f32>) {
-  let p0 = vec4<f32>(p.x);
-  let p1 = vec4<f32>(p.y);
+/// o += p · V for the staged value at tile row offset `row` (p[a] for query a).
+fn accumulateValue(row: u32, p: vec4<f32>) {
+  let pa = vec4<f32>(p.x);
+  let pb = vec4<f32>(p.y);
+  let pc = vec4<f32>(p.z);
+  let pd = vec4<f32>(p.w);
   var v = fromTile(vs[row + tileCol(0u)]);
-  o0.c0 = fma(p0, v, o0.c0); o1.c0 = fma(p1, v, o1.c0);
-  if (ND > 1u) { v = fromTile(vs[row + tileCol(1u)]); o0.c1 = fma(p0, v, o0.c1); o1.c1 = fma(p1, v, o1.c1); }
-  if (ND > 2u) { v = fromTile(vs[row + tileCol(2u)]); o0.c2 = fma(p0, v, o0.c2); o1.c2 = fma(p1, v, o1.c2); }
-  if (ND > 3u) { v = fromTile(vs[row + tileCol(3u)]); o0.c3 = fma(p0, v, o0.c3); o1.c3 = fma(p1, v, o1.c3); }
-  if (ND > 4u) { v = fromTile(vs[row + tileCol(4u)]); o0.c4 = fma(p0, v, o0.c4); o1.c4 = fma(p1, v, o1.c4); }
-  if (ND > 5u) { v = fromTile(vs[row + tileCol(5u)]); o0.c5 = fma(p0, v, o0.c5); o1.c5 = fma(p1, v, o1.c5); }
-  if (ND > 6u) { v = fromTile(vs[row + tileCol(6u)]); o0.c6 = fma(p0, v, o0.c6); o1.c6 = fma(p1, v, o1.c6); }
-  if (ND > 7u) { v = fromTile(vs[row + tileCol(7u)]); o0.c7 = fma(p0, v, o0.c7); o1.c7 = fma(p1, v, o1.c7); }
+  o0.c0 = fma(pa, v, o0.c0); o1.c0 = fma(pb, v, o1.c0); o2.c0 = fma(pc, v, o2.c0); o3.c0 = fma(pd, v, o3.c0);
+  if (ND > 1u) {
+    v = fromTile(vs[row + tileCol(1u)]);
+    o0.c1 = fma(pa, v, o0.c1); o1.c1 = fma(pb, v, o1.c1); o2.c1 = fma(pc, v, o2.c1); o3.c1 = fma(pd, v, o3.c1);
+  }
+  if (ND > 2u) {
+    v = fromTile(vs[row + tileCol(2u)]);
+    o0.c2 = fma(pa, v, o0.c2); o1.c2 = fma(pb, v, o1.c2); o2.c2 = fma(pc, v, o2.c2); o3.c2 = fma(pd, v, o3.c2);
+  }
+  if (ND > 3u) {
+    v = fromTile(vs[row + tileCol(3u)]);
+    o0.c3 = fma(pa, v, o0.c3); o1.c3 = fma(pb, v, o1.c3); o2.c3 = fma(pc, v, o2.c3); o3.c3 = fma(pd, v, o3.c3);
+  }
+  if (ND > 4u) {
+    v = fromTile(vs[row + tileCol(4u)]);
+    o0.c4 = fma(pa, v, o0.c4); o1.c4 = fma(pb, v, o1.c4); o2.c4 = fma(pc, v, o2.c4); o3.c4 = fma(pd, v, o3.c4);
+  }
+  if (ND > 5u) {
+    v = fromTile(vs[row + tileCol(5u)]);
+    o0.c5 = fma(pa, v, o0.c5); o1.c5 = fma(pb, v, o1.c5); o2.c5 = fma(pc, v, o2.c5); o3.c5 = fma(pd, v, o3.c5);
+  }
+  if (ND > 6u) {
+    v = fromTile(vs[row + tileCol(6u)]);
+    o0.c6 = fma(pa, v, o0.c6); o1.c6 = fma(pb, v, o1.c6); o2.c6 = fma(pc, v, o2.c6); o3.c6 = fma(pd, v, o3.c6);
+  }
+  if (ND > 7u) {
+    v = fromTile(vs[row + tileCol(7u)]);
+    o0.c7 = fma(pa, v, o0.c7); o1.c7 = fma(pb, v, o1.c7); o2.c7 = fma(pc, v, o2.c7); o3.c7 = fma(pd, v, o3.c7);
+  }
 }
 
-fn rescaleOutputs(corr: vec2<f32>) {
-  o0.c0 *= corr.x; o1.c0 *= corr.y;
-  if (ND > 1u) { o0.c1 *= corr.x; o1.c1 *= corr.y; }
-  if (ND > 2u) { o0.c2 *= corr.x; o1.c2 *= corr.y; }
-  if (ND > 3u) { o0.c3 *= corr.x; o1.c3 *= corr.y; }
-  if (ND > 4u) { o0.c4 *= corr.x; o1.c4 *= corr.y; }
-  if (ND > 5u) { o0.c5 *= corr.x; o1.c5 *= corr.y; }
-  if (ND > 6u) { o0.c6 *= corr.x; o1.c6 *= corr.y; }
-  if (ND > 7u) { o0.c7 *= corr.x; o1.c7 *= corr.y; }
+fn scaled(o: Cols, f: f32) -> Cols {
+  let s = vec4<f32>(f);
+  return Cols(o.c0 * s, o.c1 * s, o.c2 * s, o.c3 * s, o.c4 * s, o.c5 * s, o.c6 * s, o.c7 * s);
 }
 
-fn max4(x: vec4<f32>) -> f32 { return max(max(x.x, x.y), max(x.z, x.w)); }
-fn sum4(x: vec4<f32>) -> f32 { return (x.x + x.y) + (x.z + x.w); }
-
-/// Online softmax over keys j0 .. j0+3 (full scores s; keys ≥ nk are past the image and count for
-/// nothing): rescale by exp(m_old − m_new), then accumulate p · v.
-fn softmaxStep(s: mat2x4<f32>, j0: u32, nk: u32) {
+/// Online softmax over keys j0 .. j0+3 (full scores s, column t = key j0 + t; keys ≥ nk are past the image
+/// and count for nothing): rescale by exp(m_old − m_new), then accumulate p · v.
+fn softmaxStep(s: mat4x4<f32>, j0: u32, nk: u32) {
   let keep = vec4<u32>(j0) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(nk);
-  let s0 = select(vec4<f32>(-3.0e38), s[0], keep);
-  let s1 = select(vec4<f32>(-3.0e38), s[1], keep);
-  let mNew = max(m, vec2<f32>(max4(s0), max4(s1)));
+  let mNew = max(max(m, select(m, s[0], keep.x)),
+                 max(select(m, s[1], keep.y), max(select(m, s[2], keep.z), select(m, s[3], keep.w))));
   let corr = exp(m - mNew);
-  let p0 = select(vec4<f32>(0.0), exp(s0 - mNew.x), keep);
-  let p1 = select(vec4<f32>(0.0), exp(s1 - mNew.y), keep);
-  l = l * corr + vec2<f32>(sum4(p0), sum4(p1));
+  let p0 = select(vec4<f32>(0.0), exp(s[0] - mNew), keep.x);
+  let p1 = select(vec4<f32>(0.0), exp(s[1] - mNew), keep.y);
+  let p2 = select(vec4<f32>(0.0), exp(s[2] - mNew), keep.z);
+  let p3 = select(vec4<f32>(0.0), exp(s[3] - mNew), keep.w);
+  l = l * corr + ((p0 + p1) + (p2 + p3));
   m = mNew;
-  rescaleOutputs(corr);
+  // Dead columns (c ≥ ND) are never stored, so the compiler drops their multiplies here too.
+  o0 = scaled(o0, corr.x);
+  o1 = scaled(o1, corr.y);
+  o2 = scaled(o2, corr.z);
+  o3 = scaled(o3, corr.w);
   let row = j0 * (HD / 4u);
-  accumulateValue(row, vec2<f32>(p0.x, p1.x));
-  accumulateValue(row + HD / 4u, vec2<f32>(p0.y, p1.y));
-  accumulateValue(row + 2u * (HD / 4u), vec2<f32>(p0.z, p1.z));
-  accumulateValue(row + 3u * (HD / 4u), vec2<f32>(p0.w, p1.w));
+  accumulateValue(row, p0);
+  accumulateValue(row + HD / 4u, p1);
+  accumulateValue(row + 2u * (HD / 4u), p2);
+  accumulateValue(row + 3u * (HD / 4u), p3);
 }
 
 /// The lane's column c of one output row starting at vec4 `base` (nothing past the head dim).
@@ -183,10 +211,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let width4 = 3u * dModel4;
   let quad = lane / 4u;
   laneR = lane % 4u;
-  let qi0 = tile.x + quad * 2u;
-  q0 = loadQuery(qi0 * width4 + head * HD4, qi0 < tile.y);
-  q1 = loadQuery((qi0 + 1u) * width4 + head * HD4, qi0 + 1u < tile.y);
-  m = vec2<f32>(-3.0e38);
+  let qi = tile.x + quad * 4u;  // the quad's first query
+  let qBase = qi * width4 + head * HD4;
+  q0 = loadQuery(qBase, qi < tile.y);
+  q1 = loadQuery(qBase + width4, qi + 1u < tile.y);
+  q2 = loadQuery(qBase + 2u * width4, qi + 2u < tile.y);
+  q3 = loadQuery(qBase + 3u * width4, qi + 3u < tile.y);
+  m = vec4<f32>(-3.0e38);
 
   for (var k0 = tile.z; k0 < tile.w; k0 += BK) {
     let nk = min(BK, tile.w - k0);
@@ -206,35 +237,37 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     workgroupBarrier();
 #if SUBGROUPS
     for (var j0 = 0u; j0 < nk; j0 += 4u) {
-      let part = partialScores(j0);
-      var s0 = part[0] + subgroupShuffleXor(part[0], 1u);
-      var s1 = part[1] + subgroupShuffleXor(part[1], 1u);
-      s0 += subgroupShuffleXor(s0, 2u);
-      s1 += subgroupShuffleXor(s1, 2u);
-      softmaxStep(mat2x4<f32>(s0, s1), j0, nk);
+      var s = partialScores(j0);
+      s += mat4x4<f32>(subgroupShuffleXor(s[0], 1u), subgroupShuffleXor(s[1], 1u),
+                       subgroupShuffleXor(s[2], 1u), subgroupShuffleXor(s[3], 1u));
+      s += mat4x4<f32>(subgroupShuffleXor(s[0], 2u), subgroupShuffleXor(s[1], 2u),
+                       subgroupShuffleXor(s[2], 2u), subgroupShuffleXor(s[3], 2u));
+      softmaxStep(s, j0, nk);
     }
 #else
-    // Partials of every key group to workgroup memory ([query][lane][group]), then the quad's sums.
-    let groups = BK / 4u;
-    let slot0 = (quad * 8u + laneR) * groups;  // query 2·quad, this lane
-    for (var g = 0u; g < groups; g++) {
-      let part = partialScores(4u * g);
-      red[slot0 + g] = part[0];
-      red[slot0 + 4u * groups + g] = part[1];
+    // Partials of every key to workgroup memory ([quad][lane][key], a vec4 over the quad's queries), then
+    // each lane sums its quad's four.
+    let mine = (quad * 4u + laneR) * BK;
+    for (var j0 = 0u; j0 < BK; j0 += 4u) {
+      let part = partialScores(j0);
+      red[mine + j0] = part[0];
+      red[mine + j0 + 1u] = part[1];
+      red[mine + j0 + 2u] = part[2];
+      red[mine + j0 + 3u] = part[3];
     }
     workgroupBarrier();
-    let quad0 = quad * 8u * groups;  // query 2·quad, lane 0
+    let quadBase = quad * 4u * BK;
     for (var j0 = 0u; j0 < nk; j0 += 4u) {
-      let g = quad0 + j0 / 4u;
-      let s0 = (red[g] + red[g + groups]) + (red[g + 2u * groups] + red[g + 3u * groups]);
-      let h = g + 4u * groups;
-      let s1 = (red[h] + red[h + groups]) + (red[h + 2u * groups] + red[h + 3u * groups]);
-      softmaxStep(mat2x4<f32>(s0, s1), j0, nk);
+      let g = quadBase + j0;
+      softmaxStep(mat4x4<f32>(quadSum(g), quadSum(g + 1u), quadSum(g + 2u), quadSum(g + 3u)), j0, nk);
     }
 #endif
     workgroupBarrier();
   }
 
-  if (qi0 < tile.y) { storeOutput(qi0 * dModel4 + head * HD4, o0, 1.0 / l.x); }
-  if (qi0 + 1u < tile.y) { storeOutput((qi0 + 1u) * dModel4 + head * HD4, o1, 1.0 / l.y); }
+  let oBase = qi * dModel4 + head * HD4;
+  if (qi < tile.y) { storeOutput(oBase, o0, 1.0 / l.x); }
+  if (qi + 1u < tile.y) { storeOutput(oBase + dModel4, o1, 1.0 / l.y); }
+  if (qi + 2u < tile.y) { storeOutput(oBase + 2u * dModel4, o2, 1.0 / l.z); }
+  if (qi + 3u < tile.y) { storeOutput(oBase + 3u * dModel4, o3, 1.0 / l.w); }
 }

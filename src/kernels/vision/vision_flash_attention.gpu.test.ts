@@ -7,7 +7,7 @@ import { kernelTests, nmseBelow, qkvCase } from '../testing.ts';
 import { varlenAttentionRef } from './varlen_attention.ref.ts';
 import { chooseFlashVariant, type FlashVariant, visionFlashAttention } from './vision_flash_attention.ts';
 
-// One patch, prime sides (tiles not multiples of the 32-query tile or of any key tile), images of very
+// One patch, prime sides (tiles not multiples of the 64-query tile or of any key tile), images of very
 // different sizes packed together (tiles must not straddle images), head dims 72 (MoonViT) and 64, plus
 // 4, 12 (lanes that own no column) and 128 (the largest). Scale 2 sharpens the softmax so the online
 // max/rescale path is exercised.

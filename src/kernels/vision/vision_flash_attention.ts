@@ -15,8 +15,10 @@ import { type PackedQkv, qkvShapes } from './vision_shapes.ts';
 
 const Params = defineUniforms('FlashAttnParams', { HEADS: 'u32', HD: 'u32', SCALE: 'f32' });
 
-/** Queries per workgroup; must equal the shader's 16 quads × 2 queries. */
-export const FLASH_QUERY_TILE = 32;
+/** Queries per workgroup; must equal the shader's 16 quads × 4 queries. */
+export const FLASH_QUERY_TILE = 64;
+/** Lanes per workgroup: the no-subgroup reduction holds one vec4 of partials per lane and key. */
+const FLASH_LANES = 64;
 const KEY_TILES = [32, 16, 8, 4] as const; // BK candidates: the shader takes keys 4 at a time, ≤ 32
 const MAX_HEAD_DIM = 128; // the shader's 8 named vec4 columns per lane × 4 lanes × 4
 
@@ -37,7 +39,7 @@ export function flashSupports(headDim: number): boolean {
 /** Workgroup bytes of one variant: K and V tiles, plus the partial-dot exchange without subgroups. */
 export function flashWorkgroupBytes(headDim: number, v: Omit<FlashVariant, 'keyTile'>, keyTile: number) {
   const tileBytes = keyTile * headDim * (v.tiles === 'f32' ? 4 : 2);
-  return 2 * tileBytes + (v.subgroups ? 0 : FLASH_QUERY_TILE * keyTile * 16);
+  return 2 * tileBytes + (v.subgroups ? 0 : FLASH_LANES * keyTile * 16);
 }
 
 export function chooseFlashVariant(rt: GpuRuntime, headDim: number): FlashVariant {
@@ -71,7 +73,7 @@ export function visionFlashAttention(
     ND: Math.ceil(headDim / 16),
     TILE_VEC4S: (v.keyTile * headDim) / 4,
   };
-  if (!v.subgroups) overrides.RED_VEC4S = FLASH_QUERY_TILE * v.keyTile;
+  if (!v.subgroups) overrides.RED_VEC4S = FLASH_LANES * v.keyTile;
   // 3. uniforms, 4. dispatch size: (tiles, heads), 5. bindings
   const out = rt.alloc([L, dModel]);
   rt.dispatch({
