@@ -1,5 +1,6 @@
 // visionFlashAttention on the GPU vs varlenAttentionRef, every variant forced on this adapter: subgroup
-// reductions on/off × K/V tiles f32 / f16 (packed two per u32 without shader-f16, native with it).
+// reductions on/off × K/V tiles f32 / f16 (packed two per u32 without shader-f16, native with it) × 4 or 8
+// queries per quad.
 import { describe, expect } from 'vitest';
 import { testRuntime } from '../../gpu/testing.ts';
 import { randn } from '../../testing/random.ts';
@@ -7,7 +8,7 @@ import { kernelTests, nmseBelow, qkvCase } from '../testing.ts';
 import { varlenAttentionRef } from './varlen_attention.ref.ts';
 import { chooseFlashVariant, type FlashVariant, visionFlashAttention } from './vision_flash_attention.ts';
 
-// One patch, prime sides (tiles not multiples of the 32-query tile or of any key tile), images of very
+// One patch, prime sides (tiles not multiples of the 64- or 128-query tile or of any key tile), images of very
 // different sizes packed together (tiles must not straddle images), head dims 72 (MoonViT) and 64, plus
 // 4, 12 (lanes that own no column) and 128 (the largest). Scale 2 sharpens the softmax so the online
 // max/rescale path is exercised.
@@ -24,15 +25,12 @@ const SHAPES = [
   qkvCase(16, 72, '12x12,2x6'), // MoonViT's 16 heads × 72 (a larger grid only repeats tiles: CI time)
 ];
 
-type Forced = { subgroups: boolean; tiles: FlashVariant['tiles'] };
-const VARIANTS: Forced[] = [
-  { subgroups: true, tiles: 'f32' },
-  { subgroups: false, tiles: 'f32' },
-  { subgroups: true, tiles: 'f16-packed' },
-  { subgroups: false, tiles: 'f16-packed' },
-  { subgroups: true, tiles: 'f16' },
-  { subgroups: false, tiles: 'f16' },
-];
+type Forced = Pick<FlashVariant, 'subgroups' | 'tiles' | 'queriesPerQuad'>;
+const VARIANTS: Forced[] = ([4, 8] as const).flatMap((queriesPerQuad) =>
+  (['f32', 'f16-packed', 'f16'] as const).flatMap((tiles) =>
+    [true, false].map((subgroups) => ({ subgroups, tiles, queriesPerQuad })),
+  ),
+);
 
 const { features } = await testRuntime();
 
@@ -57,7 +55,8 @@ for (const tiles of ['f32', 'f16'] as const) {
       op: 'visionFlashAttention',
       cases,
       name: (c) =>
-        `${c.variant.subgroups ? 'subgroups' : 'workgroup-memory reduce'} ${c.variant.tiles} ${c.title}`,
+        `${c.variant.subgroups ? 'subgroups' : 'workgroup-memory reduce'} ${c.variant.tiles} ` +
+        `QR=${c.variant.queriesPerQuad} ${c.title}`,
       skip: (c) => skipReason(c.variant),
       seed: ({ L, heads, headDim }) => L * 131 + heads * 17 + headDim,
       inputs: ({ L, width, scale }, seed) => randn(L * width, seed, scale),
@@ -66,13 +65,14 @@ for (const tiles of ['f32', 'f16'] as const) {
         g.rt.tuning.subgroups = c.variant.subgroups;
         // 'f16-packed' is what 'f16' becomes on an adapter without shader-f16 (checked below).
         g.rt.tuning.attentionTiles = c.variant.tiles === 'f32' ? 'f32' : 'f16';
-        return visionFlashAttention(g.rt, g.tables, { ...c, qkv: g.upload(xv, [c.L, c.width]) });
+        const qkv = g.upload(xv, [c.L, c.width]);
+        return visionFlashAttention(g.rt, g.tables, { ...c, qkv }, c.variant.queriesPerQuad);
       },
       ref: (xv, { grids, heads, headDim }) => varlenAttentionRef(xv, grids, heads, headDim),
       metric: nmseBelow(BOUNDS[tiles]),
       // The variant forced is the one that ran (an adapter with shader-f16 cannot run the packed form).
       check: (_got, g, _x, c) => {
-        expect(chooseFlashVariant(g.rt, c.headDim)).toMatchObject(c.variant);
+        expect(chooseFlashVariant(g.rt, c.headDim, c.variant.queriesPerQuad)).toMatchObject(c.variant);
       },
     });
   });

@@ -2,7 +2,9 @@
 // and reference as varlenAttention (varlen_attention.ref.ts): query tiles never straddle two images and
 // each tile carries its image's key range, so attention stays exact and block-diagonal (Σ nᵢ² work).
 // The variant comes from rt.tuning (K/V tiles in f16 or f32, subgroup or workgroup-memory reductions) and
-// the adapter's features; the keys per tile are the most that fit the workgroup-memory limit.
+// the adapter's features; the keys per tile are the most that fit the workgroup-memory limit. A CPU adapter
+// runs 8 queries per quad (its workgroup-memory reads are per-lane gathers: 8 halves them per query), a GPU
+// 4 (8 would need ~2× the registers).
 import source from '../../../shaders/vision_flash_attention.wgsl?raw';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
@@ -15,10 +17,12 @@ import { type PackedQkv, qkvShapes } from './vision_shapes.ts';
 
 const Params = defineUniforms('FlashAttnParams', { HEADS: 'u32', HD: 'u32', SCALE: 'f32' });
 
-/** Queries per workgroup; must equal BQ (16 quads × QR) in the shader. */
-export const FLASH_QUERY_TILE = 32;
-const KEY_TILES = [32, 16, 8, 4] as const; // BK candidates, ≤ BK_MAX in the shader
-const MAX_HEAD_DIM = 128; // ND_MAX · 16
+/** Lanes per workgroup (16 quads): the no-subgroup reduction holds a vec4 of partials per lane, key and 4 queries. */
+const FLASH_LANES = 64;
+/** Queries per workgroup: the shader's 16 quads × its queries per quad (QR). */
+export const flashQueryTile = (queriesPerQuad: 4 | 8) => 16 * queriesPerQuad;
+const KEY_TILES = [32, 16, 8, 4] as const; // BK candidates: the shader takes keys 4 at a time, ≤ 32
+const MAX_HEAD_DIM = 128; // the shader's 8 named vec4 columns per lane × 4 lanes × 4
 
 /** The kernel variant a call runs: what the shader's defines and overrides are made of. */
 export interface FlashVariant {
@@ -27,6 +31,8 @@ export interface FlashVariant {
   tiles: 'f32' | 'f16' | 'f16-packed';
   /** Keys per staged tile. */
   keyTile: number;
+  /** Queries per quad of 4 lanes (the shader's QR): each K/V read serves this many queries. */
+  queriesPerQuad: 4 | 8;
 }
 
 /** Whether the flash kernel takes this head dim (vec4 columns, ≤ 128); others run the varlen kernel. */
@@ -37,32 +43,39 @@ export function flashSupports(headDim: number): boolean {
 /** Workgroup bytes of one variant: K and V tiles, plus the partial-dot exchange without subgroups. */
 export function flashWorkgroupBytes(headDim: number, v: Omit<FlashVariant, 'keyTile'>, keyTile: number) {
   const tileBytes = keyTile * headDim * (v.tiles === 'f32' ? 4 : 2);
-  return 2 * tileBytes + (v.subgroups ? 0 : FLASH_QUERY_TILE * keyTile * 16);
+  return 2 * tileBytes + (v.subgroups ? 0 : redVec4s(v, keyTile) * 16);
 }
 
-export function chooseFlashVariant(rt: GpuRuntime, headDim: number): FlashVariant {
+const redVec4s = (v: Omit<FlashVariant, 'keyTile'>, keyTile: number) =>
+  (FLASH_LANES * keyTile * v.queriesPerQuad) / 4;
+
+/** The variant for this adapter and tuning; `queriesPerQuad` forces the query blocking (tests, bench). */
+export function chooseFlashVariant(rt: GpuRuntime, headDim: number, queriesPerQuad?: 4 | 8): FlashVariant {
   const subgroups = rt.tuning.subgroups && rt.features.subgroups;
   const f16 = rt.tuning.attentionTiles === 'f16';
   const tiles = !f16 ? 'f32' : rt.features.shaderF16 ? 'f16' : 'f16-packed';
+  const qpq = queriesPerQuad ?? (rt.info.isFallbackAdapter ? 8 : 4);
   const limit = rt.device.limits.maxComputeWorkgroupStorageSize;
-  const keyTile =
-    KEY_TILES.find((bk) => flashWorkgroupBytes(headDim, { subgroups, tiles }, bk) <= limit) ?? 4;
-  return { subgroups, tiles, keyTile };
+  const base = { subgroups, tiles, queriesPerQuad: qpq } as const;
+  const keyTile = KEY_TILES.find((bk) => flashWorkgroupBytes(headDim, base, bk) <= limit) ?? 4;
+  return { ...base, keyTile };
 }
 
 export function visionFlashAttention(
   rt: GpuRuntime,
   tables: GpuTableCache,
   p: PackedQkv<GpuTensor>,
+  queriesPerQuad?: 4 | 8,
 ): GpuTensor {
   // 1. shapes
   const { qkv, grids, heads, headDim } = p;
   const { L, dModel } = qkvShapes('visionFlashAttention', qkv, grids, heads, headDim);
   if (!flashSupports(headDim)) return varlenAttention(rt, tables, p);
   // 2. variant
-  const v = chooseFlashVariant(rt, headDim);
-  const tiles = tables.get(`flash-tiles|${gridsKey(grids)}`, () => {
-    const data = attentionTiles(grids, FLASH_QUERY_TILE);
+  const v = chooseFlashVariant(rt, headDim, queriesPerQuad);
+  const queryTile = flashQueryTile(v.queriesPerQuad);
+  const tiles = tables.get(`flash-tiles|${queryTile}|${gridsKey(grids)}`, () => {
+    const data = attentionTiles(grids, queryTile);
     return { data, shape: [data.length / 4, 4] };
   });
   const overrides: Record<string, number> = {
@@ -71,13 +84,18 @@ export function visionFlashAttention(
     ND: Math.ceil(headDim / 16),
     TILE_VEC4S: (v.keyTile * headDim) / 4,
   };
-  if (!v.subgroups) overrides.RED_VEC4S = FLASH_QUERY_TILE * v.keyTile;
+  if (!v.subgroups) overrides.RED_VEC4S = redVec4s(v, v.keyTile);
   // 3. uniforms, 4. dispatch size: (tiles, heads), 5. bindings
   const out = rt.alloc([L, dModel]);
   rt.dispatch({
     op: 'vision_flash_attention',
     source,
-    defines: { SUBGROUPS: v.subgroups, KV_F16: v.tiles !== 'f32', NATIVE_F16: v.tiles === 'f16' },
+    defines: {
+      SUBGROUPS: v.subgroups,
+      KV_F16: v.tiles !== 'f32',
+      NATIVE_F16: v.tiles === 'f16',
+      QR8: v.queriesPerQuad === 8,
+    },
     overrides,
     uniforms: Params,
     params: { HEADS: heads, HD: headDim, SCALE: 1 / Math.sqrt(headDim) },
