@@ -8,6 +8,7 @@ import { yieldToEventLoop } from '../generate/prefill.ts';
 import type { Kernels } from '../kernels/types.ts';
 import type { KimiVLModel, PixelRows } from '../model/kimi_vl.ts';
 import type { KvCache } from '../model/kv_cache.ts';
+import { perObject } from '../per_object.ts';
 import type { Tensor } from '../tensor/types.ts';
 import { hashWords } from './content_hash.ts';
 import { concatRows } from './image_features.ts';
@@ -62,15 +63,7 @@ export class ImageFeatureCache {
 
 // One cache per kernels object: a new device (recovery, reload) brings new kernels and an empty cache,
 // and the old one goes with its device.
-const perKernels = new WeakMap<object, ImageFeatureCache>();
-export function featureCacheFor(k: Kernels): ImageFeatureCache {
-  let c = perKernels.get(k);
-  if (!c) {
-    c = new ImageFeatureCache(k);
-    perKernels.set(k, c);
-  }
-  return c;
-}
+export const featureCacheFor: (k: Kernels) => ImageFeatureCache = perObject((k) => new ImageFeatureCache(k));
 
 /** Where each image's rows sit in the prompt: the runs of image rows (null keys), one per image. */
 function imageSpans(keys: readonly (number | null)[]): Array<{ start: number; rows: number }> {

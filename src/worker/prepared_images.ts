@@ -5,6 +5,7 @@
 // An ImageBitmap is drawn again each turn: its pixels cannot be read without drawing it. The key also
 // holds the request's maxImageTokens, and each preprocessor config has its own cache.
 import { KimiVLError } from '../errors.ts';
+import { perObject } from '../per_object.ts';
 import { decodeImage, fetchBlob, type ImageInput, isRgbaImage, MAX_ENCODED_BYTES } from '../vision/decode.ts';
 import { checkMaxImageTokens, preprocessImageWithin } from '../vision/image_budget.ts';
 import type { PreprocessConfig, PreprocessedImage } from '../vision/preprocess.ts';
@@ -92,12 +93,6 @@ export class PreparedImageCache {
 }
 
 // One cache per preprocessor config object: a reload brings a new config and an empty cache.
-const perConfig = new WeakMap<PreprocessConfig, PreparedImageCache>();
-export function preparedImagesFor(cfg: PreprocessConfig): PreparedImageCache {
-  let c = perConfig.get(cfg);
-  if (!c) {
-    c = new PreparedImageCache(cfg);
-    perConfig.set(cfg, c);
-  }
-  return c;
-}
+export const preparedImagesFor: (cfg: PreprocessConfig) => PreparedImageCache = perObject(
+  (cfg) => new PreparedImageCache(cfg),
+);

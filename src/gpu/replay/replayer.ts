@@ -7,6 +7,8 @@
 // the tape, patched for those values, would have encoded. Until then, and whenever a replay is refused
 // (a dispatch says its stream would change, a buffer it uses is held by someone, the arena was reset),
 // the step walks and records afresh. So a replay is either what the walk would encode, or no replay.
+
+import { perObject } from '../../per_object.ts';
 import type { GpuRuntime } from '../runtime.ts';
 import { GpuTensor } from '../tensor.ts';
 import { allValuesDiffer, paramsAt, REFUSED, type StepValues, type Tape, tapeMismatch } from './tape.ts';
@@ -135,14 +137,5 @@ function inputBuffers(key: readonly unknown[]): Set<GPUBuffer> {
   return new Set(key.flatMap((x) => (x instanceof GpuTensor ? [x.buffer] : [])));
 }
 
-const replayers = new WeakMap<GpuRuntime, StepReplayer>();
-
 /** The runtime's replayer (tapes live as long as the runtime: a recovered device starts with none). */
-export function replayerFor(rt: GpuRuntime): StepReplayer {
-  let r = replayers.get(rt);
-  if (!r) {
-    r = new StepReplayer(rt);
-    replayers.set(rt, r);
-  }
-  return r;
-}
+export const replayerFor: (rt: GpuRuntime) => StepReplayer = perObject((rt) => new StepReplayer(rt));

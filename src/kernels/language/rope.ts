@@ -6,6 +6,7 @@ import source from '../../../shaders/rope.wgsl?raw';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
 import { defineUniforms } from '../../gpu/uniforms.ts';
+import { perObject } from '../../per_object.ts';
 import { grid2d, ro, rw } from '../dispatch.ts';
 import { checkShape } from '../shape_check.ts';
 import type { RopeOptions } from '../types.ts';
@@ -29,23 +30,19 @@ interface Table {
   positions: number;
   tensor: GpuTensor;
 }
-const tables = new WeakMap<GpuRuntime, Map<string, Table>>();
+const tablesFor = perObject((_rt: GpuRuntime) => new Map<string, Table>());
 const tableKey = (o: RopeOptions) => `${o.ropeDim}|${o.theta}|${JSON.stringify(o.yarn ?? null)}`;
 
 /** Whether `table` is still the runtime's table for `o` and covers `needed` positions (no regrowth). */
 export function ropeTableServes(rt: GpuRuntime, o: RopeOptions, needed: number, table: GpuTensor): boolean {
-  const hit = tables.get(rt)?.get(tableKey(o));
+  const hit = tablesFor(rt).get(tableKey(o));
   return hit?.tensor === table && hit.positions >= needed;
 }
 
 /** cos/sin table [positions, ropeDim/2, 2] covering at least `needed` positions. */
 export function ropeTable(rt: GpuRuntime, o: RopeOptions, needed: number): GpuTensor {
   const key = tableKey(o);
-  let byKey = tables.get(rt);
-  if (!byKey) {
-    byKey = new Map();
-    tables.set(rt, byKey);
-  }
+  const byKey = tablesFor(rt);
   const hit = byKey.get(key);
   if (hit && hit.positions >= needed) return hit.tensor;
   const positions = Math.max(256, 2 ** Math.ceil(Math.log2(needed)), (hit?.positions ?? 0) * 2);
