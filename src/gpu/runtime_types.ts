@@ -48,6 +48,9 @@ export interface Tuning {
   visionAttention: 'flash' | 'varlen';
   /** Staged K/V tiles of the flash kernel: 'f16' (packed in u32 where the adapter lacks shader-f16) or 'f32'. */
   attentionTiles: 'f16' | 'f32';
+  /** Queries per quad of the flash kernel (its QR); absent: chosen by adapter (chooseFlashVariant).
+   *  Tests and the bench force it. */
+  flashQueries?: 4 | 8 | 16;
   /** Subgroup reductions where the adapter has them; false forces the workgroup-memory path. */
   subgroups: boolean;
   /** Sampler: 'split' (many workgroups over the vocabulary) or 'single' (one workgroup: the reference mode). */
