@@ -5,9 +5,10 @@
 //                                are shared as they are and only the f16 scales widen to f32; 8-bit,
 //                                zero point 128: kvq1 q8's int8 q with its sign bit flipped)
 //                                accuracy_level 0 (f32 math) or 4 (int8 activations, ORT's DP4A kernel)
-//   attention (standard ops):    softmax(q·kᵀ·scale)·v per head, q,k,v [H, L, d]
+//   attention (standard ops):    softmax(q·kᵀ·scale)·v per head, q,k,v [H, L, d] (split into head groups
+//                                where one [H, L, L] score tensor would pass the binding-size limit)
 //   MultiHeadAttention (com.microsoft): the same, q,k,v [B, L, H·d] (ORT's fused/flash attention op)
-import { encodeModel, type OnnxTensor, OnnxType } from './onnx_builder.ts';
+import { encodeModel, type OnnxGraph, type OnnxNode, type OnnxTensor, OnnxType } from './onnx_builder.ts';
 
 const OPSET = [{ domain: '', version: 21 }];
 
@@ -80,22 +81,75 @@ export function matmulNBitsModel(
 }
 
 /** Scaled dot-product attention over one image's tokens, f32, q/k/v [H, L, d] → [H, L, d]. */
-export function attentionModel(H: number, L: number, d: number): Uint8Array {
+/**
+ * WebGPU's default maxStorageBufferBindingSize, which every device has: the most one L×L score tensor of the
+ * attention graph may take (16 heads of 4,096 patches would be 1 GiB, past SwiftShader's binding limit:
+ * ORT then fails on an invalid buffer).
+ */
+export const ATTENTION_SCORE_BYTES = 128 * 2 ** 20;
+
+/** The fewest head groups (dividing H) whose f32 score tensors [H/groups, L, L] fit `maxBytes` each. */
+export function attentionHeadGroups(H: number, L: number, maxBytes = ATTENTION_SCORE_BYTES): number {
+  for (let groups = 1; groups < H; groups++)
+    if (H % groups === 0 && (H / groups) * L * L * 4 <= maxBytes) return groups;
+  return H;
+}
+
+/** softmax(q·kᵀ·scale)·v over q, k, v [heads, L, d] → o. */
+function attentionNodes(q: string, k: string, v: string, o: string, tag = ''): OnnxNode[] {
+  return [
+    { opType: 'Transpose', inputs: [k], outputs: [`kT${tag}`], attrs: [{ name: 'perm', ints: [0, 2, 1] }] },
+    { opType: 'MatMul', inputs: [q, `kT${tag}`], outputs: [`s${tag}`] },
+    { opType: 'Mul', inputs: [`s${tag}`, 'scale'], outputs: [`ss${tag}`] },
+    { opType: 'Softmax', inputs: [`ss${tag}`], outputs: [`p${tag}`], attrs: [{ name: 'axis', i: -1 }] },
+    { opType: 'MatMul', inputs: [`p${tag}`, v], outputs: [o] },
+  ];
+}
+
+/**
+ * The attention graph over q, k, v [H, L, d] → o [H, L, d]; with `groups` > 1 the heads are split (Split on
+ * axis 0) into that many equal groups, each runs the same five nodes (its own, smaller, score tensor) in
+ * turn, and a Concat joins the outputs: one session run still times the whole op.
+ */
+export function attentionGraph(H: number, L: number, d: number, groups = 1): OnnxGraph {
   const scale = new Float32Array([1 / Math.sqrt(d)]);
-  return encodeModel({
-    name: 'attention',
-    nodes: [
-      { opType: 'Transpose', inputs: ['k'], outputs: ['kT'], attrs: [{ name: 'perm', ints: [0, 2, 1] }] },
-      { opType: 'MatMul', inputs: ['q', 'kT'], outputs: ['s'] },
-      { opType: 'Mul', inputs: ['s', 'scale'], outputs: ['ss'] },
-      { opType: 'Softmax', inputs: ['ss'], outputs: ['p'], attrs: [{ name: 'axis', i: -1 }] },
-      { opType: 'MatMul', inputs: ['p', 'v'], outputs: ['o'] },
+  const ids = Array.from({ length: groups }, (_, g) => g);
+  const split = (x: string): OnnxNode => ({
+    opType: 'Split',
+    inputs: [x],
+    outputs: ids.map((g) => `${x}${g}`),
+    attrs: [
+      { name: 'axis', i: 0 },
+      { name: 'num_outputs', i: groups },
     ],
+  });
+  const nodes =
+    groups === 1
+      ? attentionNodes('q', 'k', 'v', 'o')
+      : [
+          split('q'),
+          split('k'),
+          split('v'),
+          ...ids.flatMap((g) => attentionNodes(`q${g}`, `k${g}`, `v${g}`, `o${g}`, `${g}`)),
+          {
+            opType: 'Concat',
+            inputs: ids.map((g) => `o${g}`),
+            outputs: ['o'],
+            attrs: [{ name: 'axis', i: 0 }],
+          },
+        ];
+  return {
+    name: 'attention',
+    nodes,
     initializers: [{ name: 'scale', dims: [], type: OnnxType.FLOAT, raw: new Uint8Array(scale.buffer) }],
     inputs: ['q', 'k', 'v'].map((name) => ({ name, type: OnnxType.FLOAT, dims: [H, L, d] })),
     outputs: [{ name: 'o', type: OnnxType.FLOAT, dims: [H, L, d] }],
     opsets: OPSET,
-  });
+  };
+}
+
+export function attentionModel(H: number, L: number, d: number, groups = 1): Uint8Array {
+  return encodeModel(attentionGraph(H, L, d, groups));
 }
 
 /** com.microsoft MultiHeadAttention over B equal-length sequences, f32, q,k,v [B, L, H·d] → [B, L, H·d]. */
