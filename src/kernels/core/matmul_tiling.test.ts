@@ -38,5 +38,7 @@ describe('tiled GEMM variants', () => {
     expect(autoTile(129, 1408)).toBe('128x64'); // 2 × 11 = 22 at 128 columns
     expect(autoMoeTile(256 * 6, 64)).toBe('64x64'); // 24 slots per expert
     expect(autoMoeTile(1332 * 6, 64)).toBe('128x128'); // 125 per expert
+    expect(autoMoeTile(256 * 6, 64, true)).toBe('32x64'); // CPU adapter: 24 per expert fit 32 rows
+    expect(autoMoeTile(40 * 64, 64, true)).toBe('64x64'); // 40 per expert
   });
 });
