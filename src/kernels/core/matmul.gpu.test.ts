@@ -100,7 +100,8 @@ describe("matmul 'auto': tiled from the weight form's row threshold, direct belo
     { dtype: 'q4', m: 31, k: 2048, n: 67, want: 'matmul_direct' },
     { dtype: 'q4', m: 32, k: 2048, n: 1408, want: 'matmul_tiled' },
     { dtype: 'q8', m: 37, k: 100, n: 29, want: 'matmul_tiled' },
-    { dtype: 'bf16', m: 127, k: 70, n: 33, want: 'matmul_direct' },
+    { dtype: 'bf16', m: 64, k: 70, n: 33, want: 'matmul_direct' },
+    { dtype: 'bf16', m: 65, k: 70, n: 33, want: 'matmul_tiled' },
     { dtype: 'f16', m: 131, k: 1152, n: 65, want: 'matmul_tiled' },
     { dtype: 'f32', m: 257, k: 37, n: 66, want: 'matmul_direct' },
   ];
