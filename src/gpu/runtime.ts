@@ -76,7 +76,7 @@ export class GpuRuntime {
     this.pipelines = new PipelineCache(device);
     // Fallback adapters are CPU implementations, where workgroup barriers cost far more than cache misses.
     this.tuning = {
-      matmul: info.isFallbackAdapter ? 'direct' : 'tiled',
+      matmul: info.isFallbackAdapter ? 'auto' : 'tiled',
       matmulTile: 'auto',
       matmulTiles: features.shaderF16 ? 'f16' : 'f32',
       moePrefill: info.isFallbackAdapter ? 'rows' : 'tiled',

@@ -35,8 +35,9 @@ export interface DispatchSpec<P extends Record<string, number> = Record<string, 
 /** Per-adapter kernel choices (kernels read them; tests override them to cover every variant). */
 export interface Tuning {
   /** M > 1 matmul: 'tiled' (the big-tile GEMM, for GPUs), 'direct' (no barriers, for CPU adapters like
-   *  SwiftShader) or 'classic' (the 64×64 kernel the tiled GEMM replaced: a bench baseline). */
-  matmul: 'tiled' | 'direct' | 'classic';
+   *  SwiftShader), 'auto' (CPU adapters: tiled from a row count per weight form, else direct;
+   *  src/kernels/core/matmul_choice.ts) or 'classic' (the 64×64 kernel the tiled GEMM replaced: a bench baseline). */
+  matmul: 'auto' | 'tiled' | 'direct' | 'classic';
   /** Tiles of the tiled GEMM (rows × columns per workgroup); 'auto' chooses by shape (matmul_tiling.ts). */
   matmulTile: 'auto' | '64x64' | '128x64' | '128x128' | '32x64';
   /** Staged operand tiles of the tiled GEMM: 'f16' (packed in u32 where the adapter lacks shader-f16) or 'f32'. */

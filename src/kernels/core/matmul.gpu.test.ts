@@ -92,3 +92,40 @@ describe('f16 weights: the shader-f16 path is chosen by feature detection', () =
     },
   });
 });
+
+// 'auto' (CPU adapters' default, matmul_choice.ts) at both sides of each weight form's threshold, fresh
+// runtime per case so the pipeline cache shows which kernel ran.
+describe("matmul 'auto': tiled from the weight form's row threshold, direct below", () => {
+  const autoCases: Array<{ dtype: WeightDType; m: number; k: number; n: number; want: string }> = [
+    { dtype: 'q4', m: 31, k: 2048, n: 67, want: 'matmul_direct' },
+    { dtype: 'q4', m: 32, k: 2048, n: 1408, want: 'matmul_tiled' },
+    { dtype: 'q8', m: 37, k: 100, n: 29, want: 'matmul_tiled' },
+    { dtype: 'bf16', m: 64, k: 70, n: 33, want: 'matmul_direct' },
+    { dtype: 'bf16', m: 65, k: 70, n: 33, want: 'matmul_tiled' },
+    { dtype: 'f16', m: 131, k: 1152, n: 65, want: 'matmul_tiled' },
+    { dtype: 'f32', m: 257, k: 37, n: 66, want: 'matmul_direct' },
+  ];
+  kernelTests({
+    op: 'matmul',
+    cases: autoCases,
+    name: ({ dtype, m, k, n, want }) => `auto ${dtype} M=${m} K=${k} N=${n} → ${want}`,
+    runtime: () => ({}),
+    seed: ({ m, k, n }) => m * 7919 + k * 31 + n,
+    inputs: ({ dtype, m, k, n }, seed) => ({
+      x: randn(m * k, seed),
+      host: encodeWeight(randn(n * k, seed + 1, 0.05), [n, k], dtype),
+    }),
+    run: (g, { x, host }, { m, k }) => {
+      g.rt.tuning.matmul = 'auto';
+      return matmul(g.rt, g.upload(x, [m, k]), g.uploadWeight(host));
+    },
+    ref: ({ x, host }, { m, k, n }) => matmulRef(x, hostWeightToF32(host), m, k, n),
+    // the tiled GEMM's tiles are f16 where the runtime stages them so (its class bound); direct is exact
+    metric: nmseBelow(5e-4),
+    check: (_, g, __, c) => {
+      const ops = g.rt.pipelines.keys().map((key) => key.split('|')[0]);
+      expect(ops).toContain(c.want);
+      expect(ops).not.toContain(c.want === 'matmul_tiled' ? 'matmul_direct' : 'matmul_tiled');
+    },
+  });
+});

@@ -1,12 +1,11 @@
 // matmul: y[M,N] = x[M,K] · w[N,K]ᵀ (+ bias). M = 1 takes the bandwidth-bound GEMV (gemv.ts, decode),
 // M > 1 by rt.tuning.matmul: 'tiled' the big-tile GEMM (shaders/matmul_tiled.wgsl, variant from
-// matmul_tiling.ts: 32×64 / 64×64 / 128×64 / 128×128 tiles; staged in f16 where the adapter has shader-f16, else
-// f32; packed f16 forced by tuning), 'direct' the
-// barrier-free kernel CPU adapters run, 'classic' the 64×64 kernel the tiled GEMM replaced (bench
-// baseline). Weights in any storage form (f32, packed f16/bf16, kvq1 q8/q4) are unpacked in the shader, so
-// no shader-f16 is needed. A weight held in parts (output rows, src/gpu/parted_tensor.ts) takes one
-// dispatch per part, each writing its columns of y.
-
+// matmul_tiling.ts: 32×64 / 64×64 / 128×64 / 128×128 tiles; staged in f16 where the adapter has shader-f16,
+// else f32; packed f16 forced by tuning), 'direct' the barrier-free kernel, 'auto' (CPU adapters' default)
+// one of those two per shape and weight form (matmul_choice.ts), 'classic' the 64×64 kernel the tiled
+// GEMM replaced (bench baseline). Weights in any storage form (f32, packed f16/bf16, kvq1 q8/q4) are
+// unpacked in the shader, so no shader-f16 is needed. A weight held in parts (output rows,
+// src/gpu/parted_tensor.ts) takes one dispatch per part, each writing its columns of y.
 import matmulSource from '../../../shaders/matmul.wgsl?raw';
 import matmulDirectSource from '../../../shaders/matmul_direct.wgsl?raw';
 import matmulTiledSource from '../../../shaders/matmul_tiled.wgsl?raw';
@@ -14,11 +13,12 @@ import { partsOf } from '../../gpu/parted_tensor.ts';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import { type GpuTensor, storageBytes } from '../../gpu/tensor.ts';
 import { defineUniforms } from '../../gpu/uniforms.ts';
-import type { Tensor } from '../../tensor/types.ts';
+import type { Tensor, WeightDType } from '../../tensor/types.ts';
 import { grid2d, ro, rw, WEIGHT_UNIFORMS, weightAccess } from '../dispatch.ts';
 import { checkShape } from '../shape_check.ts';
 import { matmulShape } from './core_shapes.ts';
 import { gemv } from './gemv.ts';
+import { matmulKind } from './matmul_choice.ts';
 import { chooseGemmTiling, gemmDefines, gemmOverrides, tileDims } from './matmul_tiling.ts';
 
 const Params = defineUniforms('MatmulParams', {
@@ -68,7 +68,7 @@ function matmulPart(
   const bindings = [ro(x), ro(w), rw(y), ...(bias ? [ro(bias)] : [])];
   const weightBytes = storageBytes(w.shape, w.dtype);
   const common = { uniforms: Params, params, bindings, weightBytes };
-  const kind = rt.tuning.matmul;
+  const kind = matmulKind(rt.tuning.matmul, M, w.dtype as WeightDType);
   if (kind === 'tiled') {
     const t = chooseGemmTiling(rt, M, N);
     rt.dispatch({

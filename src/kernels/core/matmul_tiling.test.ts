@@ -36,7 +36,12 @@ describe('tiled GEMM variants', () => {
     expect(autoTile(64, 4096)).toBe('64x64');
     expect(autoTile(1332, 1408)).toBe('128x128'); // 11 × 11 = 121 workgroups
     expect(autoTile(129, 1408)).toBe('128x64'); // 2 × 11 = 22 at 128 columns
+    expect(autoTile(129, 1408, true)).toBe('128x128'); // a CPU adapter: no GPU to fill
+    expect(autoTile(64, 1408, true)).toBe('64x64');
+    expect(autoTile(32, 1408, true)).toBe('32x64');
     expect(autoMoeTile(256 * 6, 64)).toBe('64x64'); // 24 slots per expert
     expect(autoMoeTile(1332 * 6, 64)).toBe('128x128'); // 125 per expert
+    expect(autoMoeTile(256 * 6, 64, true)).toBe('32x64'); // CPU adapter: 24 per expert fit 32 rows
+    expect(autoMoeTile(40 * 64, 64, true)).toBe('64x64'); // 40 per expert
   });
 });
