@@ -79,7 +79,7 @@ export class GpuRuntime {
       matmul: info.isFallbackAdapter ? 'auto' : 'tiled',
       matmulTile: 'auto',
       matmulTiles: features.shaderF16 ? 'f16' : 'f32',
-      moePrefill: info.isFallbackAdapter ? 'rows' : 'tiled',
+      moePrefill: info.isFallbackAdapter ? 'auto' : 'tiled',
       visionAttention: 'flash',
       attentionTiles: features.shaderF16 ? 'f16' : 'f32',
       subgroups: features.subgroups,

@@ -43,8 +43,9 @@ export interface Tuning {
   /** Staged operand tiles of the tiled GEMM: 'f16' (packed in u32 where the adapter lacks shader-f16) or 'f32'. */
   matmulTiles: 'f16' | 'f32';
   /** Routed experts at T > 1: 'tiled' (the tiled GEMM over each expert's gathered rows) or 'rows' (a thread
-   *  per output row, ≤ 16 tokens per tile: cheaper where barriers are expensive, as on CPU adapters). */
-  moePrefill: 'tiled' | 'rows';
+   *  per output row, ≤ 16 tokens per tile: cheaper where barriers are expensive, as on CPU adapters at few
+   *  tokens an expert) or 'auto' (CPU adapters: tiled from AUTO_TILED_MOE_FROM slots an expert, else rows). */
+  moePrefill: 'tiled' | 'rows' | 'auto';
   /** MoonViT attention: 'flash' (FlashAttention-2 tiles) or 'varlen' (one thread per query: the reference mode). */
   visionAttention: 'flash' | 'varlen';
   /** Staged K/V tiles of the flash kernel: 'f16' (packed in u32 where the adapter lacks shader-f16) or 'f32'. */

@@ -205,3 +205,37 @@ describe('moeExperts with an addend (the shared experts) vs moeExpertsRef', () =
     metric: nmseBelow(1e-6),
   });
 });
+
+// moePrefill 'auto' (CPU adapters' default, moe_experts_tiled.ts) at both sides of its slots-per-expert
+// threshold, fresh runtime per case so the pipeline cache shows which kernel ran.
+describe("moeExperts prefill 'auto': tiled from AUTO_TILED_MOE_FROM slots an expert, rows below", () => {
+  const autoCases: Array<{ shape: Shape; want: 'tiled' | 'rows' }> = [
+    { shape: [15, 2, 64, 40, 2, 'q4'], want: 'rows' }, // 15 slots an expert
+    { shape: [16, 2, 64, 40, 2, 'q4'], want: 'tiled' }, // 16
+    { shape: [43, 6, 96, 24, 16, 'bf16'], want: 'tiled' }, // ~16.1
+    { shape: [64, 2, 33, 17, 4, 'f32'], want: 'rows' }, // f32 stacks stay on the rows kernel
+  ];
+  kernelTests({
+    op: 'moeExperts',
+    cases: autoCases,
+    name: ({ shape: [T, A, D, I, E, dtype], want }) =>
+      `auto T=${T} A=${A} D=${D} I=${I} E=${E} ${dtype} → ${want}`,
+    runtime: () => ({}),
+    seed: ({ shape: [T, A, D, I, E] }) => T * 13 + A * 3 + D + I + E,
+    inputs: (c, seed) => inputsOf(c.shape, seed),
+    run: (g, inp, c) => {
+      g.rt.tuning.moePrefill = 'auto';
+      g.rt.tuning.matmulTiles = 'f32';
+      return runOn(g, inp, c.shape);
+    },
+    ref: (inp, c) => refOf(inp, c.shape),
+    metric: nmseBelow(1e-6),
+    check: (_, g, __, c) => {
+      const ops = g.rt.pipelines.keys().map((key) => key.split('|')[0]);
+      const [ran, not] =
+        c.want === 'tiled' ? ['matmul_tiled_moe', 'moe_experts_mm'] : ['moe_experts_mm', 'matmul_tiled_moe'];
+      expect(ops).toContain(ran);
+      expect(ops).not.toContain(not);
+    },
+  });
+});

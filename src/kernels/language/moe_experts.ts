@@ -6,7 +6,7 @@
 // Expert stacks in parts (expert ranges, src/gpu/parted_tensor.ts) take one grouped-mm dispatch per part.
 // Decode (T = 1) reads the ids straight from the router's output instead (moe_decode.ts: two dispatches,
 // no grouping, no combine); only rows that are not 16-byte aligned take the grouped path, with tiles of
-// one slot. Prefill (T > 1) by rt.tuning.moePrefill: 'tiled' runs the three projections as the tiled GEMM over each expert's gathered rows (moe_experts_tiled.ts, tiles of
+// one slot. Prefill (T > 1) by rt.tuning.moePrefill ('auto', the CPU-adapter default: tiled from 16 slots an expert): 'tiled' runs the three projections as the tiled GEMM over each expert's gathered rows (moe_experts_tiled.ts, tiles of
 // 64 or 128 slots); 'rows' the thread-per-row kernel above with ≤ 16 slots per tile (CPU adapters).
 import combineSource from '../../../shaders/moe_experts_combine.wgsl?raw';
 import groupSource from '../../../shaders/moe_experts_group.wgsl?raw';
@@ -23,7 +23,7 @@ import { checkShape } from '../shape_check.ts';
 import type { RmsNormWeight } from '../types.ts';
 import { moeExpertsShape } from './language_shapes.ts';
 import { moeDecode, moeDecodeFits } from './moe_decode.ts';
-import { groupedGemm, moeGemmTiling } from './moe_experts_tiled.ts';
+import { groupedGemm, moeGemmTiling, moePrefillTiled } from './moe_experts_tiled.ts';
 
 const GroupParams = defineUniforms('MoeGroupParams', { E: 'u32', S: 'u32', TM: 'u32', MAX_TILES: 'u32' });
 const MmParams = defineUniforms('MoeMmParams', {
@@ -97,7 +97,8 @@ export function moeExperts(
     return y;
   }
   const S = T * A;
-  const tiled = T > 1 && rt.tuning.moePrefill === 'tiled' ? moeGemmTiling(rt, S, E) : null;
+  const tiled =
+    T > 1 && moePrefillTiled(rt.tuning.moePrefill, S, E, gate.dtype) ? moeGemmTiling(rt, S, E) : null;
   const tm = tiled ? tileDims(tiled.tile).bm : TM; // slots per tile: the GEMM's rows, or the rows kernel's TM
   const nTiles = maxTiles(S, E, tm);
   const order = rt.alloc([S], 'u32');

@@ -33,6 +33,23 @@ export function autoMoeTile(S: number, E: number, cpu = false): GemmTile {
   return mean >= 96 ? '128x128' : mean > 48 ? '128x64' : '64x64';
 }
 
+/** Mean slots per expert from which moePrefill 'auto' (the CPU-adapter default) takes the tiled GEMM.
+ *  Same-run SwiftShader q4 timings, 2048→1408, rows kernel vs tiled 32×64, by mean slots per expert:
+ *  3: 1925 vs 4990 ms, 6: 2394 vs 3560, 12: 3642 vs 3790, 24: 10374 vs 3921 (2.6× for the tiled GEMM). */
+export const AUTO_TILED_MOE_FROM = 16;
+
+/** Whether a T > 1 call over S slots and E experts runs the tiled GEMM under `setting`. f32 stacks stay
+ *  on the rows kernel under 'auto' (the tiled GEMM loses with element-wise f32 weights, matmul_choice.ts). */
+export function moePrefillTiled(
+  setting: 'tiled' | 'rows' | 'auto',
+  S: number,
+  E: number,
+  dtype: string,
+): boolean {
+  if (setting !== 'auto') return setting === 'tiled';
+  return dtype !== 'f32' && S / E >= AUTO_TILED_MOE_FROM;
+}
+
 /** The tiling of the expert GEMMs of one call (all three projections share its row tiles). */
 export function moeGemmTiling(rt: GpuRuntime, S: number, E: number): GemmTiling {
   // matmul_tiled_moe.wgsl also holds the tile's slot list (BM_MAX u32) and a count in workgroup memory
