@@ -8,8 +8,10 @@
 // Lanes: 16 per head quad (LPQ); lane `cl` owns column pairs cl + 32g and cl + 32g + 16 of group g
 // (columns 64g .. 64g + 63 over the quad's 16 lanes), i.e. whole u32 words of an f16 cache. q0 … q8
 // cover W ≤ 576, o0 … o7 cover R ≤ 512 (named registers, never arrays indexed by loop counters).
-// Per tile of TK keys: the scores (a vec4: the quad's 4 heads) summed over the quad's 16 lanes by
-// shuffles within the subgroup and through `red` beyond it; two barriers per tile.
+// Per tile of TK ≤ 16 keys: the partial scores (a vec4: the quad's 4 heads) summed over the subgroup by
+// shuffles and left in `red`; then the softmax is shared out, not repeated by the quad's 16 lanes: lane
+// cl sums key cl's partials once (`sc`), every lane takes the tile max from `sc`, lane cl alone takes key
+// cl's exponential (`pr`), and the value pass reads p from `pr`. Three barriers per tile.
 #if SUBGROUPS
 enable subgroups;
 #endif
@@ -20,6 +22,7 @@ enable f16;
 override WG: u32;          // head quads · LPQ
 override TK: u32;          // keys per tile
 override RED_WORDS: u32;   // WG · TK (vec4s)
+override QUAD_WORDS: u32;  // WG / LPQ · TK (vec4s)
 const LPQ: u32 = 16u;      // lanes per head quad
 
 @group(0) @binding(1) var<storage, read> qcat: array<f32>;          // [H, W]
@@ -36,6 +39,8 @@ const LPQ: u32 = 16u;      // lanes per head quad
 @group(0) @binding(4) var<storage, read_write> ml: array<f32>;      // [SPLITS, H, 2] (max, denominator)
 
 var<workgroup> red: array<vec4<f32>, RED_WORDS>;  // [WG, TK] partial scores of the quad's 4 heads
+var<workgroup> sc: array<vec4<f32>, QUAD_WORDS>;  // [quads, TK] full scores
+var<workgroup> pr: array<vec4<f32>, QUAD_WORDS>;  // [quads, TK] e^(score − tile max)
 
 /// Columns 2i, 2i+1 of the flattened part, as f32.
 fn cache_pair(i: u32) -> vec2<f32> {
@@ -191,7 +196,8 @@ fn main(
   for (var j0 = k0; j0 < k1; j0 += TK) {
     let nk = min(TK, k1 - j0);
     let rp0 = (j0 - u.KEY0) * (W / 2u);  // first pair of the tile's first row (W is even)
-    workgroupBarrier();      // the previous tile's readers are done with `red`
+    // no barrier here: the previous tile read `red` and `sc` before its last barrier, and `pr` is
+    // written only after this tile's first one
     for (var j = 0u; j < nk; j++) {
       var s = keyScores(rp0 + j * (W / 2u));
 #if SUBGROUPS
@@ -205,13 +211,18 @@ fn main(
       red[tid * TK + j] = s;
     }
     workgroupBarrier();
+    let at = quad * TK;
+    if (cl < nk) { sc[at + cl] = quadScore(quad, cl, G); }
+    workgroupBarrier();
     var mt = m;
-    for (var j = 0u; j < nk; j++) { mt = max(mt, quadScore(quad, j, G)); }
+    for (var j = 0u; j < nk; j++) { mt = max(mt, sc[at + j]); }
+    if (cl < nk) { pr[at + cl] = exp(sc[at + cl] - mt); }
     let corr = exp(m - mt);
     rescaleOutputs(corr);
+    workgroupBarrier();
     var ps = vec4<f32>(0.0);
     for (var j = 0u; j < nk; j++) {
-      let p = exp(quadScore(quad, j, G) - mt);
+      let p = pr[at + j];
       ps += p;
       accumulateRow(rp0 + j * (W / 2u), p);
     }

@@ -112,7 +112,8 @@ export function mlaDecode(
   const sameLayoutAt = samePlanAt(plan, (pos) =>
     planMlaDecode(rt, d, pos + 1, partsOf(cache), f16, opts.chunk, hpl),
   );
-  const tileWords: Record<string, number> = hpl === 4 ? {} : { TILE_WORDS: plan.tk * W };
+  const tileWords: Record<string, number> =
+    hpl === 4 ? { QUAD_WORDS: (plan.wg / 16) * plan.tk } : { TILE_WORDS: plan.tk * W };
   const part = rt.alloc([plan.splits, H, R]);
   const ml = rt.alloc([plan.splits, H, 2]);
   plan.parts.forEach((p, i) => {

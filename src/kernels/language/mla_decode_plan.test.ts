@@ -31,9 +31,10 @@ describe('mla_decode bytes per token (real dims, f16 cache)', () => {
     const splits = (keys: number) => Math.ceil(keys / decodeChunk(REAL, keys, t.tk, 1, 2, 128));
     expect([splits(1), splits(1024), splits(8192), splits(32768)]).toEqual([1, 1, 10, 43]);
   });
-  test('4 heads per lane: 4 quads of 16 lanes, no staged tile (16 vec4 scores per lane)', () => {
-    expect(decodeTiles(REAL, 16384, 4)).toEqual({ wg: 64, tk: 16, headGroups: 1 });
-    expect(decodeTiles({ ...REAL, heads: 17 }, 16384, 4)).toEqual({ wg: 64, tk: 16, headGroups: 2 });
+  test('4 heads per lane: 4 quads of 16 lanes, no staged tile, TK ≤ 16 within workgroup memory', () => {
+    expect(decodeTiles(REAL, 16384, 4)).toEqual({ wg: 64, tk: 8, headGroups: 1 });
+    expect(decodeTiles(REAL, 32768, 4)).toEqual({ wg: 64, tk: 16, headGroups: 1 });
+    expect(decodeTiles({ ...REAL, heads: 17 }, 16384, 4)).toEqual({ wg: 64, tk: 8, headGroups: 2 });
     expect(decodeTiles({ ...REAL, heads: 3 }, 16384, 4)).toEqual({ wg: 16, tk: 16, headGroups: 1 });
   });
 });

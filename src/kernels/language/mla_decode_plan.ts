@@ -65,9 +65,11 @@ export function decodeTiles(
   const hb = Math.min(d.heads, MAX_HEADS_PER_WG);
   const headGroups = Math.ceil(d.heads / hb);
   if (hpl === 4) {
-    // no staged tile: workgroup memory holds only the [WG, TK] vec4 partial scores
+    // no staged tile: workgroup memory holds the [WG, TK] vec4 partial scores and the [quads, TK] vec4
+    // scores and probabilities; TK ≤ 16, one key per lane of a quad in the shared-out softmax
     const wg = Math.ceil(hb / 4) * LPH;
-    return { wg, tk: TK_CHOICES.find((t) => wg * t * 16 <= workgroupBytes) ?? 1, headGroups };
+    const bytes = (t: number) => (wg * t + 2 * (wg / LPH) * t) * 16;
+    return { wg, tk: TK_CHOICES.find((t) => t <= LPH && bytes(t) <= workgroupBytes) ?? 1, headGroups };
   }
   const wg = hb * LPH;
   const tk = TK_CHOICES.find((t) => t * W * 4 + wg * t * 4 <= workgroupBytes) ?? 1;
