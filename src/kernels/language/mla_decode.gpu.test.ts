@@ -1,5 +1,6 @@
 // mlaDecode (all heads per key split) on the GPU vs mlaAttentionRef at T = 1, every variant forced on this
-// adapter: cache f32 / f16 packed two per u32 / native f16 (shader-f16 only) × subgroup shuffles on/off.
+// adapter: cache f32 / f16 packed two per u32 / native f16 (shader-f16 only) × subgroup shuffles on/off ×
+// 1 head per lane (mla_decode.wgsl) / 4 (mla_decode_hq.wgsl).
 // Contexts 1, 2, 255, 257 and forced split boundaries (a split of one key, splits not a multiple of the key
 // tile, one key per split), a second head group (17 heads), a cache in position parts, and the real
 // Kimi-VL dims (16 heads, rank 512, rope 64, nope 128, v 128) at 1K and 8K keys. Guard words on the output.
@@ -64,6 +65,7 @@ const SHAPES: Shape[] = [
   small(100, { chunk: 7 }), // splits not a multiple of the key tile
   small(19, { chunk: 1 }), // one key per split
   small(40, { heads: 17, chunk: 16 }), // a second head group of one head
+  small(21, { heads: 6, chunk: 20 }), // a half-empty head quad
   { ...small(33), heads: 1, nope: 2, rope: 2, v: 1, rank: 2 }, // W = 4: lanes that own no column
   small(130, { partRows: 50, chunk: 20 }), // a cache in 3 position parts, splits aligned to them
   small(45, { partRows: 50, ctx: 120, kvB: 'q8' }), // visible keys end inside the first part
@@ -73,14 +75,11 @@ const SHAPES: Shape[] = [
 ];
 
 type Case = Shape & { variant: MlaDecodeVariant };
-const VARIANTS: MlaDecodeVariant[] = [
-  { subgroups: true, cache: 'f32' },
-  { subgroups: false, cache: 'f32' },
-  { subgroups: true, cache: 'f16-packed' },
-  { subgroups: false, cache: 'f16-packed' },
-  { subgroups: true, cache: 'f16-native' },
-  { subgroups: false, cache: 'f16-native' },
-];
+const VARIANTS: MlaDecodeVariant[] = ([1, 4] as const).flatMap((headsPerLane) =>
+  (['f32', 'f16-packed', 'f16-native'] as const).flatMap((cache) =>
+    [true, false].map((subgroups) => ({ subgroups, cache, headsPerLane })),
+  ),
+);
 const CASES: Case[] = VARIANTS.flatMap((variant) => SHAPES.map((s) => ({ ...s, variant })));
 
 const { features } = await testRuntime();
@@ -112,7 +111,8 @@ describe('mlaDecode on the GPU vs mlaAttentionRef (T = 1)', () => {
     op: 'mlaDecode',
     cases: CASES,
     name: (c) =>
-      `${c.variant.cache} ${c.variant.subgroups ? 'subgroups' : 'workgroup-memory'} keys=${c.keys} H=${c.heads} ` +
+      `${c.variant.cache} ${c.variant.subgroups ? 'subgroups' : 'workgroup-memory'} ` +
+      `${c.variant.headsPerLane} heads/lane keys=${c.keys} H=${c.heads} ` +
       `R=${c.rank} P=${c.rope} N=${c.nope} V=${c.v} ${c.kvB}${c.chunk ? ` chunk=${c.chunk}` : ''}` +
       `${c.partRows ? ` parts of ${c.partRows}` : ''}${c.ctx > c.keys ? ` ctx=${c.ctx}` : ''}`,
     seed: (c) => c.keys * 7919 + c.heads * 31 + c.rank + c.chunk,

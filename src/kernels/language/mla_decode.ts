@@ -6,6 +6,7 @@
 //   3. mla_decode_out: per head, the splits merged and W_UV applied in one workgroup  [1, H·V]
 // The cache is f32, or f16 (read packed two per u32, or natively where the adapter has shader-f16).
 import decodeSource from '../../../shaders/mla_decode.wgsl?raw';
+import quadSource from '../../../shaders/mla_decode_hq.wgsl?raw';
 import outSource from '../../../shaders/mla_decode_out.wgsl?raw';
 import { partsOf } from '../../gpu/parted_tensor.ts';
 import type { GpuRuntime } from '../../gpu/runtime.ts';
@@ -17,7 +18,12 @@ import { checkShape } from '../shape_check.ts';
 import type { MlaDims, QRope } from '../types.ts';
 import { mlaAttentionShape } from './language_shapes.ts';
 import { mlaAbsorb } from './mla_absorb.ts';
-import { type MlaDecodePlan, planMlaDecode } from './mla_decode_plan.ts';
+import {
+  defaultHeadsPerLane,
+  type HeadsPerLane,
+  type MlaDecodePlan,
+  planMlaDecode,
+} from './mla_decode_plan.ts';
 
 /** How the kernel reads the cache: f32, f16 unpacked from u32 words, or native f16 (shader-f16). */
 export type LatentCacheRead = 'f32' | 'f16-packed' | 'f16-native';
@@ -25,6 +31,8 @@ export type LatentCacheRead = 'f32' | 'f16-packed' | 'f16-native';
 export interface MlaDecodeVariant {
   subgroups: boolean;
   cache: LatentCacheRead;
+  /** 1: mla_decode.wgsl, 4: mla_decode_hq.wgsl (see mla_decode_plan.ts); default: the adapter's. */
+  headsPerLane?: HeadsPerLane;
 }
 
 const DecodeParams = defineUniforms('MlaDecodeParams', {
@@ -57,8 +65,9 @@ export function mlaDecodeFits(d: MlaDims): boolean {
 /** The variant this adapter runs for a cache of this dtype (tests force the others). */
 export function chooseMlaDecodeVariant(rt: GpuRuntime, cacheDtype: Tensor['dtype']): MlaDecodeVariant {
   const subgroups = rt.tuning.subgroups && rt.features.subgroups;
-  if (cacheDtype === 'f32') return { subgroups, cache: 'f32' };
-  return { subgroups, cache: rt.features.shaderF16 ? 'f16-native' : 'f16-packed' };
+  const headsPerLane = defaultHeadsPerLane(rt);
+  if (cacheDtype === 'f32') return { subgroups, cache: 'f32', headsPerLane };
+  return { subgroups, cache: rt.features.shaderF16 ? 'f16-native' : 'f16-packed', headsPerLane };
 }
 
 const CACHE_DEFINE: Record<LatentCacheRead, string> = {
@@ -97,19 +106,22 @@ export function mlaDecode(
 
   const qcat = mlaAbsorb(rt, q, kvB, pos0, d, opts.qRope); // [1, H, W]
 
-  const plan = planMlaDecode(rt, d, pos0 + 1, partsOf(cache), f16, opts.chunk);
+  const hpl = variant.headsPerLane ?? defaultHeadsPerLane(rt);
+  const plan = planMlaDecode(rt, d, pos0 + 1, partsOf(cache), f16, opts.chunk, hpl);
   // replay: the plan at another position, where its split layout (workgroups, bindings) is this one's
   const sameLayoutAt = samePlanAt(plan, (pos) =>
-    planMlaDecode(rt, d, pos + 1, partsOf(cache), f16, opts.chunk),
+    planMlaDecode(rt, d, pos + 1, partsOf(cache), f16, opts.chunk, hpl),
   );
+  const tileWords: Record<string, number> =
+    hpl === 4 ? { QUAD_WORDS: (plan.wg / 16) * plan.tk } : { TILE_WORDS: plan.tk * W };
   const part = rt.alloc([plan.splits, H, R]);
   const ml = rt.alloc([plan.splits, H, 2]);
   plan.parts.forEach((p, i) => {
     rt.dispatch({
       op: 'mla_decode',
-      source: decodeSource,
+      source: hpl === 4 ? quadSource : decodeSource,
       defines: { SUBGROUPS: variant.subgroups, [CACHE_DEFINE[variant.cache]]: true },
-      overrides: { WG: plan.wg, TK: plan.tk, TILE_WORDS: plan.tk * W, RED_WORDS: plan.wg * plan.tk },
+      overrides: { WG: plan.wg, TK: plan.tk, ...tileWords, RED_WORDS: plan.wg * plan.tk },
       uniforms: DecodeParams,
       params: {
         H,

@@ -10,10 +10,16 @@ import { decodeChunk, decodeTiles, mlaDecodeBytes, splitParts } from './mla_deco
 const REAL: MlaDims = { heads: 16, qkNope: 128, qkRope: 64, v: 128, kvRank: 512, scale: 1 / 192 ** 0.5 };
 
 describe('mla_decode bytes per token (real dims, f16 cache)', () => {
-  for (const adapterWg of [128, 2, 16]) {
+  for (const [adapterWg, hpl] of [
+    [128, 1],
+    [2, 1],
+    [16, 1],
+    [2, 4],
+    [16, 4],
+  ] as const) {
     for (const keys of [1024, 8192, 32768]) {
-      test(`${keys} keys, ${adapterWg} workgroups at once`, () => {
-        const b = mlaDecodeBytes(REAL, keys, 2, adapterWg, 16384);
+      test(`${keys} keys, ${adapterWg} workgroups at once, ${hpl} heads per lane`, () => {
+        const b = mlaDecodeBytes(REAL, keys, 2, adapterWg, 16384, hpl);
         expect(b.cache).toBe(keys * 576 * 2); // one head group: each row read once
         expect(b.total / b.minimum).toBeLessThanOrEqual(1.1);
       });
@@ -24,6 +30,12 @@ describe('mla_decode bytes per token (real dims, f16 cache)', () => {
     expect(t).toEqual({ wg: 256, tk: 4, headGroups: 1 });
     const splits = (keys: number) => Math.ceil(keys / decodeChunk(REAL, keys, t.tk, 1, 2, 128));
     expect([splits(1), splits(1024), splits(8192), splits(32768)]).toEqual([1, 1, 10, 43]);
+  });
+  test('4 heads per lane: 4 quads of 16 lanes, no staged tile, TK ≤ 16 within workgroup memory', () => {
+    expect(decodeTiles(REAL, 16384, 4)).toEqual({ wg: 64, tk: 8, headGroups: 1 });
+    expect(decodeTiles(REAL, 32768, 4)).toEqual({ wg: 64, tk: 16, headGroups: 1 });
+    expect(decodeTiles({ ...REAL, heads: 17 }, 16384, 4)).toEqual({ wg: 64, tk: 8, headGroups: 2 });
+    expect(decodeTiles({ ...REAL, heads: 3 }, 16384, 4)).toEqual({ wg: 16, tk: 16, headGroups: 1 });
   });
 });
 

@@ -11,15 +11,29 @@ import type { GpuRuntime } from '../../gpu/runtime.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
 import type { MlaDims } from '../types.ts';
 
-/** Lanes per head in mla_decode.wgsl; a workgroup serves up to 16 heads. */
+/** Lanes per head (mla_decode.wgsl) or per head quad (mla_decode_hq.wgsl); a workgroup serves ≤ 16 heads. */
 const LPH = 16;
 const MAX_HEADS_PER_WG = 16;
 const TK_CHOICES = [16, 8, 4, 2, 1];
 /** A split's q loads and partials may cost at most this share of the cache bytes it reads. */
 export const SPLIT_OVERHEAD = 0.08;
 
+/**
+ * Heads each lane serves: 1 (mla_decode.wgsl: a staged tile read by 16 lanes per head) or 4
+ * (mla_decode_hq.wgsl: each cache value read once per head quad, straight from the buffer).
+ */
+export type HeadsPerLane = 1 | 4;
+
+/**
+ * 4 heads per lane on a CPU adapter, where instructions per cache byte and barriers are the cost; 1 on a
+ * GPU, where the staged tile is cheap and 4× the registers per lane would cost occupancy.
+ */
+export function defaultHeadsPerLane(rt: GpuRuntime): HeadsPerLane {
+  return rt.info.isFallbackAdapter ? 4 : 1;
+}
+
 export interface MlaDecodeGeometry {
-  /** Lanes per workgroup (heads per workgroup × 16). */
+  /** Lanes per workgroup (heads per workgroup × 16 / heads per lane). */
   wg: number;
   /** Keys per staged tile. */
   tk: number;
@@ -42,12 +56,24 @@ export interface MlaDecodePlan extends MlaDecodeGeometry {
 }
 
 /** Workgroup size, key tile and head groups for these dims under a workgroup-memory limit. */
-export function decodeTiles(d: MlaDims, workgroupBytes: number): Omit<MlaDecodeGeometry, 'chunk'> {
+export function decodeTiles(
+  d: MlaDims,
+  workgroupBytes: number,
+  hpl: HeadsPerLane = 1,
+): Omit<MlaDecodeGeometry, 'chunk'> {
   const W = d.kvRank + d.qkRope;
   const hb = Math.min(d.heads, MAX_HEADS_PER_WG);
+  const headGroups = Math.ceil(d.heads / hb);
+  if (hpl === 4) {
+    // no staged tile: workgroup memory holds the [WG, TK] vec4 partial scores and the [quads, TK] vec4
+    // scores and probabilities; TK ≤ 16, one key per lane of a quad in the shared-out softmax
+    const wg = Math.ceil(hb / 4) * LPH;
+    const bytes = (t: number) => (wg * t + 2 * (wg / LPH) * t) * 16;
+    return { wg, tk: TK_CHOICES.find((t) => t <= LPH && bytes(t) <= workgroupBytes) ?? 1, headGroups };
+  }
   const wg = hb * LPH;
   const tk = TK_CHOICES.find((t) => t * W * 4 + wg * t * 4 <= workgroupBytes) ?? 1;
-  return { wg, tk, headGroups: Math.ceil(d.heads / hb) };
+  return { wg, tk, headGroups };
 }
 
 /** Keys per split for `keys` visible keys, given the workgroups the adapter runs at once. */
@@ -100,8 +126,9 @@ export function planMlaDecode(
   parts: readonly TensorPart[],
   f16: boolean,
   chunk?: number,
+  hpl: HeadsPerLane = defaultHeadsPerLane(rt),
 ): MlaDecodePlan {
-  const tiles = decodeTiles(d, rt.device.limits.maxComputeWorkgroupStorageSize);
+  const tiles = decodeTiles(d, rt.device.limits.maxComputeWorkgroupStorageSize, hpl);
   const c = chunk ?? decodeChunk(d, keys, tiles.tk, tiles.headGroups, f16 ? 2 : 4, adapterWorkgroups(rt));
   return { ...tiles, chunk: c, ...splitParts(parts, keys, c) };
 }
@@ -127,9 +154,10 @@ export function mlaDecodeBytes(
   cacheElemBytes: number,
   adapterWg: number,
   workgroupBytes = 16384,
+  hpl: HeadsPerLane = 1,
 ): DecodeBytes {
   const W = d.kvRank + d.qkRope;
-  const t = decodeTiles(d, workgroupBytes);
+  const t = decodeTiles(d, workgroupBytes, hpl);
   const chunk = decodeChunk(d, keys, t.tk, t.headGroups, cacheElemBytes, adapterWg);
   const splits = Math.ceil(keys / chunk);
   const cache = t.headGroups * keys * W * cacheElemBytes;
