@@ -5,7 +5,12 @@
 //     over an f16 (default) or f32 cache; its bytes from the kernel's access pattern (mla_decode_plan.ts).
 import { asGpu } from '../../src/gpu/tensor.ts';
 import { mlaDecode } from '../../src/kernels/language/mla_decode.ts';
-import { adapterWorkgroups, mlaDecodeBytes } from '../../src/kernels/language/mla_decode_plan.ts';
+import {
+  adapterWorkgroups,
+  defaultHeadsPerLane,
+  type HeadsPerLane,
+  mlaDecodeBytes,
+} from '../../src/kernels/language/mla_decode_plan.ts';
 import { encodeWeight } from '../../src/testing/random.ts';
 import type { MlaDecodeKernel } from '../mla_bench.ts';
 import { MLA_DIMS } from '../mla_bench.ts';
@@ -29,11 +34,13 @@ export const mlaDecodeBaseline: MlaDecodeKernel = {
 export function mlaDecodeEngine(dtype: 'f16' | 'f32' = 'f16'): MlaDecodeKernel {
   let adapterWg = 128;
   let workgroupBytes = 16384;
+  let hpl: HeadsPerLane = 1; // the heads per lane the engine picks on this adapter (4 on CPU adapters)
   return {
     name: `mla_decode (all heads per split, ${dtype} cache)`,
     cache: (c, ctx) => {
       adapterWg = adapterWorkgroups(c.rt);
       workgroupBytes = c.rt.device.limits.maxComputeWorkgroupStorageSize;
+      hpl = defaultHeadsPerLane(c.rt);
       const values = syntheticActivations(ctx * W, 12);
       return dtype === 'f32'
         ? c.k.upload(values, [ctx, W])
@@ -41,7 +48,7 @@ export function mlaDecodeEngine(dtype: 'f16' | 'f32' = 'f16'): MlaDecodeKernel {
     },
     run: (c, q, kvB, cache, pos) => mlaDecode(c.rt, asGpu(q), asGpu(kvB), cache, pos, MLA_DIMS),
     cacheBytesRead: (ctx) => {
-      const b = mlaDecodeBytes(MLA_DIMS, ctx, dtype === 'f16' ? 2 : 4, adapterWg, workgroupBytes);
+      const b = mlaDecodeBytes(MLA_DIMS, ctx, dtype === 'f16' ? 2 : 4, adapterWg, workgroupBytes, hpl);
       return b.cache + b.partials + b.qo - MLA_DIMS.heads * W * 4 - MLA_DIMS.heads * MLA_DIMS.v * 4;
     },
   };
