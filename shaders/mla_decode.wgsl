@@ -31,34 +31,10 @@ override TILE_WORDS: u32;  // TK · W
 override RED_WORDS: u32;   // WG · TK
 const LPH: u32 = 16u;      // lanes per head; q0 … q8 hold W ≤ 576 columns, o0 … o7 hold R ≤ 512
 
-@group(0) @binding(1) var<storage, read> qcat: array<f32>;          // [H, W]
-#if CACHE_F32
-@group(0) @binding(2) var<storage, read> cache: array<f32>;         // [part rows, W]: positions KEY0 ..
-#endif
-#if CACHE_F16_PACKED
-@group(0) @binding(2) var<storage, read> cache: array<u32>;         // [part rows, W/2] halves, two per word
-#endif
-#if CACHE_F16_NATIVE
-@group(0) @binding(2) var<storage, read> cache: array<vec2<f16>>;   // [part rows, W/2]
-#endif
-@group(0) @binding(3) var<storage, read_write> part: array<f32>;    // [SPLITS, H, R] unnormalised o
-@group(0) @binding(4) var<storage, read_write> ml: array<f32>;      // [SPLITS, H, 2] (max, denominator)
+#include "common/mla_decode_io.wgsl"
 
 var<workgroup> tile: array<f32, TILE_WORDS>;  // [TK, W] the staged keys
 var<workgroup> red: array<f32, RED_WORDS>;    // [WG, TK] partial dots for the cross-lane sum
-
-/// Columns 2i, 2i+1 of the flattened part, as f32.
-fn cache_pair(i: u32) -> vec2<f32> {
-#if CACHE_F32
-  return vec2<f32>(cache[2u * i], cache[2u * i + 1u]);
-#endif
-#if CACHE_F16_PACKED
-  return unpack2x16float(cache[i]);
-#endif
-#if CACHE_F16_NATIVE
-  return vec2<f32>(cache[i]);
-#endif
-}
 
 
 var<private> col0: u32;  // the lane's first column (its index among its head's lanes)

@@ -25,35 +25,11 @@ override RED_WORDS: u32;   // WG · TK (vec4s)
 override QUAD_WORDS: u32;  // WG / LPQ · TK (vec4s)
 const LPQ: u32 = 16u;      // lanes per head quad
 
-@group(0) @binding(1) var<storage, read> qcat: array<f32>;          // [H, W]
-#if CACHE_F32
-@group(0) @binding(2) var<storage, read> cache: array<f32>;         // [part rows, W]: positions KEY0 ..
-#endif
-#if CACHE_F16_PACKED
-@group(0) @binding(2) var<storage, read> cache: array<u32>;         // [part rows, W/2] halves, two per word
-#endif
-#if CACHE_F16_NATIVE
-@group(0) @binding(2) var<storage, read> cache: array<vec2<f16>>;   // [part rows, W/2]
-#endif
-@group(0) @binding(3) var<storage, read_write> part: array<f32>;    // [SPLITS, H, R] unnormalised o
-@group(0) @binding(4) var<storage, read_write> ml: array<f32>;      // [SPLITS, H, 2] (max, denominator)
+#include "common/mla_decode_io.wgsl"
 
 var<workgroup> red: array<vec4<f32>, RED_WORDS>;  // [WG, TK] partial scores of the quad's 4 heads
 var<workgroup> sc: array<vec4<f32>, QUAD_WORDS>;  // [quads, TK] full scores
 var<workgroup> pr: array<vec4<f32>, QUAD_WORDS>;  // [quads, TK] e^(score − tile max)
-
-/// Columns 2i, 2i+1 of the flattened part, as f32.
-fn cache_pair(i: u32) -> vec2<f32> {
-#if CACHE_F32
-  return vec2<f32>(cache[2u * i], cache[2u * i + 1u]);
-#endif
-#if CACHE_F16_PACKED
-  return unpack2x16float(cache[i]);
-#endif
-#if CACHE_F16_NATIVE
-  return vec2<f32>(cache[i]);
-#endif
-}
 
 var<private> cl: u32;        // the lane's index in its quad
 var<private> lastPair: u32;  // W/2 − 1: the clamp for pairs past the row
