@@ -1,6 +1,7 @@
 // mlaDecode (all heads per key split) on the GPU vs mlaAttentionRef at T = 1, every variant forced on this
 // adapter: cache f32 / f16 packed two per u32 / native f16 (shader-f16 only) × subgroup shuffles on/off ×
-// 1 head per lane (mla_decode.wgsl) / 4 (mla_decode_hq.wgsl).
+// 1 head per lane (mla_decode.wgsl) with absorb 'elem' and out 'split-lanes' / 4 (mla_decode_hq.wgsl) with
+// absorb 'vec' and out 'row-lanes'.
 // Contexts 1, 2, 255, 257 and forced split boundaries (a split of one key, splits not a multiple of the key
 // tile, one key per split), a second head group (17 heads), a cache in position parts, and the real
 // Kimi-VL dims (16 heads, rank 512, rope 64, nope 128, v 128) at 1K and 8K keys. Guard words on the output.
@@ -75,9 +76,14 @@ const SHAPES: Shape[] = [
 ];
 
 type Case = Shape & { variant: MlaDecodeVariant };
+/** The absorb and out kernels, both variants forced (each falls back to elem / split-lanes on q8, q4, R = 2). */
+const FIXED = {
+  1: { absorb: 'elem', out: 'split-lanes' },
+  4: { absorb: 'vec', out: 'row-lanes' },
+} as const;
 const VARIANTS: MlaDecodeVariant[] = ([1, 4] as const).flatMap((headsPerLane) =>
   (['f32', 'f16-packed', 'f16-native'] as const).flatMap((cache) =>
-    [true, false].map((subgroups) => ({ subgroups, cache, headsPerLane })),
+    [true, false].map((subgroups) => ({ subgroups, cache, headsPerLane, ...FIXED[headsPerLane] })),
   ),
 );
 const CASES: Case[] = VARIANTS.flatMap((variant) => SHAPES.map((s) => ({ ...s, variant })));
@@ -112,7 +118,7 @@ describe('mlaDecode on the GPU vs mlaAttentionRef (T = 1)', () => {
     cases: CASES,
     name: (c) =>
       `${c.variant.cache} ${c.variant.subgroups ? 'subgroups' : 'workgroup-memory'} ` +
-      `${c.variant.headsPerLane} heads/lane keys=${c.keys} H=${c.heads} ` +
+      `${c.variant.headsPerLane} heads/lane ${c.variant.absorb}/${c.variant.out} keys=${c.keys} H=${c.heads} ` +
       `R=${c.rank} P=${c.rope} N=${c.nope} V=${c.v} ${c.kvB}${c.chunk ? ` chunk=${c.chunk}` : ''}` +
       `${c.partRows ? ` parts of ${c.partRows}` : ''}${c.ctx > c.keys ? ` ctx=${c.ctx}` : ''}`,
     seed: (c) => c.keys * 7919 + c.heads * 31 + c.rank + c.chunk,

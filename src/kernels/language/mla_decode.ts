@@ -17,7 +17,7 @@ import { ro, rw, WEIGHT_UNIFORMS, weightAccess } from '../dispatch.ts';
 import { checkShape } from '../shape_check.ts';
 import type { MlaDims, QRope } from '../types.ts';
 import { mlaAttentionShape } from './language_shapes.ts';
-import { mlaAbsorb } from './mla_absorb.ts';
+import { chooseMlaAbsorbVariant, type MlaAbsorbVariant, mlaAbsorb, vec8Fits } from './mla_absorb.ts';
 import {
   defaultHeadsPerLane,
   type HeadsPerLane,
@@ -33,7 +33,16 @@ export interface MlaDecodeVariant {
   cache: LatentCacheRead;
   /** 1: mla_decode.wgsl, 4: mla_decode_hq.wgsl (see mla_decode_plan.ts); default: the adapter's. */
   headsPerLane?: HeadsPerLane;
+  /** The absorb pass (mla_absorb.ts); default: the adapter's. */
+  absorb?: MlaAbsorbVariant;
+  /**
+   * mla_decode_out: 'split-lanes' (32 lanes a value row, coalesced) or 'row-lanes' (a lane a row from
+   * vec4<u32> words; bf16/f16 kv_b with R % 8 = 0, else split-lanes); default: row-lanes on CPU adapters.
+   */
+  out?: MlaDecodeOut;
 }
+
+export type MlaDecodeOut = 'split-lanes' | 'row-lanes';
 
 const DecodeParams = defineUniforms('MlaDecodeParams', {
   H: 'u32',
@@ -104,7 +113,8 @@ export function mlaDecode(
   const W = R + P;
   const a = weightAccess(kvB);
 
-  const qcat = mlaAbsorb(rt, q, kvB, pos0, d, opts.qRope); // [1, H, W]
+  const absorb = variant.absorb ?? chooseMlaAbsorbVariant(rt, kvB);
+  const qcat = mlaAbsorb(rt, q, kvB, pos0, d, opts.qRope, absorb); // [1, H, W]
 
   const hpl = variant.headsPerLane ?? defaultHeadsPerLane(rt);
   const plan = planMlaDecode(rt, d, pos0 + 1, partsOf(cache), f16, opts.chunk, hpl);
@@ -144,11 +154,15 @@ export function mlaDecode(
   });
 
   const o = rt.alloc([1, H * V]);
+  const rowLanes =
+    (variant.out ?? (rt.info.isFallbackAdapter ? 'row-lanes' : 'split-lanes')) === 'row-lanes' &&
+    vec8Fits(kvB);
   rt.dispatch({
     op: 'mla_decode_out',
     source: outSource,
-    defines: { [a.define]: true },
-    overrides: { WG: 256 },
+    defines: { [a.define]: true, ROW_LANES: rowLanes },
+    // row-lanes: a lane per value row (V = 128 on the real model)
+    overrides: { WG: rowLanes ? 128 : 256 },
     uniforms: OutParams,
     params: { H, N, V, SPLITS: plan.splits, ...a.fields },
     perStep: ({ pos }) => (sameLayoutAt(pos) ? {} : null),
