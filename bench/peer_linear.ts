@@ -3,6 +3,7 @@
 // through rt.tuning on a CPU adapter); matmul_direct rows are the CPU-adapter path and say so.
 // MatMulNBits runs at accuracy_level 0 (f32 math) and 4 (int8 activations: ORT's DP4A kernel where it
 // applies); the faster is the row's peer and both times are kept.
+import { chooseGemmTiling, describeTiling } from '../src/kernels/core/matmul_tiling.ts';
 import { f16BitsToF32, f32ToF16Bits } from '../src/tensor/half.ts';
 import { quantLayout } from '../src/tensor/quant_format.ts';
 import { type BenchContext, fmtShape, skipReason } from './kernel_bench.ts';
@@ -11,7 +12,14 @@ import { matmulModel, matmulNBitsModel, q8ToUint8 } from './peer_graphs.ts';
 import type { PeerInput } from './peer_ort.ts';
 import { syntheticActivations, syntheticWeight, weightBytes } from './synthetic.ts';
 import type { PeerRow } from './types.ts';
-import { gemmDirect, gemmTiled, gemvGpu, type Variant } from './variants.ts';
+import { gemmDirect, gemmTiled, gemmTiledGpuLanes, gemvGpu, type Variant, withVariant } from './variants.ts';
+
+/** The tiled GEMM as it ran (tile, staged precision, k-chunk, lanes), after the row's variant. */
+async function withTiling(c: BenchContext, v: Variant, M: number, N: number, row: PeerRow): Promise<PeerRow> {
+  if (v.tuning.matmul !== 'tiled' || !row.variant) return row;
+  const tiling = await withVariant(c.rt, v, async () => describeTiling(chooseGemmTiling(c.rt, M, N)));
+  return { ...row, variant: `${row.variant}: ${tiling}` };
+}
 
 const opName = (M: number) => (M === 1 ? 'matvec' : `matmul M=${M}`);
 
@@ -51,13 +59,19 @@ export async function peerQuant(
     model: () => matmulNBitsModel(M, K, N, ortQuants, scales, bits, level),
   }));
   try {
-    return await compare(c, {
-      row,
+    return await withTiling(
+      c,
       variant,
-      ours: () => c.k.matmul(x, w),
-      options,
-      inputs: [{ name: 'x', dtype: 'float32', dims: [M, K], bytes: bytesOf(xs) }],
-    });
+      M,
+      N,
+      await compare(c, {
+        row,
+        variant,
+        ours: () => c.k.matmul(x, w),
+        options,
+        inputs: [{ name: 'x', dtype: 'float32', dims: [M, K], bytes: bytesOf(xs) }],
+      }),
+    );
   } finally {
     c.k.release(w, x);
   }
@@ -89,8 +103,14 @@ export async function peerFloat(
   const w = c.k.uploadWeight(host);
   const x = c.k.upload(xs, [M, K]);
   const inputsF32: PeerInput[] = [{ name: 'x', dtype: 'float32', dims: [M, K], bytes: bytesOf(xs) }];
-  const run = (options: PeerOption[], inputs = inputsF32) =>
-    compare(c, { row, variant, ours: () => c.k.matmul(x, w), options, inputs });
+  const run = async (options: PeerOption[], inputs = inputsF32) =>
+    withTiling(
+      c,
+      variant,
+      M,
+      N,
+      await compare(c, { row, variant, ours: () => c.k.matmul(x, w), options, inputs }),
+    );
   try {
     if (dtype === 'f32') {
       const wT = transpose(new Float32Array(host.bytes.buffer), N, K);
@@ -153,7 +173,10 @@ export async function runLinearPeers(c: BenchContext, add: (r: PeerRow) => void)
       add(await peerQuant(c, M, K, N, 'q4', gemmTiled, 1));
       if (!smoke) add(await peerFloat(c, M, K, N, 'f16', gemmTiled, 1));
     }
-  // the CPU-adapter path, labelled as such: what SwiftShader runs by default
+  // the tiled GEMM with the GPU tuning (many lanes) where this adapter tunes it otherwise, and the
+  // CPU-adapter path (matmul_direct), each labelled as such: no goal on either
+  if (!smoke && c.cpu)
+    for (const [K, N] of GEMM_SHAPES) add(await peerQuant(c, 32, K, N, 'q4', gemmTiledGpuLanes));
   if (!smoke && c.cpu) {
     add(await peerQuant(c, 32, 2048, 1408, 'q4', gemmDirect));
     add(await peerFloat(c, 32, 2048, 1408, 'f16', gemmDirect));

@@ -45,7 +45,13 @@ export const gemvGpu = (rt: GpuRuntime): Variant => ({
   tuning: { subgroups: rt.features.subgroups },
 });
 
+/** The tiled GEMM at this adapter's tuning of it: on a CPU adapter few lanes (matmul_tiling.ts). */
 export const gemmTiled: Variant = { label: 'tiled GEMM (GPU path)', tuning: { matmul: 'tiled' } };
+/** The tiled GEMM exactly as a GPU runs it: many lanes, double-buffered (a CPU adapter's tuning aside). */
+export const gemmTiledGpuLanes: Variant = {
+  label: 'tiled GEMM, GPU lanes (GPU path, GPU tuning)',
+  tuning: { matmul: 'tiled', matmulLanes: 'many' },
+};
 export const gemmDirect: Variant = {
   label: 'matmul_direct (CPU-adapter path)',
   tuning: { matmul: 'direct' },

@@ -5,35 +5,40 @@
 // and reads the lane's block with acc_block(i, j)[r] afterwards (rows lane_row(tid, i) + r, columns
 // lane_col(tid, j) .. +3). w_quad below reads 4 consecutive weights of one row in any W_* storage form.
 //
-// Lanes: LANES (256, or 128 for the 32-row tile of short prompts) as 16 × LY (lx = tid % 16 along N,
-// ly = tid / 16 along M). A lane owns a (4·MV) × (4·NV) block of outputs: rows ly·4 + 4·LY·i + {0..3}
-// (i < MV), columns lx·4 + 64·j + {0..3} (j < NV), so BM = 4·LY·MV and BN = 64·NV (64×64, 128×64,
-// 128×128; 32×64 with 128 lanes: as many workgroups as 64×64, none of its rows past M = 32).
+// Lanes: LANES as 16 × LY (lx = tid % 16 along N, ly = tid / 16 along M). A lane owns a (4·MV) × (4·NV)
+// block of outputs: rows ly·4 + 4·LY·i + {0..3} (i < MV), columns lx·4 + 64·j + {0..3} (j < NV), so
+// BM = 4·LY·MV and BN = 64·NV. Many lanes (GPUs): 256 (128 for 32-row tiles), blocks up to 8×8. Few lanes
+// (CPU adapters): MV = 4, blocks of 16×4 or 16×8, so fewer workgroup-memory reads per FMA (see STAGE_ALL).
 // K is walked in chunks of KC. Both operands are staged k-major (xs[k][m/4], ws[k][n/4] as vec4 along m
 // and n), so for each k a lane reads MV + NV vec4s and does 16·MV·NV FMAs (8×8: 4 reads per 64 FMAs).
 // Staging unit: 4 rows × 4 consecutive k of one operand (4 global quads, transposed into 4 k-major vec4
-// writes). (BM + BN)·KC / 16 ≤ LANES, so each lane stages at most one unit per chunk, always the same role.
+// writes). Many lanes: (BM + BN)·KC / 16 ≤ LANES, so each lane stages at most one unit per chunk.
 // Weights are dequantised while staging (one kvq1 scale per unit): once per tile, not once per use.
 // Double buffering: two tile buffers. The next chunk's unit is loaded into registers before this chunk's
 // FMAs and written to the other buffer after them: one barrier per chunk, global latency behind the math.
+// STAGE_ALL (few lanes): one tile buffer, every unit of a chunk staged in a loop over the lanes, two
+// barriers per chunk, KC up to 32. A CPU adapter runs 4 lanes as one SIMD register and turns each
+// workgroup-memory read at lane-varying addresses into a gather, so what counts there is gathers per FMA
+// (MV + NV vec4s per 16·MV·NV FMAs) and barriers per k; latency hiding buys nothing (SwiftShader, q4 M = 32
+// 1152→4304: 32 lanes 16×8 kc=32 2.0× faster than 128 lanes 4×4 kc=16 double-buffered).
 // Tiles are f32, f16 (shader-f16) or f16 packed two per u32 (TILES_F16 without NATIVE_F16): f16 halves the
 // workgroup memory and its traffic; accumulation is f32 in every variant.
-// The lane's accumulators and staged unit are named variables chosen by the MV2 / NV2 defines (no private
-// arrays), so they live in registers even where the compiler does not unroll loops.
+// The lane's accumulators and staged unit are named variables chosen by the MV2 / MV4 / NV2 defines (no
+// private arrays), so they live in registers even where the compiler does not unroll loops.
 #if NATIVE_F16
 enable f16;
 #endif
 
-override MV: u32;        // vec4 row groups per lane along M (1 or 2)
+override MV: u32;        // vec4 row groups per lane along M (1, 2 or 4)
 override NV: u32;        // vec4 column groups per lane along N (1 or 2)
-override LANES: u32;     // workgroup size: 256, or 128 (32-row tile)
+override LANES: u32;     // workgroup size: 16 · LY
 const LX: u32 = 16u;     // lanes along N
 override LY: u32 = LANES / LX;    // lanes along M
 override BM: u32 = 4u * LY * MV;  // tile rows
 override BN: u32 = 4u * LX * NV;  // tile columns
 override KC: u32;        // k per chunk: a multiple of 4 that divides 32
-override XS_VEC4S: u32;  // 2 · KC · BM / 4: both buffers of the activation tile
-override WS_VEC4S: u32;  // 2 · KC · BN / 4: both buffers of the weight tile
+override XS_VEC4S: u32;  // 2 · KC · BM / 4: both buffers of the activation tile (one with STAGE_ALL)
+override WS_VEC4S: u32;  // 2 · KC · BN / 4: both buffers of the weight tile (one with STAGE_ALL)
 
 #if TILES_F16
 #if NATIVE_F16
@@ -66,6 +71,14 @@ var<private> c10: mat4x4<f32>;
 var<private> c11: mat4x4<f32>;
 #endif
 #endif
+#if MV4
+var<private> c20: mat4x4<f32>;
+var<private> c30: mat4x4<f32>;
+#if NV2
+var<private> c21: mat4x4<f32>;
+var<private> c31: mat4x4<f32>;
+#endif
+#endif
 // The lane's staged unit: 4 rows × 4 k (named, for the same reason).
 var<private> s0: vec4<f32>;
 var<private> s1: vec4<f32>;
@@ -74,6 +87,14 @@ var<private> s3: vec4<f32>;
 
 /// The lane's sub-block (i, j) of the output (for the entry's epilogue; i < MV, j < NV).
 fn acc_block(i: u32, j: u32) -> mat4x4<f32> {
+#if MV4
+#if NV2
+  if (i == 2u && j == 1u) { return c21; }
+  if (i == 3u && j == 1u) { return c31; }
+#endif
+  if (i == 2u) { return c20; }
+  if (i == 3u) { return c30; }
+#endif
 #if MV2
 #if NV2
   if (i == 1u && j == 1u) { return c11; }
@@ -140,7 +161,8 @@ fn w_quad(row: u32, k: u32) -> vec4<f32> {
 #endif
 }
 
-/// Loads this lane's unit of the chunk starting at k0 into registers (lanes past the units load nothing).
+/// Loads unit `tid` (the lane's, or with STAGE_ALL any unit) of the chunk starting at k0 into registers
+/// (units past the last load nothing).
 fn load_unit(tid: u32, k0: u32) {
   let quads = KC / 4u;  // k quads per row in a chunk
   let xUnits = (BM / 4u) * quads;
@@ -203,6 +225,16 @@ fn multiply_chunk(buf: u32, lx: u32, ly: u32) {
     c11 = outer_fma(x1, w1, c11);
 #endif
 #endif
+#if MV4
+    let x2 = from_tile(xs[xb + k * xq + 2u * LY]);
+    let x3 = from_tile(xs[xb + k * xq + 3u * LY]);
+    c20 = outer_fma(x2, w0, c20);
+    c30 = outer_fma(x3, w0, c30);
+#if NV2
+    c21 = outer_fma(x2, w1, c21);
+    c31 = outer_fma(x3, w1, c31);
+#endif
+#endif
   }
 }
 
@@ -220,7 +252,27 @@ fn gemm_tile(tid: u32) {
   c11 = mat4x4<f32>();
 #endif
 #endif
+#if MV4
+  c20 = mat4x4<f32>();
+  c30 = mat4x4<f32>();
+#if NV2
+  c21 = mat4x4<f32>();
+  c31 = mat4x4<f32>();
+#endif
+#endif
   let chunks = (u.K + KC - 1u) / KC;
+#if STAGE_ALL
+  let units = ((BM + BN) / 4u) * (KC / 4u);
+  for (var c = 0u; c < chunks; c++) {
+    for (var v = tid; v < units; v += LANES) {
+      load_unit(v, c * KC);
+      store_unit(v, 0u);
+    }
+    workgroupBarrier();
+    multiply_chunk(0u, lx, ly);
+    workgroupBarrier();  // the tile is read before the next chunk overwrites it
+  }
+#else
   load_unit(tid, 0u);
   store_unit(tid, 0u);
   workgroupBarrier();
@@ -231,4 +283,5 @@ fn gemm_tile(tid: u32) {
     if (more) { store_unit(tid, (c + 1u) & 1u); }
     workgroupBarrier();
   }
+#endif
 }

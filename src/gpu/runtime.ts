@@ -78,6 +78,7 @@ export class GpuRuntime {
     this.tuning = {
       matmul: info.isFallbackAdapter ? 'auto' : 'tiled',
       matmulTile: 'auto',
+      matmulLanes: 'auto',
       matmulTiles: features.shaderF16 ? 'f16' : 'f32',
       moePrefill: info.isFallbackAdapter ? 'auto' : 'tiled',
       visionAttention: 'flash',

@@ -39,7 +39,10 @@ export interface Tuning {
    *  src/kernels/core/matmul_choice.ts) or 'classic' (the 64×64 kernel the tiled GEMM replaced: a bench baseline). */
   matmul: 'auto' | 'tiled' | 'direct' | 'classic';
   /** Tiles of the tiled GEMM (rows × columns per workgroup); 'auto' chooses by shape (matmul_tiling.ts). */
-  matmulTile: 'auto' | '64x64' | '128x64' | '128x128' | '32x64';
+  matmulTile: 'auto' | '64x64' | '128x64' | '128x128' | '32x64' | '32x128';
+  /** Lanes per tile of the tiled GEMM: 'many' (GPUs), 'few' (CPU adapters: 16-row blocks per lane, one
+   *  tile buffer) or 'auto' (few on a CPU adapter, src/kernels/core/matmul_tiling.ts). */
+  matmulLanes: 'auto' | 'many' | 'few';
   /** Staged operand tiles of the tiled GEMM: 'f16' (packed in u32 where the adapter lacks shader-f16) or 'f32'. */
   matmulTiles: 'f16' | 'f32';
   /** Routed experts at T > 1: 'tiled' (the tiled GEMM over each expert's gathered rows) or 'rows' (a thread

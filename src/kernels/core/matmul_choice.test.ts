@@ -3,13 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { matmulKind } from './matmul_choice.ts';
 
 describe("matmul 'auto'", () => {
-  it('quantised weights take the tiled GEMM from M = 32, 16-bit from 65, f32 never', () => {
-    expect(matmulKind('auto', 31, 'q4')).toBe('direct');
-    expect(matmulKind('auto', 32, 'q4')).toBe('tiled');
-    expect(matmulKind('auto', 32, 'q8')).toBe('tiled');
-    expect(matmulKind('auto', 64, 'bf16')).toBe('direct');
-    expect(matmulKind('auto', 65, 'f16')).toBe('tiled');
-    expect(matmulKind('auto', 1332, 'f32')).toBe('direct');
+  it('quantised weights take the tiled GEMM from M = 16, 16-bit from 24, f32 from 128', () => {
+    expect(matmulKind('auto', 15, 'q4')).toBe('direct');
+    expect(matmulKind('auto', 16, 'q4')).toBe('tiled');
+    expect(matmulKind('auto', 16, 'q8')).toBe('tiled');
+    expect(matmulKind('auto', 23, 'bf16')).toBe('direct');
+    expect(matmulKind('auto', 24, 'f16')).toBe('tiled');
+    expect(matmulKind('auto', 127, 'f32')).toBe('direct');
+    expect(matmulKind('auto', 1332, 'f32')).toBe('tiled');
   });
 
   it('a forced kind is run whatever the shape', () => {

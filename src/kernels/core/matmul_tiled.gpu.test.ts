@@ -1,7 +1,8 @@
 // The tiled GEMM (shaders/matmul_tiled.wgsl), every variant forced through rt.tuning so a CPU adapter
-// (SwiftShader, which would pick matmul_direct) tests the kernels GPUs run: tiles 64×64 / 128×64 / 128×128,
-// staged f32 / f16 (native with shader-f16, packed two per u32 without), every weight form, M, N, K off
-// the tile and the kvq1 block, and the real prefill shapes.
+// tests the kernels GPUs run: tiles 64×64 / 128×64 / 128×128 / 32×64 / 32×128, many lanes (GPUs:
+// double-buffered) and few (CPU adapters: 16-row blocks per lane, one buffer staged by every lane), staged
+// f32 / f16 (native with shader-f16, packed two per u32 without), every weight form, M, N, K off the tile
+// and the kvq1 block, and the real prefill shapes.
 //
 // Tolerances:
 //  - f32 tiles vs matmulRef on the dequantised weights: NMSE < 1e-6 (same weights both sides, f32 vs f64
@@ -19,13 +20,22 @@ import { hostWeightToF32 } from '../ref_tensor.ts';
 import { type CaseGpu, compare, kernelTests, nmseBelow } from '../testing.ts';
 import { matmulRef } from './matmul.ref.ts';
 import { matmul } from './matmul.ts';
-import { GEMM_TILES, type GemmTile, tileDims, tileLanes } from './matmul_tiling.ts';
+import {
+  GEMM_LANES,
+  GEMM_TILES,
+  type GemmLanes,
+  type GemmTile,
+  tileDims,
+  tileLanes,
+} from './matmul_tiling.ts';
 
 const roundF16 = (v: Float32Array) => v.map((x) => f16BitsToF32(f32ToF16Bits(x)));
 
 type Tiles = 'f32' | 'f16';
 interface Case {
   tile: GemmTile;
+  /** Lanes per tile; absent: many (the GPU layout). */
+  lanes?: GemmLanes;
   tiles: Tiles;
   dtype: WeightDType;
   m: number;
@@ -47,9 +57,13 @@ const DTYPES: WeightDType[] = ['f32', 'f16', 'bf16', 'q8', 'q4'];
 
 const hasShaderF16 = (await testRuntime()).features.shaderF16;
 
-const awkward: Case[] = GEMM_TILES.flatMap((tile) =>
-  (['f32', 'f16'] as const).flatMap((tiles) =>
-    DTYPES.flatMap((dtype) => AWKWARD.map(([m, k, n]) => ({ tile, tiles, dtype, m, k, n }))),
+// Few lanes are what CPU adapters run, with f32 tiles (no shader-f16 there): f16 tiles with few lanes get
+// the real-shape case below (each variant's first case pays its pipeline compile, ~4 s on SwiftShader).
+const awkward: Case[] = GEMM_LANES.flatMap((lanes) =>
+  GEMM_TILES.flatMap((tile) =>
+    (lanes === 'few' ? (['f32'] as const) : (['f32', 'f16'] as const)).flatMap((tiles) =>
+      DTYPES.flatMap((dtype) => AWKWARD.map(([m, k, n]) => ({ tile, lanes, tiles, dtype, m, k, n }))),
+    ),
   ),
 );
 // Real Kimi-VL widths (K and N) at a tile-straddling M: an expert-width projection in q4, the dense
@@ -62,6 +76,10 @@ const real: Case[] = [
   { tile: '64x64', tiles: 'f16', dtype: 'bf16', m: 33, k: 1152, n: 4304 },
   { tile: '32x64', tiles: 'f32', dtype: 'q4', m: 33, k: 2048, n: 1408 },
   { tile: '32x64', tiles: 'f16', dtype: 'q8', m: 32, k: 1152, n: 4304 },
+  // few lanes: what a CPU adapter runs (32×128 to M = 32, 128×128 beyond)
+  { tile: '32x128', lanes: 'few', tiles: 'f32', dtype: 'q4', m: 33, k: 2048, n: 1408 },
+  { tile: '32x128', lanes: 'few', tiles: 'f16', dtype: 'q8', m: 32, k: 1152, n: 4304 },
+  { tile: '128x128', lanes: 'few', tiles: 'f32', dtype: 'f16', m: 20, k: 1152, n: 4304 },
 ];
 // A weight in output-row parts (one dispatch per part at its column offset): parts that straddle the
 // 64- and 128-wide column tiles, a last part of 60 rows.
@@ -69,6 +87,7 @@ const inParts: Case[] = [
   { tile: '128x128', tiles: 'f16', dtype: 'q4', m: 130, k: 64, n: 200, partRows: 70 },
   { tile: '128x64', tiles: 'f32', dtype: 'bf16', m: 67, k: 100, n: 200, partRows: 70 },
   { tile: '32x64', tiles: 'f16', dtype: 'f16', m: 40, k: 96, n: 200, partRows: 70 },
+  { tile: '32x128', lanes: 'few', tiles: 'f32', dtype: 'bf16', m: 40, k: 96, n: 200, partRows: 70 },
 ];
 
 interface Inputs {
@@ -80,6 +99,7 @@ interface Inputs {
 function runCase(g: CaseGpu, { x, host, bias }: Inputs, c: Case) {
   g.rt.tuning.matmul = 'tiled';
   g.rt.tuning.matmulTile = c.tile;
+  g.rt.tuning.matmulLanes = c.lanes ?? 'many';
   g.rt.tuning.matmulTiles = c.tiles;
   const w = c.partRows ? uploadWeightRows(g.rt, host, c.partRows) : g.uploadWeight(host);
   if (c.partRows && 'parts' in w) {
@@ -92,7 +112,7 @@ function runCase(g: CaseGpu, { x, host, bias }: Inputs, c: Case) {
 /** Whether the pipeline cache holds the tiled GEMM built for this case's variant. */
 function ranVariant(g: CaseGpu, c: Case, extra = ''): boolean {
   const { bm, bn } = tileDims(c.tile);
-  const lanes = tileLanes(c.tile);
+  const lanes = tileLanes(c.tile, c.lanes ?? 'many');
   const mv = bm / (4 * (lanes / 16)); // rows per lane's sub-blocks: BM = 4 · (lanes / 16) · MV
   return g.rt.pipelines
     .keys()
@@ -101,6 +121,7 @@ function ranVariant(g: CaseGpu, c: Case, extra = ''): boolean {
         key.startsWith('matmul_tiled|') &&
         key.includes(`TILES_F16=${c.tiles === 'f16'}`) &&
         key.includes(`LANES=${lanes},MV=${mv},NV=${bn / 64}`) &&
+        key.includes(`STAGE_ALL=${c.lanes === 'few'}`) &&
         key.includes(extra),
     );
 }
@@ -109,9 +130,10 @@ describe('tiled GEMM, every forced variant, vs matmulRef', () => {
   kernelTests({
     op: 'matmul',
     cases: [...awkward, ...real, ...inParts],
-    name: ({ tile, tiles, dtype, m, k, n, partRows }) =>
-      `tiled ${tile} ${tiles} tiles ${dtype} M=${m} K=${k} N=${n}${partRows ? ` in parts of ${partRows} rows` : ''}`,
-    seed: ({ m, k, n, tile }) => m * 1_000_003 + k * 1009 + n + tile.length,
+    name: ({ tile, lanes, tiles, dtype, m, k, n, partRows }) =>
+      `tiled ${tile} ${lanes ?? 'many'} lanes ${tiles} tiles ${dtype} M=${m} K=${k} N=${n}${partRows ? ` in parts of ${partRows} rows` : ''}`,
+    seed: ({ m, k, n, tile, lanes }) =>
+      m * 1_000_003 + k * 1009 + n + tile.length + (lanes === 'few' ? 7 : 0),
     inputs: ({ dtype, m, k, n }, seed): Inputs => ({
       x: randn(m * k, seed),
       host: encodeWeight(randn(n * k, seed + 1, 0.05), [n, k], dtype),

@@ -1,21 +1,26 @@
 // Which variant of the tiled GEMM (shaders/common/matmul_tiled_core.wgsl) a call runs: the tile shape
-// (rows × columns per workgroup of 256 lanes, 128 for 32x64), the staged tiles' precision and the k-chunk, plus the
-// defines and overrides that build it. Shared by the dense matmul and the grouped MoE prefill.
+// (rows × columns per workgroup), how many lanes share it, the staged tiles' precision and the k-chunk,
+// plus the defines and overrides that build it. Shared by the dense matmul and the grouped MoE prefill.
 //
 // Forced through rt.tuning (so a CPU adapter runs and tests every variant):
-//   matmulTile  'auto' | '64x64' | '128x64' | '128x128' | '32x64'
+//   matmulTile  'auto' | '64x64' | '128x64' | '128x128' | '32x64' | '32x128'
+//   matmulLanes 'auto' | 'many' (GPUs: 256 lanes, 128 for 32-row tiles; blocks up to 8×8; double-buffered)
+//               | 'few' (CPU adapters: BM lanes, 16-row blocks per lane; one buffer staged by all lanes)
 //   matmulTiles 'f16' (shader-f16: vec4<f16> tiles; without it f16 packed two per u32) | 'f32'
 import type { GpuRuntime } from '../../gpu/runtime.ts';
 import type { GpuTensor } from '../../gpu/tensor.ts';
 import type { WeightDType } from '../../tensor/types.ts';
 import { weightAccess } from '../dispatch.ts';
 
-export type GemmTile = '64x64' | '128x64' | '128x128' | '32x64';
+export type GemmTile = '64x64' | '128x64' | '128x128' | '32x64' | '32x128';
 export type GemmTiles = 'f32' | 'f16' | 'f16-packed';
+export type GemmLanes = 'many' | 'few';
 
 export interface GemmTiling {
   tile: GemmTile;
-  /** Workgroup size: 256, or 128 for the 32-row tile (16 lanes along N, lanes / 16 along M). */
+  /** 'many' (GPUs) or 'few' (CPU adapters): lanes per tile and how the tile is staged (see tileLanes). */
+  lanesMode: GemmLanes;
+  /** Workgroup size (16 lanes along N, lanes / 16 along M). */
   lanes: number;
   /** vec4 row groups per lane (BM = 4·(lanes / 16)·mv) and column groups (BN = 64·nv). */
   mv: number;
@@ -25,12 +30,25 @@ export interface GemmTiling {
   tiles: GemmTiles;
 }
 
-export const GEMM_TILES: readonly GemmTile[] = ['64x64', '128x64', '128x128', '32x64'];
+export const GEMM_TILES: readonly GemmTile[] = ['64x64', '128x64', '128x128', '32x64', '32x128'];
+export const GEMM_LANES: readonly GemmLanes[] = ['many', 'few'];
 const LANES = 256;
 
-/** Lanes of a tile's workgroup: 256, or 128 for the 32-row tile (8 lane rows of 4 rows). */
-export function tileLanes(tile: GemmTile): number {
-  return tileDims(tile).bm === 32 ? 128 : LANES;
+/**
+ * Lanes of a tile's workgroup. Many: 256, or 128 for 32-row tiles (8 lane rows of 4 rows). Few: one lane
+ * row per 16 tile rows (BM lanes), each lane a 16 × (BN / 16) block: a CPU adapter turns every
+ * workgroup-memory read into a gather, so it wants the most FMAs per read (16×8: 24 reads per 128 FMAs,
+ * 4×4: 8 per 16).
+ */
+export function tileLanes(tile: GemmTile, mode: GemmLanes = 'many'): number {
+  const { bm } = tileDims(tile);
+  if (mode === 'few') return bm;
+  return bm === 32 ? 128 : LANES;
+}
+
+/** Tile buffers: two (double-buffered prefetch) with many lanes, one with few (staged by all lanes). */
+export function tileBuffers(mode: GemmLanes): number {
+  return mode === 'few' ? 1 : 2;
 }
 
 /** Rows and columns of a tile: '128x64' → 128 rows (M) × 64 columns (N). */
@@ -43,31 +61,41 @@ export function tileDims(tile: GemmTile): { bm: number; bn: number } {
  * The tile for an M × N output when tuning says 'auto': 32 rows while M fits them (a short prompt does
  * not compute 64-row tiles half empty; as many workgroups as 64×64), 64 rows up to 64; 128-row tiles
  * once M fills them, 128 columns when there are still enough workgroups (≥ 64) to fill a GPU, else 64.
- * A CPU adapter (`cpu`) has a few cores, not a GPU's to fill: 128×128 beyond 64 rows, the most FMAs per
- * staged element and per barrier (SwiftShader, q4 M = 256 2048→1408: 2.4× faster than 128×64).
+ * A CPU adapter (`cpu`) has a few cores, not a GPU's to fill: 128×128 beyond 64 rows and 32×128 to 32,
+ * the most FMAs per staged element and per barrier (SwiftShader, q4 M = 256 2048→1408: 128×128 2.4×
+ * faster than 128×64; q4 M = 32 1152→4304 with few lanes: 32×128 1.2× faster than 32×64).
  */
 export function autoTile(M: number, N: number, cpu = false): GemmTile {
-  if (M <= 32) return '32x64';
+  if (M <= 32) return cpu ? '32x128' : '32x64';
   if (M <= 64) return '64x64';
   if (cpu) return '128x128';
   return Math.ceil(M / 128) * Math.ceil(N / 128) >= 64 ? '128x128' : '128x64';
 }
 
-/** Workgroup bytes of both tile buffers. */
-export function gemmWorkgroupBytes(tile: GemmTile, tiles: GemmTiles, kc: number): number {
+/** Workgroup bytes of the tile buffers (two unless said). */
+export function gemmWorkgroupBytes(tile: GemmTile, tiles: GemmTiles, kc: number, buffers = 2): number {
   const { bm, bn } = tileDims(tile);
-  return 2 * (bm + bn) * kc * (tiles === 'f32' ? 4 : 2);
+  return buffers * (bm + bn) * kc * (tiles === 'f32' ? 4 : 2);
 }
 
 /**
- * The largest k-chunk (dividing the 32-wide kvq1 block) with at most one staging unit (4 rows × 4 k) per
- * lane and both buffers within the workgroup-memory limit: 128×128 f32 → 8, f16 → 16; 64×64 f32 → 16.
+ * The largest k-chunk (dividing the 32-wide kvq1 block) whose tile buffers fit the workgroup-memory limit.
+ * Many lanes also keep to one staging unit (4 rows × 4 k) per lane: 128×128 f32 → 8, f16 → 16; 64×64 f32
+ * → 16. Few lanes stage every unit in a loop, one buffer: 32×128 f32 → 32 at 32 KiB, 16 at 16 KiB.
  */
-export function chunkFor(tile: GemmTile, tiles: GemmTiles, limit: number): number {
+export function chunkFor(tile: GemmTile, tiles: GemmTiles, limit: number, mode: GemmLanes = 'many'): number {
   const { bm, bn } = tileDims(tile);
+  const fits = (kc: number) => gemmWorkgroupBytes(tile, tiles, kc, tileBuffers(mode)) <= limit;
   for (const kc of [32, 16, 8, 4])
-    if (((bm + bn) * kc) / 16 <= tileLanes(tile) && gemmWorkgroupBytes(tile, tiles, kc) <= limit) return kc;
+    if (fits(kc) && (mode === 'few' || ((bm + bn) * kc) / 16 <= tileLanes(tile))) return kc;
   return 4;
+}
+
+/** The lane layout rt.tuning asks for: 'auto' is few lanes on a CPU adapter, many elsewhere. */
+export function lanesFor(rt: GpuRuntime): GemmLanes {
+  const mode = rt.tuning.matmulLanes;
+  if (mode !== 'auto') return mode;
+  return rt.info.isFallbackAdapter ? 'few' : 'many';
 }
 
 export function chooseGemmTiling(rt: GpuRuntime, M: number, N: number): GemmTiling {
@@ -83,20 +111,23 @@ export function tilingFor(rt: GpuRuntime, tile: GemmTile, reservedBytes = 0): Ge
   const tiles: GemmTiles =
     rt.tuning.matmulTiles === 'f32' ? 'f32' : rt.features.shaderF16 ? 'f16' : 'f16-packed';
   const { bm, bn } = tileDims(tile);
-  const kc = chunkFor(tile, tiles, rt.device.limits.maxComputeWorkgroupStorageSize - reservedBytes);
-  const lanes = tileLanes(tile);
-  return { tile, lanes, mv: bm / (4 * (lanes / 16)), nv: bn / 64, kc, tiles };
+  const lanesMode = lanesFor(rt);
+  const limit = rt.device.limits.maxComputeWorkgroupStorageSize - reservedBytes;
+  const kc = chunkFor(tile, tiles, limit, lanesMode);
+  const lanes = tileLanes(tile, lanesMode);
+  return { tile, lanesMode, lanes, mv: bm / (4 * (lanes / 16)), nv: bn / 64, kc, tiles };
 }
 
 export function gemmOverrides(t: GemmTiling): Record<string, number> {
   const { bm, bn } = tileDims(t.tile);
+  const buffers = tileBuffers(t.lanesMode);
   return {
     MV: t.mv,
     NV: t.nv,
     LANES: t.lanes,
     KC: t.kc,
-    XS_VEC4S: (2 * t.kc * bm) / 4,
-    WS_VEC4S: (2 * t.kc * bn) / 4,
+    XS_VEC4S: (buffers * t.kc * bm) / 4,
+    WS_VEC4S: (buffers * t.kc * bn) / 4,
   };
 }
 
@@ -107,9 +138,11 @@ export function gemmDefines(t: GemmTiling, w: GpuTensor): Record<string, boolean
   const sixteen = dtype === 'f16' || dtype === 'bf16';
   return {
     [weightAccess(w).define]: true,
-    // the lane's 2×2, 2×1 or 1×1 register sub-blocks (named variables in the shader)
-    MV2: t.mv === 2,
+    // the lane's 4×2 .. 1×1 register sub-blocks (named variables in the shader)
+    MV2: t.mv >= 2,
+    MV4: t.mv === 4,
     NV2: t.nv === 2,
+    STAGE_ALL: t.lanesMode === 'few',
     TILES_F16: t.tiles !== 'f32',
     NATIVE_F16: t.tiles === 'f16',
     // 16-bit pairs straddle rows when K is odd: element by element then, as for f32.
@@ -118,7 +151,7 @@ export function gemmDefines(t: GemmTiling, w: GpuTensor): Record<string, boolean
   };
 }
 
-/** "tiled 128x64 f16-packed kc=16": the variant as bench rows and test names print it. */
+/** "tiled 128x64 f16-packed kc=16 256 lanes": the variant as bench rows and test names print it. */
 export function describeTiling(t: GemmTiling): string {
-  return `tiled ${t.tile} ${t.tiles} kc=${t.kc}`;
+  return `tiled ${t.tile} ${t.tiles} kc=${t.kc} ${t.lanes} lanes`;
 }

@@ -9,7 +9,7 @@ import type { GpuTensor } from '../../gpu/tensor.ts';
 import { f16BitsToF32, f32ToF16Bits } from '../../tensor/half.ts';
 import type { HostWeight, WeightDType } from '../../tensor/types.ts';
 import { encodeWeight, randn } from '../../testing/random.ts';
-import { type GemmTile, tileDims, tileLanes } from '../core/matmul_tiling.ts';
+import { type GemmLanes, type GemmTile, tileDims, tileLanes } from '../core/matmul_tiling.ts';
 import { hostWeightToF32 } from '../ref_tensor.ts';
 import { type CaseGpu, kernelTests, nmseBelow } from '../testing.ts';
 import { moeExpertsRef } from './moe_experts.ref.ts';
@@ -119,6 +119,8 @@ interface TiledCase {
   shape: Shape;
   tile: GemmTile | 'auto';
   tiles: 'f32' | 'f16';
+  /** Lanes per tile (matmul_tiling.ts); absent: many, the GPU layout ('auto' tiles: the runtime's choice). */
+  lanes?: GemmLanes;
 }
 
 // Prefill shapes for the tiled GEMM: slots per expert below, at and past a 64/128-row tile, odd D and I
@@ -134,8 +136,12 @@ const TILED_SHAPES: Shape[] = [
   [60, 2, 64, 72, 3, 'q4'],
 ];
 const TILED: TiledCase[] = [
-  ...(['64x64', '128x64', '128x128', '32x64'] as const).flatMap((tile) =>
+  ...(['64x64', '128x64', '128x128', '32x64', '32x128'] as const).flatMap((tile) =>
     (['f32', 'f16'] as const).flatMap((tiles) => TILED_SHAPES.map((shape) => ({ shape, tile, tiles }))),
+  ),
+  // few lanes (CPU adapters: f32 tiles), the tiles their 'auto' picks
+  ...(['32x128', '128x128'] as const).flatMap((tile) =>
+    TILED_SHAPES.map((shape): TiledCase => ({ shape, tile, tiles: 'f32', lanes: 'few' })),
   ),
   { shape: [6, 2, 2048, 1408, 2, 'q4'], tile: 'auto', tiles: 'f32' },
   { shape: [40, 6, 64, 48, 64, 'q8'], tile: 'auto', tiles: 'f16' },
@@ -146,15 +152,17 @@ function force(rt: GpuRuntime, c: TiledCase): void {
   rt.tuning.moePrefill = 'tiled';
   rt.tuning.matmulTile = c.tile;
   rt.tuning.matmulTiles = c.tiles;
+  rt.tuning.matmulLanes = c.tile === 'auto' ? 'auto' : (c.lanes ?? 'many');
 }
 
 describe('moeExperts prefill by the tiled GEMM (every forced variant) vs moeExpertsRef', () => {
   kernelTests({
     op: 'moeExperts',
     cases: TILED,
-    name: ({ shape: [T, A, D, I, E, dtype], tile, tiles }) =>
-      `tiled ${tile} ${tiles} tiles T=${T} A=${A} D=${D} I=${I} E=${E} ${dtype}`,
-    seed: ({ shape: [T, A, D, I, E], tile }) => T * 31 + A * 7 + D + I + E + tile.length,
+    name: ({ shape: [T, A, D, I, E, dtype], tile, tiles, lanes }) =>
+      `tiled ${tile}${lanes ? ` ${lanes} lanes` : ''} ${tiles} tiles T=${T} A=${A} D=${D} I=${I} E=${E} ${dtype}`,
+    seed: ({ shape: [T, A, D, I, E], tile, lanes }) =>
+      T * 31 + A * 7 + D + I + E + tile.length + (lanes ? 5 : 0),
     inputs: (c, seed) => inputsOf(c.shape, seed),
     run: (g, inp, c) => {
       force(g.rt, c);
@@ -165,7 +173,7 @@ describe('moeExperts prefill by the tiled GEMM (every forced variant) vs moeExpe
     ref: (inp, c) => refOf(inp, c.shape, c.tiles === 'f16'),
     metric: nmseBelow(1e-6),
     check: (_, g, __, c) => {
-      const lanes = c.tile === 'auto' ? 0 : tileLanes(c.tile);
+      const lanes = c.tile === 'auto' ? 0 : tileLanes(c.tile, c.lanes ?? 'many');
       const mvnv =
         c.tile === 'auto'
           ? ''
@@ -210,9 +218,9 @@ describe('moeExperts with an addend (the shared experts) vs moeExpertsRef', () =
 // threshold, fresh runtime per case so the pipeline cache shows which kernel ran.
 describe("moeExperts prefill 'auto': tiled from AUTO_TILED_MOE_FROM slots an expert, rows below", () => {
   const autoCases: Array<{ shape: Shape; want: 'tiled' | 'rows' }> = [
-    { shape: [15, 2, 64, 40, 2, 'q4'], want: 'rows' }, // 15 slots an expert
-    { shape: [16, 2, 64, 40, 2, 'q4'], want: 'tiled' }, // 16
-    { shape: [43, 6, 96, 24, 16, 'bf16'], want: 'tiled' }, // ~16.1
+    { shape: [3, 2, 64, 40, 2, 'q4'], want: 'rows' }, // 3 slots an expert
+    { shape: [4, 2, 64, 40, 2, 'q4'], want: 'tiled' }, // 4
+    { shape: [11, 6, 96, 24, 16, 'bf16'], want: 'tiled' }, // ~4.1
     { shape: [64, 2, 33, 17, 4, 'f32'], want: 'rows' }, // f32 stacks stay on the rows kernel
   ];
   kernelTests({

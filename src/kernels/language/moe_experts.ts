@@ -6,7 +6,7 @@
 // Expert stacks in parts (expert ranges, src/gpu/parted_tensor.ts) take one grouped-mm dispatch per part.
 // Decode (T = 1) reads the ids straight from the router's output instead (moe_decode.ts: two dispatches,
 // no grouping, no combine); only rows that are not 16-byte aligned take the grouped path, with tiles of
-// one slot. Prefill (T > 1) by rt.tuning.moePrefill ('auto', the CPU-adapter default: tiled from 16 slots an expert): 'tiled' runs the three projections as the tiled GEMM over each expert's gathered rows (moe_experts_tiled.ts, tiles of
+// one slot. Prefill (T > 1) by rt.tuning.moePrefill ('auto', the CPU-adapter default: tiled from 4 slots an expert): 'tiled' runs the three projections as the tiled GEMM over each expert's gathered rows (moe_experts_tiled.ts, tiles of
 // 64 or 128 slots); 'rows' the thread-per-row kernel above with ≤ 16 slots per tile (CPU adapters).
 import combineSource from '../../../shaders/moe_experts_combine.wgsl?raw';
 import groupSource from '../../../shaders/moe_experts_group.wgsl?raw';

@@ -25,18 +25,19 @@ import { ro, rw, weightAccess } from '../dispatch.ts';
  * fits them (a few hundred tokens over 64 experts), 128 rows beyond, and 128 columns once a 128-row tile
  * is mostly full (so each weight element serves ~100 tokens). A CPU adapter computes every padded row
  * (no idle lanes to hide them in): 32-row tiles while the mean share fits them (SwiftShader, q4
- * 2048→1408, 24 slots an expert: 32x64 1.96× faster than 64x64).
+ * 2048→1408, 24 slots an expert: 32x64 1.96× faster than 64x64), 128 columns wide as for the dense GEMM.
  */
 export function autoMoeTile(S: number, E: number, cpu = false): GemmTile {
   const mean = S / E;
-  if (cpu && mean <= 32) return '32x64';
+  if (cpu && mean <= 32) return '32x128';
   return mean >= 96 ? '128x128' : mean > 48 ? '128x64' : '64x64';
 }
 
 /** Mean slots per expert from which moePrefill 'auto' (the CPU-adapter default) takes the tiled GEMM.
- *  Same-run SwiftShader q4 timings, 2048→1408, rows kernel vs tiled 32×64, by mean slots per expert:
- *  3: 1925 vs 4990 ms, 6: 2394 vs 3560, 12: 3642 vs 3790, 24: 10374 vs 3921 (2.6× for the tiled GEMM). */
-export const AUTO_TILED_MOE_FROM = 16;
+ *  Same-run SwiftShader q4 timings, 16 experts at 2048/1408, rows kernel vs the tiled GEMM as a CPU
+ *  adapter tunes it (32×128, few lanes), by mean slots per expert: 3: 3191 vs 3315 ms, 6: 4397 vs 3397,
+ *  10: 6082 vs 3524, 16: 9176 vs 3415 (2.7× for the tiled GEMM). */
+export const AUTO_TILED_MOE_FROM = 4;
 
 /** Whether a T > 1 call over S slots and E experts runs the tiled GEMM under `setting`. f32 stacks stay
  *  on the rows kernel under 'auto' (the tiled GEMM loses with element-wise f32 weights, matmul_choice.ts). */
