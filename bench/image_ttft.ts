@@ -62,8 +62,9 @@ export async function runImageTtft(
   try {
     const runnable = s.sides.filter((side) => limit === null || side * side <= limit);
     // warm-up per kernel set (pipeline compiles stay out of the figures): at the smallest size, or on a
-    // CPU adapter, where one 224² request takes a minute, at 112² (the same pipelines)
-    const warmSide = Math.min(...runnable, c.cpu ? 8 : Number.POSITIVE_INFINITY);
+    // CPU adapter, where one 224² request takes a minute, at 196²: the pipelines of the larger sizes
+    // (69 LM rows: 128-row GEMM tiles and, at 6.5 slots an expert, the tiled MoE prefill)
+    const warmSide = Math.min(...runnable, c.cpu ? 14 : Number.POSITIVE_INFINITY);
     if (runnable.length) for (const [, v] of sets) await withVariant(rt, v, () => firstToken(warmSide, 1));
     const rows: ImageTtftRow[] = [];
     for (const side of s.sides) {
