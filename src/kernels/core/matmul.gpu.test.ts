@@ -10,6 +10,7 @@ import { hostWeightToF32 } from '../ref_tensor.ts';
 import { kernelTests, nmseBelow } from '../testing.ts';
 import { matmulRef } from './matmul.ref.ts';
 import { matmul } from './matmul.ts';
+import { AUTO_TILED_FROM } from './matmul_choice.ts';
 
 // [M, K, N]: 1s, primes, non-multiples of the 64-wide tile and the 32-wide kvq1 block, real Kimi-VL sizes.
 const SHAPES: Array<[number, number, number]> = [
@@ -96,16 +97,17 @@ describe('f16 weights: the shader-f16 path is chosen by feature detection', () =
 // 'auto' (CPU adapters' default, matmul_choice.ts) at both sides of each weight form's threshold, fresh
 // runtime per case so the pipeline cache shows which kernel ran.
 describe("matmul 'auto': tiled from the weight form's row threshold, direct below", () => {
+  // each form just below and at its threshold (awkward K/N), so a re-tuned threshold moves the cases with it
+  const at = AUTO_TILED_FROM;
   const autoCases: Array<{ dtype: WeightDType; m: number; k: number; n: number; want: string }> = [
-    { dtype: 'q4', m: 31, k: 2048, n: 67, want: 'matmul_direct' },
-    { dtype: 'q4', m: 32, k: 2048, n: 1408, want: 'matmul_tiled' },
-    { dtype: 'q8', m: 37, k: 100, n: 29, want: 'matmul_tiled' },
-    { dtype: 'bf16', m: 64, k: 70, n: 33, want: 'matmul_direct' },
-    { dtype: 'bf16', m: 65, k: 70, n: 33, want: 'matmul_tiled' },
-    { dtype: 'f16', m: 131, k: 1152, n: 65, want: 'matmul_tiled' },
-    { dtype: 'f32', m: 257, k: 37, n: 66, want: 'matmul_direct' },
-  ];
-  kernelTests({
+    { dtype: 'q4', m: at.q4 - 1, k: 2048, n: 67, want: 'matmul_direct' },
+    { dtype: 'q4', m: at.q4, k: 2048, n: 1408, want: 'matmul_tiled' },
+    { dtype: 'q8', m: at.q8 + 5, k: 100, n: 29, want: 'matmul_tiled' },
+    { dtype: 'bf16', m: at.bf16 - 1, k: 70, n: 33, want: 'matmul_direct' },
+    { dtype: 'bf16', m: at.bf16, k: 70, n: 33, want: 'matmul_tiled' },
+    { dtype: 'f16', m: at.f16 + 3, k: 1152, n: 65, want: 'matmul_tiled' },
+    { dtype: 'f32', m: at.f32 - 1, k: 37, n: 66, want: 'matmul_direct' },
+  ];  kernelTests({
     op: 'matmul',
     cases: autoCases,
     name: ({ dtype, m, k, n, want }) => `auto ${dtype} M=${m} K=${k} N=${n} → ${want}`,
