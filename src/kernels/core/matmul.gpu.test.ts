@@ -107,7 +107,8 @@ describe("matmul 'auto': tiled from the weight form's row threshold, direct belo
     { dtype: 'bf16', m: at.bf16, k: 70, n: 33, want: 'matmul_tiled' },
     { dtype: 'f16', m: at.f16 + 3, k: 1152, n: 65, want: 'matmul_tiled' },
     { dtype: 'f32', m: at.f32 - 1, k: 37, n: 66, want: 'matmul_direct' },
-  ];  kernelTests({
+  ];
+  kernelTests({
     op: 'matmul',
     cases: autoCases,
     name: ({ dtype, m, k, n, want }) => `auto ${dtype} M=${m} K=${k} N=${n} → ${want}`,
