@@ -97,7 +97,8 @@ describe('f16 weights: the shader-f16 path is chosen by feature detection', () =
 // 'auto' (CPU adapters' default, matmul_choice.ts) at both sides of each weight form's threshold, fresh
 // runtime per case so the pipeline cache shows which kernel ran.
 describe("matmul 'auto': tiled from the weight form's row threshold, direct below", () => {
-  // each form just below and at its threshold (awkward K/N), so a re-tuned threshold moves the cases with it
+  // cases placed relative to each form's threshold (just below, at, or a few rows above; awkward K/N), so a
+  // re-tuned threshold moves them with it
   const at = AUTO_TILED_FROM;
   const autoCases: Array<{ dtype: WeightDType; m: number; k: number; n: number; want: string }> = [
     { dtype: 'q4', m: at.q4 - 1, k: 2048, n: 67, want: 'matmul_direct' },
